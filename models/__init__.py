@@ -1,0 +1,28 @@
+"""Typed tables. Importing this package registers every table on Base.metadata."""
+
+from models.api_access import ApiKey, IdempotencyKey
+from models.base import Base
+from models.events import WebhookEvent
+from models.ledger import LedgerAccount, LedgerLine, Posting
+from models.parties import Carrier, Load, Shipper
+from models.payments import Payment, PayoutBatch, Refund
+from models.reconciliation import Discrepancy, ReconciliationRun, StripeBalanceTransaction
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Carrier",
+    "Discrepancy",
+    "IdempotencyKey",
+    "LedgerAccount",
+    "LedgerLine",
+    "Load",
+    "Payment",
+    "PayoutBatch",
+    "Posting",
+    "ReconciliationRun",
+    "Refund",
+    "Shipper",
+    "StripeBalanceTransaction",
+    "WebhookEvent",
+]

