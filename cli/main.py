@@ -1,0 +1,15 @@
+"""The `midway` command: one entry point for operators, CI and the demo."""
+
+from __future__ import annotations
+
+import click
+
+from cli.db import db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Midway Payments: the payments back office of a freight marketplace."""
+
+
+cli.add_command(db)
