@@ -40,9 +40,13 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_database(fresh_database: str) -> N
     engine = create_engine(fresh_database)
     try:
         with engine.connect() as conn:
-            triggers = conn.execute(
-                text("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'ledger_%' ORDER BY 1")
-            ).scalars().all()
+            triggers = (
+                conn.execute(
+                    text("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'ledger_%' ORDER BY 1")
+                )
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     assert triggers == [

@@ -27,7 +27,9 @@ AT = datetime(2026, 11, 20, tzinfo=UTC)
 def balanced_lines(draw: st.DrawFn) -> list[ledger.Line]:
     """Lines that balance per currency: each currency's debits split across credit lines."""
     lines: list[ledger.Line] = []
-    for currency in draw(st.lists(st.sampled_from(CURRENCIES), min_size=1, max_size=2, unique=True)):
+    for currency in draw(
+        st.lists(st.sampled_from(CURRENCIES), min_size=1, max_size=2, unique=True)
+    ):
         parts = draw(st.lists(st.integers(1, 10**9), min_size=1, max_size=3))
         debit_account, *credit_accounts = draw(st.permutations(ACCOUNTS))
         lines.append(debit(debit_account, Money(sum(parts), currency)))
