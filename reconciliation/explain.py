@@ -1,0 +1,243 @@
+"""Turn the classified groups into Discrepancy records: amounts, ids, a one-sentence
+explanation a finance person understands, and a stable fingerprint.
+
+This walks only the discrepant groups (a few thousand at most), never the whole frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from reconciliation.classify import CLEAN, Classification
+from reconciliation.matcher import MATCHED_BY
+from reconciliation.money_format import format_minor
+from reconciliation.result import Discrepancy
+from reconciliation.rules import FAILED_PAYOUT_STATUSES, PAID_STATUS
+from reconciliation.window import DayWindow
+
+
+@dataclass
+class _Side:
+    """The rows of one side of one group, summed."""
+
+    ids: list[str]
+    sources: list[str]
+    currencies: list[str]
+    amount: int = 0
+    fee: int = 0
+    time: int = 0
+    type: str = ""
+    category: str = ""
+    account: str = ""
+    status: str | None = None
+
+
+def describe(
+    stripe: pd.DataFrame,
+    ledger: pd.DataFrame,
+    classification: Classification,
+    window: DayWindow,
+) -> list[Discrepancy]:
+    """One Discrepancy per discrepant group, ordered by time, then kind, then ids."""
+    discrepant = classification.group_kind != CLEAN
+    stripe_sides = _sides(
+        stripe, classification.stripe_group, discrepant, "balance_transaction", "created"
+    )
+    ledger_sides = _sides(
+        ledger, classification.ledger_group, discrepant, "posting_ref", "occurred_at"
+    )
+    tz = ZoneInfo(window.timezone)
+    out = []
+    for group in np.flatnonzero(discrepant).tolist():
+        kind = str(classification.group_kind[group])
+        matched_by = MATCHED_BY.get(int(classification.group_pass[group]))
+        out.append(
+            _discrepancy(kind, stripe_sides.get(group), ledger_sides.get(group), matched_by, tz)
+        )
+    out.sort(
+        key=lambda d: (d.occurred_at, d.kind, d.stripe_balance_transaction or "", d.ledger_refs)
+    )
+    return out
+
+
+def _sides(
+    frame: pd.DataFrame,
+    groups: np.ndarray,
+    discrepant: np.ndarray,
+    id_column: str,
+    time_column: str,
+) -> dict[int, _Side]:
+    rows = np.flatnonzero((groups >= 0) & discrepant[np.maximum(groups, 0)])
+    subset = frame.iloc[rows]
+    has_category = "reporting_category" in frame.columns
+    status_column = "source_status" if "source_status" in frame.columns else "status"
+    sides: dict[int, _Side] = {}
+    for group, row in zip(groups[rows].tolist(), subset.itertuples(index=False), strict=True):
+        record = row._asdict()
+        side = sides.get(group)
+        if side is None:
+            side = sides[group] = _Side(
+                ids=[],
+                sources=[],
+                currencies=[],
+                time=int(record[time_column]),
+                type=record["type"],
+                category=record["reporting_category"] if has_category else "",
+                account=record["account"],
+                status=_text(record[status_column]),
+            )
+        side.ids.append(record[id_column])
+        source = _text(record["source"])
+        if source and source not in side.sources:
+            side.sources.append(source)
+        if record["currency"] not in side.currencies:
+            side.currencies.append(record["currency"])
+        side.amount += int(record["amount"])
+        side.fee += int(record["fee"])
+        side.time = min(side.time, int(record[time_column]))
+    return sides
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _discrepancy(
+    kind: str, s: _Side | None, led: _Side | None, matched_by: str | None, tz: ZoneInfo
+) -> Discrepancy:
+    currency = (s or led).currencies[0]  # type: ignore[union-attr]
+    ledger_currency = led.currencies[0] if led else None
+    if kind == "currency_mismatch":
+        difference = None
+    elif kind == "fee_mismatch":
+        difference = (s.fee if s else 0) - (led.fee if led else 0)
+    else:
+        difference = (s.amount if s else 0) - (led.amount if led else 0)
+    stripe_id = ", ".join(s.ids) if s else None
+    source = (s.sources[0] if s and s.sources else None) or (
+        led.sources[0] if led and led.sources else None
+    )
+    refs = tuple(sorted(led.ids)) if led else ()
+    fields = {
+        "kind": kind,
+        "currency": currency,
+        "stripe_balance_transaction": stripe_id,
+        "stripe_source": source,
+        "ledger_refs": refs,
+        "stripe_amount": s.amount if s else None,
+        "ledger_amount": led.amount if led else None,
+        "stripe_fee": s.fee if s else None,
+        "ledger_fee": led.fee if led else None,
+        "ledger_currency": ledger_currency,
+    }
+    return Discrepancy(
+        difference=difference,
+        occurred_at=(s or led).time,  # type: ignore[union-attr]
+        account=(s or led).account,  # type: ignore[union-attr]
+        explanation=_explain(kind, s, led, currency, tz),
+        fingerprint=fingerprint(fields),
+        stripe_type=s.type if s else None,
+        matched_by=matched_by,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def fingerprint(fields: dict[str, object]) -> str:
+    """A stable hash of kind, ids and amounts: the same finding on a re-run hashes the same."""
+    text = "|".join(
+        f"{name}={','.join(map(str, value)) if isinstance(value, tuple) else value}"
+        for name, value in sorted(fields.items())
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: ZoneInfo) -> str:
+    def money(amount: int, in_currency: str = currency) -> str:
+        return format_minor(amount, in_currency)
+
+    def refs() -> str:
+        return ", ".join(sorted(led.ids)) if led else ""
+
+    def what() -> str:
+        """'charge txn_1 (source ch_1)' for the Stripe side."""
+        assert s is not None
+        label = s.type.replace("_", " ")
+        source = f" (source {s.sources[0]})" if s.sources else ""
+        return f"{label} {', '.join(s.ids)}{source}"
+
+    def when(unix: int) -> str:
+        return dt.datetime.fromtimestamp(unix, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+    if kind == "missing_in_ledger":
+        assert s is not None
+        return (
+            f"Stripe recorded {what()} of {money(s.amount)}, but the ledger has no posting for it."
+        )
+    if kind == "unexpected_type":
+        assert s is not None
+        category = (
+            f", reporting category {s.category}," if s.category and s.category != s.type else ""
+        )
+        return (
+            f"Stripe recorded {what()}{category} of {money(s.amount)}, a kind of activity the "
+            f"ledger has no rule for; book an adjusting posting or investigate."
+        )
+    if kind == "missing_in_stripe":
+        assert led is not None
+        ids = ", ".join(led.sources) if led.sources else "no Stripe id"
+        return (
+            f"The ledger posted a {led.type.replace('_', ' ')} of {money(led.amount)} "
+            f"({refs()}, {ids}), but Stripe has no balance transaction for it."
+        )
+    assert s is not None and led is not None
+    if kind == "currency_mismatch":
+        return (
+            f"Stripe recorded {what()} in {'/'.join(c.upper() for c in s.currencies)} "
+            f"({money(s.amount)}), but the ledger posted it in "
+            f"{'/'.join(c.upper() for c in led.currencies)} "
+            f"({money(led.amount, led.currencies[0])}, {refs()})."
+        )
+    if kind == "duplicate_in_ledger":
+        return (
+            f"The ledger posted Stripe {what()} of {money(s.amount)} {len(led.ids)} times "
+            f"({refs()}), overstating it by {money(led.amount - s.amount)}."
+        )
+    if kind == "amount_mismatch":
+        return (
+            f"Stripe recorded {what()} of {money(s.amount)}, but the ledger posted "
+            f"{money(led.amount)} ({refs()}), a difference of {money(s.amount - led.amount)}."
+        )
+    if kind == "fee_mismatch":
+        return (
+            f"Stripe took a fee of {money(s.fee)} on {what()} ({money(s.amount)} gross), but the "
+            f"ledger recorded a fee of {money(led.fee)} ({refs()}), a difference of "
+            f"{money(s.fee - led.fee)}."
+        )
+    if kind == "status_mismatch":
+        if s.status in FAILED_PAYOUT_STATUSES or s.status == PAID_STATUS:
+            stripe_status = s.status
+        else:  # known only from a payout_failure row, or inferred from the ledger's claim
+            stripe_status = "failed" if led.status == PAID_STATUS else PAID_STATUS
+        return (
+            f"Stripe reports {what()} of {money(s.amount)} as {stripe_status}, but the ledger "
+            f"shows it as {led.status or 'unknown'} ({refs()})."
+        )
+    if kind == "timing":
+        return (
+            f"Stripe recorded {what()} of {money(s.amount)} at {when(s.time)}, but the ledger "
+            f"posted it at {when(led.time)} ({refs()}), so the two fall on different days."
+        )
+    if kind == "probable_match":
+        minutes = abs(s.time - led.time) // 60
+        return (
+            f"Stripe {what()} of {money(s.amount)} matches ledger {refs()} only by amount, "
+            f"currency and time ({minutes} min apart); confirm it and record the Stripe ids on "
+            f"the posting."
+        )
+    raise ValueError(f"unknown discrepancy kind {kind!r}")

@@ -1,0 +1,85 @@
+"""Currency exponents, display formatting and exact parsing of major-unit text.
+
+Self-contained on purpose: `models/money.py` carries the same exponent table for the database
+layer; once the dependency `reconciliation -> models` is wired, the two tables will be unified.
+Amounts are ints in minor units; Decimal appears only to parse text, never in arithmetic.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from reconciliation.errors import InvalidAmount, UnknownCurrency
+
+ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
+THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+
+# ISO 4217 codes Stripe can present in balance transactions and reports. A code outside this
+# set in a report is a typo or a corrupt file, not a currency to guess an exponent for.
+KNOWN_CURRENCIES = (
+    frozenset(
+        """
+        aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bmd bnd bob brl bsd btn bwp byn
+        bzd cad cdf chf cny cop crc cve czk dkk dop dzd egp etb eur fjd fkp gbp gel ghs gip gmd
+        gtq gyd hkd hnl htg huf idr ils inr isk jmd kes kgs khr kyd kzt lak lbp lkr lrd lsl mad
+        mdl mkd mmk mnt mop mru mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd pab pen pgk php
+        pkr pln qar ron rsd rub sar sbd scr sek sgd shp sle sll sos srd std stn szl thb tjs top
+        try ttd twd tzs uah usd uyu uzs ves wst xcd yer zar zmw
+        """.split()
+    )
+    | ZERO_DECIMAL
+    | THREE_DECIMAL
+)
+
+_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def check_currency(currency: str) -> str:
+    """Return `currency` if it is a known lowercase ISO code, else raise UnknownCurrency."""
+    if not isinstance(currency, str) or currency not in KNOWN_CURRENCIES:
+        raise UnknownCurrency(f"unknown currency {currency!r}: expected a lowercase ISO 4217 code")
+    return currency
+
+
+def exponent(currency: str) -> int:
+    """Digits after the decimal point of the currency's major unit (jpy 0, usd 2, kwd 3)."""
+    if currency in ZERO_DECIMAL:
+        return 0
+    if currency in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def format_minor(amount: int, currency: str) -> str:
+    """Format minor units for people: 1234 usd -> "$12.34", 1500 jpy -> "¥1,500",
+    1234 kwd -> "KWD 1.234", -50 usd -> "-$0.50"."""
+    digits = exponent(currency)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(int(amount)), 10**digits)
+    number = f"{major:,}" + (f".{minor:0{digits}d}" if digits else "")
+    symbol = _SYMBOLS.get(currency)
+    if symbol:
+        return f"{sign}{symbol}{number}"
+    return f"{sign}{currency.upper()} {number}"
+
+
+def parse_major(text: str, currency: str) -> int:
+    """Parse major-unit decimal text ("12.34" usd, "1500" jpy, "-1.234" kwd) into minor units.
+
+    Exact, via Decimal; raises InvalidAmount for non-numbers or more decimals than the
+    currency has (e.g. "12.345" usd, "1500.5" jpy).
+    """
+    stripped = text.strip() if isinstance(text, str) else text
+    try:
+        value = Decimal(stripped)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidAmount(f"{text!r} is not a decimal amount") from None
+    if not value.is_finite():
+        raise InvalidAmount(f"{text!r} is not a finite amount")
+    digits = exponent(currency)
+    scaled = value.scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        raise InvalidAmount(
+            f"{text!r} has more than {digits} decimal(s), the most {currency.upper()} allows"
+        )
+    return int(scaled)

@@ -1,0 +1,33 @@
+"""Which Stripe balance transaction types our ledger books, and which types are one family.
+
+A Stripe row whose type is not in KNOWN_TYPES is activity we did not initiate (a dispute, an
+adjustment, a Stripe fee…): reconciliation reports it as `unexpected_type`, never as missing.
+"""
+
+from __future__ import annotations
+
+# The types the ledger has a posting rule for.
+KNOWN_TYPES: frozenset[str] = frozenset(
+    {
+        "charge",
+        "payment",
+        "refund",
+        "payment_refund",
+        "transfer",
+        "transfer_refund",
+        "payout",
+        "payout_failure",
+        "payout_cancel",
+        "application_fee",
+        "application_fee_refund",
+    }
+)
+
+# Types that name the same movement for different payment methods (cards vs. bank debits).
+TYPE_FAMILY: dict[str, str] = {"payment": "charge", "payment_refund": "refund"}
+
+# Balance transaction types that undo a payout, and payout statuses that mean "not paid".
+PAYOUT_TYPES: frozenset[str] = frozenset({"payout"})
+PAYOUT_REVERSAL_TYPES: frozenset[str] = frozenset({"payout_failure", "payout_cancel"})
+FAILED_PAYOUT_STATUSES: frozenset[str] = frozenset({"failed", "canceled"})
+PAID_STATUS = "paid"
