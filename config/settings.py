@@ -27,6 +27,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - WORKER_PROCESSES (default 2): dramatiq worker processes
 - WORKER_THREADS (default 8): threads per worker process
 - LOG_LEVEL (default INFO): root log level
+- PROMETHEUS_METRICS (default on): Dramatiq's Prometheus middleware in workers
+  (exposition on dramatiq_prom_port, 9191 by default)
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Settings:
     worker_processes: int = 2
     worker_threads: int = 8
     log_level: str = "INFO"
+    prometheus_metrics: bool = True
 
     @property
     def embedded_database(self) -> bool:
@@ -91,6 +94,17 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be on or off, got {raw!r}")
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -188,4 +202,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_processes=_int(env, "WORKER_PROCESSES", defaults.worker_processes, minimum=1),
         worker_threads=_int(env, "WORKER_THREADS", defaults.worker_threads, minimum=1),
         log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
+        prometheus_metrics=_flag(env, "PROMETHEUS_METRICS", defaults.prometheus_metrics),
     )

@@ -1,0 +1,14 @@
+"""Dramatiq actors, one module per flow. `dramatiq jobs` loads the broker, then every actor."""
+
+from jobs import (
+    broker,  # noqa: F401  (must come first: actors bind to the broker at import)
+    carriers,
+    charges,
+    customers,
+    payouts,
+    refunds,
+    sweeper,
+    webhooks,
+)
+
+__all__ = ["carriers", "charges", "customers", "payouts", "refunds", "sweeper", "webhooks"]

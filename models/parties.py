@@ -48,9 +48,10 @@ class Carrier(Base):
     payout_method: Mapped[str] = mapped_column(
         String(16), default="standard", server_default="standard"
     )
-    # Where the create-connected-account flow stands (see payments/ recovery points).
+    # Where the create-connected-account flow stands: not_requested until the API asks for
+    # an account, then started, then finished (see payments/parties.py).
     recovery_point: Mapped[str] = mapped_column(
-        String(32), default="started", server_default="started"
+        String(32), default="not_requested", server_default="not_requested"
     )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import (
@@ -34,6 +34,8 @@ PAYMENT_STATUSES = (
 )
 REFUND_STATUSES = ("pending", "succeeded", "failed", "canceled")
 PAYOUT_BATCH_STATUSES = ("pending", "transferred", "paid", "failed")
+# batch: the nightly transfer-then-payout; transfer / payout: one step asked for over the API.
+PAYOUT_FLOWS = ("batch", "transfer", "payout")
 
 
 class Payment(Base):
@@ -108,11 +110,24 @@ class Refund(Base):
 
 
 class PayoutBatch(Base):
-    """One carrier's payout in one currency for one period: a transfer, then a payout."""
+    """Money to a carrier: a transfer to their connected account, then a payout to their bank.
+
+    The nightly batch does both steps; the API may ask for either alone (`flow`).
+    """
 
     __tablename__ = "payout_batches"
     __table_args__ = (
-        UniqueConstraint("carrier_id", "currency", "period"),
+        # One nightly batch per carrier, currency and period: a second scheduler is a no-op.
+        Index(
+            "uq_payout_batches_carrier_currency_period",
+            "carrier_id",
+            "currency",
+            "period",
+            unique=True,
+            postgresql_where=text("flow = 'batch'"),
+        ),
+        CheckConstraint(f"flow IN {PAYOUT_FLOWS}", name="flow_known"),
+        CheckConstraint("receivable_offset >= 0", name="receivable_offset_nonnegative"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {PAYOUT_BATCH_STATUSES}", name="status_known"),
@@ -126,6 +141,9 @@ class PayoutBatch(Base):
     # The batching period (a day for the nightly batch); with carrier and currency, the key
     # that makes a second scheduler run a no-op.
     period: Mapped[date] = mapped_column(Date)
+    flow: Mapped[str] = mapped_column(String(16), default="batch", server_default="batch")
+    # Refund receivables (carrier already paid) netted against this batch's transfer.
+    receivable_offset: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     method: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
     status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
     recovery_point: Mapped[str] = mapped_column(

@@ -25,3 +25,53 @@ class AccountKindConflict(LedgerError):
 
 class PostingNotFound(LedgerError):
     """No posting with that id."""
+
+
+class GatewayError(PaymentsError):
+    """Stripe said no, or could not be reached."""
+
+
+class StripeUnavailable(GatewayError):
+    """Transient: a rate limit, a 5xx, a timeout or an open circuit. Retry after a delay."""
+
+    def __init__(self, message: str, *, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class CircuitOpen(StripeUnavailable):
+    """Stripe has been failing; calls are held back until the breaker lets one through."""
+
+
+class StripeRequestRefused(GatewayError):
+    """Final: Stripe refused the request as invalid. Retrying the same request cannot help."""
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+
+
+class PaymentDeclined(GatewayError):
+    """Final: the card or bank declined. Carries Stripe's code and decline code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None,
+        decline_code: str | None,
+        payment_intent: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.decline_code = decline_code
+        self.payment_intent = payment_intent
+
+
+class InvalidOperation(PaymentsError):
+    """A request our rules refuse (refund above refundable, payouts not enabled, …)."""
+
+
+class NotFound(PaymentsError):
+    """No such row (payment, refund, carrier, …)."""

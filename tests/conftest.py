@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
-from models.db import embedded_database_url
+from models.db import embedded_database_url, make_session_factory
 from models.migrate import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -41,10 +41,11 @@ class ScratchDatabases:
         self.server_url = server_url
         self._admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
 
-    def create(self, prefix: str) -> str:
+    def create(self, prefix: str, template: str | None = None) -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        clause = f' TEMPLATE "{template}"' if template else ""
         with self._admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
         return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
@@ -70,6 +71,32 @@ def database_url(scratch_databases: ScratchDatabases) -> Iterator[str]:
     upgrade(url)
     yield url
     scratch_databases.drop(url)
+
+
+@pytest.fixture(scope="session")
+def template_database(scratch_databases: ScratchDatabases) -> Iterator[str]:
+    """A migrated database that per-test databases are cloned from (CREATE … TEMPLATE)."""
+    url = scratch_databases.create("midway_template")
+    upgrade(url)
+    yield url
+    scratch_databases.drop(url)
+
+
+@pytest.fixture
+def committed_database_url(
+    scratch_databases: ScratchDatabases, template_database: str
+) -> Iterator[str]:
+    """A private migrated database for tests of code that commits (services, jobs)."""
+    url = scratch_databases.create("midway_case", template=make_url(template_database).database)
+    yield url
+    scratch_databases.drop(url)
+
+
+@pytest.fixture
+def sessions(committed_database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = create_engine(committed_database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

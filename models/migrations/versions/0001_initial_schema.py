@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("charges_enabled", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("payouts_enabled", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("payout_method", sa.String(length=16), server_default="standard", nullable=False),
-        sa.Column("recovery_point", sa.String(length=32), server_default="started", nullable=False),
+        sa.Column("recovery_point", sa.String(length=32), server_default="not_requested", nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -396,6 +396,8 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("flow", sa.String(length=16), server_default="batch", nullable=False),
+        sa.Column("receivable_offset", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("method", sa.String(length=16), server_default="standard", nullable=False),
         sa.Column("status", sa.String(length=32), server_default="pending", nullable=False),
         sa.Column("recovery_point", sa.String(length=32), server_default="started", nullable=False),
@@ -418,6 +420,9 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("currency ~ '^[a-z]{3}$'", name=op.f("ck_payout_batches_currency_iso")),
         sa.CheckConstraint(
+            "flow IN ('batch', 'transfer', 'payout')", name=op.f("ck_payout_batches_flow_known")
+        ),
+        sa.CheckConstraint(
             "method IN ('standard', 'instant')", name=op.f("ck_payout_batches_method_known")
         ),
         sa.CheckConstraint(
@@ -425,16 +430,13 @@ def upgrade() -> None:
             name=op.f("ck_payout_batches_status_known"),
         ),
         sa.CheckConstraint("amount > 0", name=op.f("ck_payout_batches_amount_positive")),
+        sa.CheckConstraint(
+            "receivable_offset >= 0", name=op.f("ck_payout_batches_receivable_offset_nonnegative")
+        ),
         sa.ForeignKeyConstraint(
             ["carrier_id"], ["carriers.id"], name=op.f("fk_payout_batches_carrier_id_carriers")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_batches")),
-        sa.UniqueConstraint(
-            "carrier_id",
-            "currency",
-            "period",
-            name=op.f("uq_payout_batches_carrier_id_currency_period"),
-        ),
         sa.UniqueConstraint("stripe_payout_id", name=op.f("uq_payout_batches_stripe_payout_id")),
         sa.UniqueConstraint(
             "stripe_transfer_id", name=op.f("uq_payout_batches_stripe_transfer_id")
@@ -442,6 +444,13 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_payout_batches_carrier_id"), "payout_batches", ["carrier_id"], unique=False
+    )
+    op.create_index(
+        "uq_payout_batches_carrier_currency_period",
+        "payout_batches",
+        ["carrier_id", "currency", "period"],
+        unique=True,
+        postgresql_where=sa.text("flow = 'batch'"),
     )
     op.create_table(
         "payments",
@@ -555,6 +564,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_payments_load_id"), table_name="payments")
     op.drop_index(op.f("ix_payments_carrier_id"), table_name="payments")
     op.drop_table("payments")
+    op.drop_index(
+        "uq_payout_batches_carrier_currency_period",
+        table_name="payout_batches",
+        postgresql_where=sa.text("flow = 'batch'"),
+    )
     op.drop_index(op.f("ix_payout_batches_carrier_id"), table_name="payout_batches")
     op.drop_table("payout_batches")
     op.drop_index(op.f("ix_loads_shipper_id"), table_name="loads")

@@ -1,0 +1,37 @@
+"""The Dramatiq broker, set before any actor module is imported (actors bind at import time).
+
+Real Redis when REDIS_URL is set (production, CI); otherwise fakeredis under the same real
+RedisBroker and its Lua scripts (the embedded default). Processes that must share an embedded
+broker use a fakeredis TCP server and set REDIS_URL to it.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+import fakeredis
+import redis
+from dramatiq.brokers.redis import RedisBroker
+
+from config import Settings, load_settings
+
+_fake_server = fakeredis.FakeServer()
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    if settings.redis_url:
+        return redis.Redis.from_url(settings.redis_url)
+    return fakeredis.FakeRedis(server=_fake_server)
+
+
+def make_broker(settings: Settings) -> RedisBroker:
+    broker = RedisBroker(client=redis_client(settings))
+    if settings.prometheus_metrics:
+        from dramatiq.middleware.prometheus import Prometheus
+
+        broker.add_middleware(Prometheus())
+    return broker
+
+
+settings = load_settings()
+broker = make_broker(settings)
+dramatiq.set_broker(broker)

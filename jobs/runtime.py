@@ -1,0 +1,57 @@
+"""Per-process resources the actors share: database sessions and the Stripe gateway.
+
+Built lazily on first use in each worker process (after fork), from the settings. On the
+embedded default, whoever starts stripe_sim in-process tells the runtime its address.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.broker import redis_client, settings
+from jobs.stripe_guard import RedisStripeGuard
+from models.db import database_url, make_engine, make_session_factory
+from payments.gateway import StripeGateway, make_stripe_client
+
+_lock = threading.Lock()
+_sessions: sessionmaker[Session] | None = None
+_gateway: StripeGateway | None = None
+_stripe_base_override: str | None = None
+
+
+class StripeNotConfigured(RuntimeError):
+    """Neither STRIPE_API_BASE nor an in-process simulator address is known."""
+
+
+def use_stripe_base(url: str) -> None:
+    """Point this process's gateway at an in-process stripe_sim (embedded default)."""
+    global _stripe_base_override, _gateway
+    with _lock:
+        _stripe_base_override = url
+        _gateway = None
+
+
+def sessions() -> sessionmaker[Session]:
+    global _sessions
+    with _lock:
+        if _sessions is None:
+            _sessions = make_session_factory(make_engine(database_url(settings)))
+        return _sessions
+
+
+def gateway() -> StripeGateway:
+    global _gateway
+    with _lock:
+        if _gateway is None:
+            base = _stripe_base_override or settings.stripe_api_base
+            if base is None:
+                raise StripeNotConfigured(
+                    "STRIPE_API_BASE is not set and no in-process stripe_sim was started"
+                )
+            guard = RedisStripeGuard(
+                redis_client(settings), rate_per_s=settings.stripe_rate_limit_per_s
+            )
+            _gateway = StripeGateway(make_stripe_client(settings, base), guard)
+        return _gateway

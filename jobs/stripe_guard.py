@@ -1,0 +1,64 @@
+"""Rate limit and circuit breaker for Stripe calls, shared by every worker through Redis.
+
+- Rate: a Dramatiq BucketRateLimiter keeps all workers together under STRIPE_RATE_LIMIT_PER_S.
+  A call that cannot get a slot within a short wait is retried later, not failed.
+- Breaker: BREAKER_FAILURES transient failures within BREAKER_WINDOW_S open the circuit for
+  BREAKER_COOLDOWN_S; while open, calls are not made and jobs retry after the cooldown. After
+  it, calls go through again (half-open) and one success closes it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis
+from dramatiq.rate_limits import BucketRateLimiter
+from dramatiq.rate_limits.backends import RedisBackend
+
+from payments.errors import CircuitOpen, StripeUnavailable
+
+BREAKER_FAILURES = 5
+BREAKER_WINDOW_S = 30
+BREAKER_COOLDOWN_S = 10
+RATE_WAIT_S = 1.0
+
+FAILURES_KEY = "midway:stripe:breaker:failures"
+OPEN_KEY = "midway:stripe:breaker:open"
+
+
+class RedisStripeGuard:
+    def __init__(self, client: redis.Redis, *, rate_per_s: int) -> None:
+        self._redis = client
+        self._limiter = BucketRateLimiter(
+            RedisBackend(client=client), "midway:stripe:rate", limit=rate_per_s, bucket=1000
+        )
+
+    def circuit_open_for_s(self) -> float:
+        """Seconds until the breaker lets calls through again (0 when closed)."""
+        ttl_ms = int(self._redis.pttl(OPEN_KEY))
+        return ttl_ms / 1000 if ttl_ms > 0 else 0.0
+
+    def before_call(self) -> None:
+        wait = self.circuit_open_for_s()
+        if wait > 0:
+            raise CircuitOpen("Stripe is failing; calls held back", retry_after_s=wait)
+        deadline = time.monotonic() + RATE_WAIT_S
+        while True:
+            with self._limiter.acquire(raise_on_failure=False) as acquired:
+                if acquired:
+                    return
+            if time.monotonic() >= deadline:
+                raise StripeUnavailable("Stripe request rate at its ceiling", retry_after_s=1.0)
+            time.sleep(0.05)
+
+    def record_success(self) -> None:
+        self._redis.delete(FAILURES_KEY)
+
+    def record_failure(self) -> None:
+        pipe = self._redis.pipeline()
+        pipe.incr(FAILURES_KEY)
+        pipe.expire(FAILURES_KEY, BREAKER_WINDOW_S)
+        failures, _ = pipe.execute()
+        if int(failures) >= BREAKER_FAILURES:
+            self._redis.set(OPEN_KEY, "1", px=BREAKER_COOLDOWN_S * 1000)
+            self._redis.delete(FAILURES_KEY)

@@ -1,0 +1,202 @@
+"""Booking rules: which ledger posting mirrors which Stripe money movement.
+
+Every function posts with a dedupe key derived from our row, so it may be called by the job
+and by the webhook handler, in any order, any number of times: the posting is written once.
+Amounts come from Stripe's balance transaction (gross `amount`, `fee`, `net`, `created`), so
+the ledger says exactly what Stripe's balance says.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from models import Payment, PayoutBatch, Posting, Refund
+from models.money import Money
+from payments import chart, ledger
+from payments.ledger import Account, Line, StripeRefs, credit, debit
+
+StripeJSON = dict[str, Any]
+
+
+def lock_carrier(session: Session, carrier_id: int) -> None:
+    """Serialise bookings that read then move a carrier's payable (refund split, transfers)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": carrier_id})
+
+
+def _occurred_at(balance_transaction: StripeJSON) -> datetime:
+    return datetime.fromtimestamp(int(balance_transaction["created"]), UTC)
+
+
+def _balance_side(
+    stripe_account: str, balance_transaction: StripeJSON, fee_account: Account
+) -> list[Line]:
+    """The lines on the Stripe balance itself: net on the balance, fee on its own line."""
+    currency = balance_transaction["currency"]
+    net, fee = int(balance_transaction["net"]), int(balance_transaction["fee"])
+    lines: list[Line] = []
+    if net > 0:
+        lines.append(debit(chart.stripe_balance(stripe_account), Money(net, currency), "net"))
+    elif net < 0:
+        lines.append(credit(chart.stripe_balance(stripe_account), Money(-net, currency), "net"))
+    if fee > 0:
+        lines.append(debit(fee_account, Money(fee, currency), chart.FEE_MEMO))
+    elif fee < 0:
+        lines.append(credit(fee_account, Money(-fee, currency), chart.FEE_MEMO))
+    return lines
+
+
+def _positive(lines: list[Line]) -> list[Line]:
+    return [line for line in lines if line.money.amount > 0]
+
+
+def _refs(balance_transaction: StripeJSON, **extra: str | None) -> StripeRefs:
+    return StripeRefs(
+        balance_transaction=balance_transaction["id"],
+        source=extra.get("source") or balance_transaction.get("source"),
+        payment_intent=extra.get("payment_intent"),
+        account=extra.get("account"),
+    )
+
+
+def book_charge(
+    session: Session, payment: Payment, balance_transaction: StripeJSON, *, payment_intent: str
+) -> Posting:
+    """A succeeded charge: the platform balance gets gross less fee; the carrier's share is
+    owed to them; the rest is our commission."""
+    currency = balance_transaction["currency"]
+    gross = int(balance_transaction["amount"])
+    carrier_share = min(payment.carrier_amount, gross)
+    lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + [
+        credit(chart.carrier_payable(payment.carrier_id), Money(carrier_share, currency)),
+        credit(chart.COMMISSION_REVENUE, Money(gross - carrier_share, currency)),
+    ]
+    return ledger.post(
+        session,
+        kind="charge",
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=f"payment {payment.id} for load {payment.load_id}",
+        dedupe_key=f"charge:{payment.id}",
+        stripe=_refs(balance_transaction, payment_intent=payment_intent),
+    )
+
+
+def carrier_share_of_refund(payment: Payment, refund_amount: int) -> int:
+    """The carrier bears their proportion of a refund; the rounding remainder is ours."""
+    return refund_amount * payment.carrier_amount // payment.amount
+
+
+def book_refund(
+    session: Session, refund: Refund, payment: Payment, balance_transaction: StripeJSON
+) -> Posting:
+    """A refund: the gross leaves the platform balance (Stripe keeps the original fee). The
+    carrier's share comes out of what we owe them, or, if they were already paid, becomes a
+    receivable offset against their next payout."""
+    currency = balance_transaction["currency"]
+    refunded = -int(balance_transaction["amount"])
+    share = carrier_share_of_refund(payment, refunded)
+    lock_carrier(session, payment.carrier_id)
+    owed = -ledger.balance(session, chart.carrier_payable(payment.carrier_id).code, currency).amount
+    from_payable = max(0, min(share, owed))
+    lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + [
+        debit(chart.carrier_payable(payment.carrier_id), Money(from_payable, currency)),
+        debit(chart.carrier_receivable(payment.carrier_id), Money(share - from_payable, currency)),
+        debit(chart.COMMISSION_REVENUE, Money(refunded - share, currency)),
+    ]
+    return ledger.post(
+        session,
+        kind="refund",
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=f"refund {refund.id} of payment {payment.id}",
+        dedupe_key=f"refund:{refund.id}",
+        stripe=_refs(balance_transaction, payment_intent=payment.stripe_payment_intent_id),
+    )
+
+
+def book_transfer(
+    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, transfer: str
+) -> Posting:
+    """Platform side of a transfer: what we owed the carrier leaves our balance. Receivables
+    netted into this batch are cleared against the payable at the same time."""
+    currency = balance_transaction["currency"]
+    sent = -int(balance_transaction["amount"])
+    lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + [
+        debit(
+            chart.carrier_payable(batch.carrier_id), Money(sent + batch.receivable_offset, currency)
+        ),
+        credit(
+            chart.carrier_receivable(batch.carrier_id), Money(batch.receivable_offset, currency)
+        ),
+    ]
+    return ledger.post(
+        session,
+        kind="transfer",
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=f"transfer for payout batch {batch.id}",
+        dedupe_key=f"transfer:{batch.id}",
+        stripe=_refs(balance_transaction, source=transfer),
+    )
+
+
+def book_transfer_received(
+    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
+) -> Posting:
+    """Connected side of a transfer: the carrier's balance receives it (a py_ payment)."""
+    currency = balance_transaction["currency"]
+    gross = int(balance_transaction["amount"])
+    lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
+    lines.append(credit(chart.carrier_funds(stripe_account), Money(gross, currency)))
+    return ledger.post(
+        session,
+        kind="payment",
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=f"transfer for payout batch {batch.id} received",
+        dedupe_key=f"transfer_received:{batch.id}",
+        stripe=_refs(balance_transaction, account=stripe_account),
+    )
+
+
+def book_payout(
+    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
+) -> Posting:
+    """A payout from the carrier's connected balance to their bank (instant payouts carry a
+    fee, charged to the connected account)."""
+    currency = balance_transaction["currency"]
+    paid_out = -int(balance_transaction["amount"])
+    lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
+    lines.append(debit(chart.carrier_funds(stripe_account), Money(paid_out, currency)))
+    return ledger.post(
+        session,
+        kind="payout",
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=f"payout for payout batch {batch.id}",
+        dedupe_key=f"payout:{batch.id}",
+        stripe=_refs(balance_transaction, account=stripe_account),
+    )
+
+
+def book_payout_failure(
+    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
+) -> Posting:
+    """A failed payout: the bank returned it, so the money is back on the connected balance."""
+    currency = balance_transaction["currency"]
+    returned = int(balance_transaction["amount"])
+    lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
+    lines.append(credit(chart.carrier_funds(stripe_account), Money(returned, currency)))
+    return ledger.post(
+        session,
+        kind="payout_failure",
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=f"payout for payout batch {batch.id} failed",
+        dedupe_key=f"payout_failure:{batch.id}",
+        stripe=_refs(balance_transaction, account=stripe_account),
+    )

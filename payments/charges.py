@@ -1,0 +1,217 @@
+"""Charging a shipper for a load: a Payment row driven to Stripe's final word.
+
+The flow is a small state machine on the row (recovery points):
+  started ─create PaymentIntent (key charge:<id>)─▶ intent_created ─▶ finished
+  finished ─(new payment method asked for)─▶ confirming ─confirm─▶ intent_created ─▶ finished
+Each step commits before the next; a step repeated after a crash repeats the same Stripe
+request with the same idempotency key, which Stripe answers with the first response.
+The job and the webhook both end in record_payment_intent, which books the charge once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Carrier, Load, Payment, Shipper
+from models.db import transaction
+from models.money import Money
+from payments import bookings
+from payments.errors import (
+    InvalidOperation,
+    NotFound,
+    PaymentDeclined,
+    StripeRequestRefused,
+)
+from payments.gateway import StripeGateway
+
+StripeJSON = dict[str, Any]
+FINAL_STATUSES = frozenset({"succeeded", "canceled"})
+
+
+def create_payment(
+    session: Session,
+    *,
+    shipper_id: int,
+    carrier_id: int,
+    load_reference: str,
+    amount: Money,
+    carrier_amount: int,
+    payment_method: str | None = None,
+    confirm: bool = True,
+    description: str | None = None,
+    request_id: str | None = None,
+) -> Payment:
+    """Accept a payment for a load. The caller commits, then enqueues advance_payment."""
+    if amount.amount <= 0:
+        raise InvalidOperation("amount must be a positive integer in minor units")
+    if not 0 <= carrier_amount <= amount.amount:
+        raise InvalidOperation("carrier_amount must be between 0 and amount")
+    if session.get(Shipper, shipper_id) is None:
+        raise NotFound(f"no customer {shipper_id}")
+    if session.get(Carrier, carrier_id) is None:
+        raise NotFound(f"no carrier {carrier_id}")
+    load = session.scalars(select(Load).where(Load.external_id == load_reference)).one_or_none()
+    if load is None:
+        load = Load(external_id=load_reference, shipper_id=shipper_id, carrier_id=carrier_id)
+        session.add(load)
+        session.flush()
+    elif load.shipper_id != shipper_id:
+        raise InvalidOperation(f"load {load_reference} belongs to another customer")
+    payment = Payment(
+        load_id=load.id,
+        shipper_id=shipper_id,
+        carrier_id=carrier_id,
+        amount=amount.amount,
+        currency=amount.currency,
+        carrier_amount=carrier_amount,
+        payment_method=payment_method,
+        confirm=confirm,
+        description=description,
+        request_id=request_id,
+        status="pending",
+        recovery_point="started",
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def request_confirmation(session: Session, payment_id: int, payment_method: str) -> Payment:
+    """Ask for the PaymentIntent to be confirmed with a (new) payment method."""
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise NotFound(f"no payment {payment_id}")
+    if payment.status in FINAL_STATUSES:
+        raise InvalidOperation(f"payment {payment_id} is already {payment.status}")
+    payment.payment_method = payment_method
+    payment.confirm = True
+    if payment.stripe_payment_intent_id is not None:
+        payment.recovery_point = "confirming"
+    return payment
+
+
+def advance_payment(
+    sessions: sessionmaker[Session], gateway: StripeGateway, payment_id: int
+) -> str:
+    """Drive one payment as far as Stripe lets it go now; return its status.
+
+    Safe to run any number of times, concurrently too. StripeUnavailable propagates so the
+    caller (a job) retries later.
+    """
+    with transaction(sessions) as session:
+        payment = session.get(Payment, payment_id)
+        if payment is None:
+            raise NotFound(f"no payment {payment_id}")
+        if payment.recovery_point == "finished":
+            return payment.status
+        payment.attempts += 1
+        step = payment.recovery_point
+        intent_id = payment.stripe_payment_intent_id
+        customer = session.get(Shipper, payment.shipper_id)
+        request = dict(
+            amount=payment.amount,
+            currency=payment.currency,
+            customer=customer.stripe_customer_id if customer else None,
+            payment_method=payment.payment_method,
+            confirm=payment.confirm,
+            transfer_group=f"load:{payment.load_id}",
+            description=payment.description,
+            metadata={"payment_id": str(payment.id), "load_id": str(payment.load_id)},
+        )
+    try:
+        if step == "started":
+            intent = gateway.create_payment_intent(payment_id, **request)  # type: ignore[arg-type]
+        elif step == "confirming" and intent_id and request["payment_method"]:
+            intent = gateway.confirm_payment_intent(
+                payment_id, intent_id, payment_method=str(request["payment_method"])
+            )
+        else:
+            assert intent_id is not None, f"payment {payment_id} at {step} has no PaymentIntent"
+            intent = gateway.retrieve_payment_intent(intent_id)
+    except PaymentDeclined as declined:
+        return _record_failure(
+            sessions,
+            payment_id,
+            code=declined.decline_code or declined.code,
+            message=str(declined),
+            intent=declined.payment_intent,
+        )
+    except StripeRequestRefused as refused:
+        return _record_failure(
+            sessions, payment_id, code=refused.code or "invalid_request", message=str(refused)
+        )
+    with transaction(sessions) as session:
+        return record_payment_intent(session, gateway, payment_id, intent)
+
+
+def _record_failure(
+    sessions: sessionmaker[Session],
+    payment_id: int,
+    *,
+    code: str | None,
+    message: str,
+    intent: StripeJSON | None = None,
+) -> str:
+    with transaction(sessions) as session:
+        payment = session.get(Payment, payment_id, with_for_update=True)
+        assert payment is not None
+        if payment.status in FINAL_STATUSES:
+            return payment.status
+        if intent and intent.get("id"):
+            payment.stripe_payment_intent_id = intent["id"]
+        payment.status = "failed"
+        payment.failure_code = code
+        payment.failure_message = message
+        payment.recovery_point = "finished"
+        return payment.status
+
+
+def _charge_of(intent: StripeJSON) -> StripeJSON | None:
+    charge = intent.get("latest_charge")
+    return charge if isinstance(charge, dict) else None
+
+
+def record_payment_intent(
+    session: Session, gateway: StripeGateway, payment_id: int, intent: StripeJSON
+) -> str:
+    """Bring the row in line with Stripe's PaymentIntent; book the charge once it succeeded.
+
+    Called by the job with its own response and by the webhook handler with a fresh copy:
+    whichever comes first does the work, the other finds it done.
+    """
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise NotFound(f"no payment {payment_id}")
+    if payment.status in FINAL_STATUSES:
+        return payment.status
+    payment.stripe_payment_intent_id = intent["id"]
+    status = intent["status"]
+    error = intent.get("last_payment_error") or None
+    if status == "succeeded":
+        charge = _charge_of(intent)
+        if charge is None or not isinstance(charge.get("balance_transaction"), dict):
+            # A webhook's copy is not expanded: fetch the charge with its balance transaction.
+            intent = gateway.retrieve_payment_intent(intent["id"])
+            charge = _charge_of(intent)
+        assert charge is not None and isinstance(charge.get("balance_transaction"), dict)
+        balance_transaction = charge["balance_transaction"]
+        bookings.book_charge(session, payment, balance_transaction, payment_intent=intent["id"])
+        payment.stripe_charge_id = charge["id"]
+        payment.stripe_balance_transaction_id = balance_transaction["id"]
+        payment.status = "succeeded"
+        payment.failure_code = payment.failure_message = None
+        payment.recovery_point = "finished"
+    elif status == "requires_payment_method" and error:
+        payment.status = "failed"
+        payment.failure_code = error.get("decline_code") or error.get("code")
+        payment.failure_message = error.get("message")
+        payment.recovery_point = "finished"
+    else:
+        payment.status = status
+        # Waiting on the customer (requires_action/confirmation) or on the bank (processing):
+        # the webhook will tell us; nothing for the job to do until then.
+        payment.recovery_point = "finished" if status != "processing" else "intent_created"
+    return payment.status

@@ -1,0 +1,53 @@
+"""Map the stripe SDK's exceptions onto ours: final declines and refusals, transient outages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from payments.errors import GatewayError, PaymentDeclined, StripeRequestRefused, StripeUnavailable
+
+DEFAULT_RETRY_AFTER_S = 2.0
+
+
+def _retry_after(error: stripe.StripeError) -> float:
+    raw = (error.headers or {}).get("Retry-After") or (error.headers or {}).get("retry-after")
+    try:
+        return max(float(raw), 0.1) if raw is not None else DEFAULT_RETRY_AFTER_S
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_S
+
+
+def _error_body(error: stripe.StripeError) -> dict[str, Any]:
+    body = error.json_body if isinstance(error.json_body, dict) else {}
+    inner = body.get("error")
+    return inner if isinstance(inner, dict) else {}
+
+
+def translate(error: stripe.StripeError) -> GatewayError:
+    """Our error for a Stripe SDK error: is it final, and what should users read."""
+    body = _error_body(error)
+    message = body.get("message") or str(error)
+    if isinstance(error, stripe.CardError):
+        return PaymentDeclined(
+            message,
+            code=error.code,
+            decline_code=body.get("decline_code"),
+            payment_intent=body.get("payment_intent"),
+        )
+    if isinstance(error, stripe.RateLimitError):
+        return StripeUnavailable(f"Stripe rate limit: {message}", retry_after_s=_retry_after(error))
+    if isinstance(error, stripe.APIConnectionError):
+        return StripeUnavailable(f"Stripe unreachable: {message}")
+    if isinstance(error, stripe.IdempotencyError) and error.code == "idempotency_key_in_use":
+        # A twin of this job is mid-request with the same key: wait for it to finish.
+        return StripeUnavailable(message, retry_after_s=_retry_after(error))
+    status = error.http_status or 0
+    if status >= 500 or status == 409:
+        return StripeUnavailable(
+            f"Stripe error {status}: {message}", retry_after_s=_retry_after(error)
+        )
+    return StripeRequestRefused(
+        message, code=error.code or body.get("code"), param=body.get("param")
+    )

@@ -1,0 +1,210 @@
+"""Paying carriers: a transfer to their connected account, then a payout to their bank.
+
+One PayoutBatch row per movement, driven by advance_batch through recovery points:
+  started ─transfer (key transfer:<id>)─▶ transferred ─payout (key payout:<id>)─▶ payout_created
+  ─(payout.paid / payout.failed)─▶ finished
+A `transfer` flow stops after the transfer; a `payout` flow starts at the payout (the money is
+already on the connected balance). A failed payout leaves the money on the connected balance.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Carrier, PayoutBatch
+from models.db import transaction
+from models.money import Money
+from payments import bookings, chart, ledger
+from payments.errors import InvalidOperation, NotFound, StripeRequestRefused
+from payments.gateway import StripeGateway
+
+StripeJSON = dict[str, Any]
+
+
+def _payable_carrier(session: Session, carrier_id: int) -> Carrier:
+    carrier = session.get(Carrier, carrier_id)
+    if carrier is None:
+        raise NotFound(f"no carrier {carrier_id}")
+    if not carrier.stripe_account_id or not carrier.payouts_enabled:
+        raise InvalidOperation(
+            f"carrier {carrier_id} cannot be paid yet: their Stripe account does not have"
+            " payouts enabled (onboarding incomplete)"
+        )
+    return carrier
+
+
+def owed_to_carrier(session: Session, carrier_id: int, currency: str) -> int:
+    """What we owe the carrier in a currency and have not transferred (credit balance)."""
+    return -ledger.balance(session, chart.carrier_payable(carrier_id).code, currency).amount
+
+
+def receivable_from_carrier(session: Session, carrier_id: int, currency: str) -> int:
+    return ledger.balance(session, chart.carrier_receivable(carrier_id).code, currency).amount
+
+
+def funds_on_connected_account(session: Session, stripe_account: str, currency: str) -> int:
+    return -ledger.balance(session, chart.carrier_funds(stripe_account).code, currency).amount
+
+
+def request_transfer(session: Session, carrier_id: int, amount: Money) -> PayoutBatch:
+    """A transfer of money we owe to the carrier's connected account (no payout)."""
+    carrier = _payable_carrier(session, carrier_id)
+    bookings.lock_carrier(session, carrier_id)
+    owed = owed_to_carrier(session, carrier_id, amount.currency)
+    if not 0 < amount.amount <= owed:
+        raise InvalidOperation(
+            f"transfer of {amount} exceeds what we owe carrier {carrier_id}"
+            f" ({Money(max(owed, 0), amount.currency)})"
+        )
+    return _new_batch(session, carrier, amount, flow="transfer", method="standard")
+
+
+def request_payout(session: Session, carrier_id: int, amount: Money, method: str) -> PayoutBatch:
+    """A payout from the carrier's connected balance to their bank."""
+    if method not in ("standard", "instant"):
+        raise InvalidOperation("method must be standard or instant")
+    carrier = _payable_carrier(session, carrier_id)
+    assert carrier.stripe_account_id is not None
+    funds = funds_on_connected_account(session, carrier.stripe_account_id, amount.currency)
+    if not 0 < amount.amount <= funds:
+        raise InvalidOperation(
+            f"payout of {amount} exceeds carrier {carrier_id}'s balance"
+            f" ({Money(max(funds, 0), amount.currency)})"
+        )
+    return _new_batch(session, carrier, amount, flow="payout", method=method)
+
+
+def _new_batch(
+    session: Session,
+    carrier: Carrier,
+    amount: Money,
+    *,
+    flow: str,
+    method: str,
+    period: date | None = None,
+    receivable_offset: int = 0,
+) -> PayoutBatch:
+    batch = PayoutBatch(
+        carrier_id=carrier.id,
+        amount=amount.amount,
+        currency=amount.currency,
+        period=period or datetime.now(UTC).date(),
+        flow=flow,
+        method=method,
+        receivable_offset=receivable_offset,
+        status="pending",
+        recovery_point="transferred" if flow == "payout" else "started",
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch_id: int) -> str:
+    """Drive one batch as far as it goes now; return its status. Safe to repeat."""
+    while True:
+        with transaction(sessions) as session:
+            batch = session.get(PayoutBatch, batch_id)
+            if batch is None:
+                raise NotFound(f"no payout batch {batch_id}")
+            if batch.recovery_point == "finished":
+                return batch.status
+            batch.attempts += 1
+            carrier = session.get(Carrier, batch.carrier_id)
+            assert carrier is not None and carrier.stripe_account_id is not None
+            step, account = batch.recovery_point, carrier.stripe_account_id
+            amount, currency, method = batch.amount, batch.currency, batch.method
+            payout_id = batch.stripe_payout_id
+        metadata = {"batch_id": str(batch_id), "carrier_id": str(carrier.id)}
+        try:
+            if step == "started":
+                transfer = gateway.create_transfer(
+                    f"transfer:{batch_id}",
+                    amount=amount,
+                    currency=currency,
+                    destination=account,
+                    metadata=metadata,
+                )
+                received = gateway.retrieve_charge(transfer["destination_payment"], account=account)
+                with transaction(sessions) as session:
+                    _record_transfer(session, batch_id, transfer, received, account)
+            elif step == "transferred":
+                payout = gateway.create_payout(
+                    f"payout:{batch_id}",
+                    amount=amount,
+                    currency=currency,
+                    method=method,
+                    account=account,
+                    metadata=metadata,
+                )
+                with transaction(sessions) as session:
+                    record_payout(session, gateway, batch_id, payout)
+            else:
+                assert payout_id is not None
+                payout = gateway.retrieve_payout(payout_id, account=account)
+                with transaction(sessions) as session:
+                    status = record_payout(session, gateway, batch_id, payout)
+                return status
+        except StripeRequestRefused as refused:
+            with transaction(sessions) as session:
+                batch = session.get(PayoutBatch, batch_id, with_for_update=True)
+                assert batch is not None
+                batch.status = "failed"
+                batch.failure_code = refused.code
+                batch.failure_message = str(refused)
+                batch.recovery_point = "finished"
+                return batch.status
+
+
+def _record_transfer(
+    session: Session, batch_id: int, transfer: StripeJSON, received: StripeJSON, account: str
+) -> None:
+    batch = session.get(PayoutBatch, batch_id, with_for_update=True)
+    assert batch is not None
+    if batch.recovery_point != "started":
+        return
+    bookings.lock_carrier(session, batch.carrier_id)
+    bookings.book_transfer(session, batch, transfer["balance_transaction"], transfer=transfer["id"])
+    bookings.book_transfer_received(
+        session, batch, received["balance_transaction"], stripe_account=account
+    )
+    batch.stripe_transfer_id = transfer["id"]
+    batch.status = "transferred"
+    batch.recovery_point = "finished" if batch.flow == "transfer" else "transferred"
+
+
+def record_payout(
+    session: Session, gateway: StripeGateway, batch_id: int, payout: StripeJSON
+) -> str:
+    """Bring the batch in line with Stripe's Payout (job or payout.* webhook)."""
+    batch = session.get(PayoutBatch, batch_id, with_for_update=True)
+    if batch is None:
+        raise NotFound(f"no payout batch {batch_id}")
+    if batch.recovery_point == "finished":
+        return batch.status
+    carrier = session.get(Carrier, batch.carrier_id)
+    assert carrier is not None and carrier.stripe_account_id is not None
+    account = carrier.stripe_account_id
+    if not isinstance(payout.get("balance_transaction"), dict) or (
+        payout["status"] == "failed"
+        and not isinstance(payout.get("failure_balance_transaction"), dict)
+    ):
+        payout = gateway.retrieve_payout(payout["id"], account=account)
+    batch.stripe_payout_id = payout["id"]
+    bookings.book_payout(session, batch, payout["balance_transaction"], stripe_account=account)
+    batch.recovery_point = "payout_created"
+    if payout["status"] == "paid":
+        batch.status = "paid"
+        batch.recovery_point = "finished"
+    elif payout["status"] in ("failed", "canceled"):
+        bookings.book_payout_failure(
+            session, batch, payout["failure_balance_transaction"], stripe_account=account
+        )
+        batch.status = "failed"
+        batch.failure_code = payout.get("failure_code")
+        batch.failure_message = payout.get("failure_message")
+        batch.recovery_point = "finished"
+    return batch.status

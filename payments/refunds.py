@@ -1,0 +1,140 @@
+"""Refunding a payment, fully or in part: a Refund row driven to Stripe's final word.
+
+  started ─create Refund (key refund:<id>)─▶ created ─▶ finished
+The refundable amount is the payment's amount less every refund not failed or canceled, so
+two refund requests racing each other cannot together exceed it (the payment row is locked).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Payment, Refund
+from models.db import transaction
+from payments import bookings
+from payments.errors import InvalidOperation, NotFound, StripeRequestRefused
+from payments.gateway import StripeGateway
+
+StripeJSON = dict[str, Any]
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+# Stripe's refund statuses that no later event changes.
+FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
+
+
+def refundable(session: Session, payment: Payment) -> int:
+    reserved = session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.payment_id == payment.id, Refund.status.not_in(("failed", "canceled"))
+        )
+    )
+    return payment.amount - int(reserved or 0)
+
+
+def request_refund(
+    session: Session,
+    payment_id: int,
+    *,
+    amount: int | None = None,
+    reason: str | None = None,
+    request_id: str | None = None,
+) -> Refund:
+    """Accept a refund of `amount` (all that is refundable when None). Caller commits, then
+    enqueues advance_refund."""
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise NotFound(f"no payment {payment_id}")
+    if payment.status != "succeeded":
+        raise InvalidOperation(
+            f"payment {payment_id} is {payment.status}; only a succeeded payment can be refunded"
+        )
+    if reason is not None and reason not in REFUND_REASONS:
+        raise InvalidOperation(f"reason must be one of {', '.join(REFUND_REASONS)}")
+    available = refundable(session, payment)
+    amount = available if amount is None else amount
+    if amount <= 0:
+        raise InvalidOperation(f"payment {payment_id} has nothing left to refund")
+    if amount > available:
+        raise InvalidOperation(
+            f"refund of {amount} exceeds the refundable amount {available} of payment {payment_id}"
+        )
+    refund = Refund(
+        payment_id=payment.id,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason,
+        request_id=request_id,
+        status="pending",
+        recovery_point="started",
+    )
+    session.add(refund)
+    session.flush()
+    return refund
+
+
+def advance_refund(sessions: sessionmaker[Session], gateway: StripeGateway, refund_id: int) -> str:
+    """Drive one refund as far as it goes now; return its status. Safe to repeat."""
+    with transaction(sessions) as session:
+        refund = session.get(Refund, refund_id)
+        if refund is None:
+            raise NotFound(f"no refund {refund_id}")
+        if refund.recovery_point == "finished":
+            return refund.status
+        refund.attempts += 1
+        payment = session.get(Payment, refund.payment_id)
+        assert payment is not None and payment.stripe_payment_intent_id is not None
+        intent_id, amount, reason = payment.stripe_payment_intent_id, refund.amount, refund.reason
+        stripe_refund_id = refund.stripe_refund_id
+    try:
+        if stripe_refund_id is None:
+            stripe_refund = gateway.create_refund(
+                refund_id, payment_intent=intent_id, amount=amount, reason=reason
+            )
+        else:
+            stripe_refund = gateway.retrieve_refund(stripe_refund_id)
+    except StripeRequestRefused as refused:
+        with transaction(sessions) as session:
+            refund = session.get(Refund, refund_id, with_for_update=True)
+            assert refund is not None
+            refund.status = "failed"
+            refund.failure_reason = str(refused)
+            refund.recovery_point = "finished"
+            return refund.status
+    with transaction(sessions) as session:
+        return record_refund(session, gateway, refund_id, stripe_refund)
+
+
+def record_refund(
+    session: Session, gateway: StripeGateway, refund_id: int, stripe_refund: StripeJSON
+) -> str:
+    """Bring the row in line with Stripe's Refund; book it once it succeeded (job or webhook)."""
+    refund = session.get(Refund, refund_id, with_for_update=True)
+    if refund is None:
+        raise NotFound(f"no refund {refund_id}")
+    if refund.status in FINAL_STATUSES:
+        return refund.status
+    refund.stripe_refund_id = stripe_refund["id"]
+    status = stripe_refund["status"]
+    if status == "succeeded":
+        balance_transaction = stripe_refund.get("balance_transaction")
+        if not isinstance(balance_transaction, dict):
+            balance_transaction = gateway.retrieve_refund(stripe_refund["id"])[
+                "balance_transaction"
+            ]
+        payment = session.get(Payment, refund.payment_id, with_for_update=True)
+        assert payment is not None and isinstance(balance_transaction, dict)
+        bookings.book_refund(session, refund, payment, balance_transaction)
+        refund.stripe_balance_transaction_id = balance_transaction["id"]
+        payment.amount_refunded += refund.amount
+        refund.status = "succeeded"
+        refund.recovery_point = "finished"
+    elif status in ("failed", "canceled"):
+        refund.status = status
+        refund.failure_reason = stripe_refund.get("failure_reason")
+        refund.recovery_point = "finished"
+    else:
+        refund.status = "pending"
+        refund.recovery_point = "created"
+    return refund.status

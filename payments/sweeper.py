@@ -1,0 +1,78 @@
+"""Find work that was accepted but has not moved for a while, so it can be enqueued again.
+
+A row and the message that drives it are not written atomically (PostgreSQL and Redis are
+two systems): the message may be lost to a Redis restart, or never sent if the process died
+right after COMMIT. Every flow is idempotent, so re-enqueueing anything stale is safe; this
+is the half of "after-commit send plus a sweeper" that makes an accepted payment unlosable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Carrier, Payment, PayoutBatch, Refund, Shipper, WebhookEvent
+
+
+@dataclass(frozen=True)
+class StuckWork:
+    customers: list[int]
+    accounts: list[int]
+    payments: list[int]
+    refunds: list[int]
+    batches: list[int]
+    events: list[int]
+
+    def total(self) -> int:
+        return sum(
+            len(ids)
+            for ids in (
+                self.customers,
+                self.accounts,
+                self.payments,
+                self.refunds,
+                self.batches,
+                self.events,
+            )
+        )
+
+
+def find_stuck(session: Session, *, older_than_s: int, limit: int = 1000) -> StuckWork:
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+
+    def ids(query: object) -> list[int]:
+        return list(session.scalars(query.limit(limit)))  # type: ignore[attr-defined]
+
+    return StuckWork(
+        customers=ids(
+            select(Shipper.id).where(
+                Shipper.stripe_customer_id.is_(None), Shipper.updated_at < cutoff
+            )
+        ),
+        accounts=ids(
+            select(Carrier.id).where(
+                Carrier.recovery_point == "started", Carrier.updated_at < cutoff
+            )
+        ),
+        payments=ids(
+            select(Payment.id).where(
+                Payment.recovery_point != "finished", Payment.updated_at < cutoff
+            )
+        ),
+        refunds=ids(
+            select(Refund.id).where(Refund.recovery_point != "finished", Refund.updated_at < cutoff)
+        ),
+        batches=ids(
+            select(PayoutBatch.id).where(
+                PayoutBatch.recovery_point != "finished", PayoutBatch.updated_at < cutoff
+            )
+        ),
+        events=ids(
+            select(WebhookEvent.id).where(
+                WebhookEvent.status.in_(("received", "failed")), WebhookEvent.received_at < cutoff
+            )
+        ),
+    )
