@@ -33,6 +33,16 @@ def use_stripe_base(url: str) -> None:
         _gateway = None
 
 
+def configure(
+    *, sessions: sessionmaker[Session] | None = None, gateway: StripeGateway | None = None
+) -> None:
+    """Use these instead of building from settings: the demo and tests run workers in-process
+    against a database and a simulator of their own. None restores the default."""
+    global _sessions, _gateway
+    with _lock:
+        _sessions, _gateway = sessions, gateway
+
+
 def sessions() -> sessionmaker[Session]:
     global _sessions
     with _lock:

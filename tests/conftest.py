@@ -12,8 +12,10 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,8 +23,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import load_settings
 from models.db import embedded_database_url, make_session_factory
 from models.migrate import upgrade
+from payments.gateway import StripeGateway, make_stripe_client
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# In-process workers never boot a Dramatiq process, which the Prometheus middleware needs;
+# the test that runs real worker processes turns it back on for them.
+os.environ.setdefault("PROMETHEUS_METRICS", "off")
 
 
 def _server_url(tmp_root: Path) -> str:
@@ -133,3 +139,64 @@ def check_constraints() -> Callable[[Session], None]:
         session.execute(text("SET CONSTRAINTS ALL DEFERRED"))
 
     return check
+
+
+# Stripe simulator, gateway, broker and in-process workers -------------------------------
+
+SIM_API_KEY = "sk_test_midway"
+
+
+@pytest.fixture(scope="session")
+def stripe_sim_server() -> Iterator[Any]:
+    from stripe_sim.server import start_simulator
+
+    sim = start_simulator(host="127.0.0.1", port=0, api_key=SIM_API_KEY)
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def stripe_sim(stripe_sim_server: Any) -> Any:
+    """The in-process simulator, reset to an empty state (clock included) for this test."""
+    requests.post(f"{stripe_sim_server.url}/_sim/reset", timeout=10).raise_for_status()
+    requests.post(f"{stripe_sim_server.url}/_sim/faults", json={}, timeout=10).raise_for_status()
+    return stripe_sim_server
+
+
+@pytest.fixture
+def gateway(stripe_sim: Any) -> StripeGateway:
+    settings = load_settings({"STRIPE_API_KEY": SIM_API_KEY, "STRIPE_MAX_NETWORK_RETRIES": "0"})
+    return StripeGateway(make_stripe_client(settings, stripe_sim.url))
+
+
+@pytest.fixture
+def broker() -> Iterator[Any]:
+    """The project's broker with empty queues (on real Redis in CI, fakeredis on a laptop).
+
+    REDIS_URL is shared by every test: stale messages from another test would act on another
+    test's database, so queues are flushed before and after.
+    """
+    import jobs  # noqa: F401  (registers every actor on the broker)
+    from jobs.broker import broker as project_broker
+
+    if IN_CI and load_settings().redis_url is None:
+        pytest.fail("CI=true but REDIS_URL is not set: CI must test against real Redis")
+    project_broker.flush_all()
+    yield project_broker
+    project_broker.flush_all()
+
+
+@pytest.fixture
+def worker(broker: Any, sessions: sessionmaker[Session], gateway: StripeGateway) -> Iterator[Any]:
+    """Dramatiq workers (threads in this process) running the real actors against this test's
+    database and simulator. Use `worker.join()`-style helpers: broker.join(queue) waits."""
+    import dramatiq
+
+    from jobs import runtime
+
+    runtime.configure(sessions=sessions, gateway=gateway)
+    dramatiq_worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=4)
+    dramatiq_worker.start()
+    yield dramatiq_worker
+    dramatiq_worker.stop()
+    runtime.configure()
