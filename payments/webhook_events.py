@@ -97,8 +97,8 @@ def _charge_refunded(
             )
         ).all()
         in_flight = [(r.id, r.stripe_refund_id) for r in pending]
-    if payment_id is None:
-        return "ignored"
+    if payment_id is None or not in_flight:
+        return "ignored"  # a refund we did not ask for stays unbooked, for reconciliation
     for refund_id, stripe_refund_id in in_flight:
         assert stripe_refund_id is not None
         stripe_refund = gateway.retrieve_refund(stripe_refund_id)
