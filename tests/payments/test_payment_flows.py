@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from models import Payment, Posting, Refund
 from models.db import transaction
-from payments import chart, charges, ledger, refunds
+from payments import charges, chart, ledger, refunds
 from payments.errors import InvalidOperation, StripeUnavailable
 
-from .conftest import Market  # noqa: TID252
+from .conftest import Market
 
 
 def stripe_client(market: Market) -> stripe.StripeClient:

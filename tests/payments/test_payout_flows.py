@@ -12,7 +12,7 @@ from models.money import Money
 from payments import chart, ledger, parties, payouts, refunds
 from payments.errors import InvalidOperation
 
-from .conftest import Market  # noqa: TID252
+from .conftest import Market
 
 DAY = 86400
 

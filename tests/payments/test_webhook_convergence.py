@@ -14,7 +14,7 @@ from models.db import transaction
 from models.money import Money
 from payments import charges, ledger, payouts, webhook_events
 
-from .conftest import Market  # noqa: TID252
+from .conftest import Market
 
 
 def client(market: Market) -> stripe.StripeClient:
