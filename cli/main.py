@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.db import db
+from stripe_sim.cli import stripe_sim_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,3 +14,4 @@ def cli() -> None:
 
 
 cli.add_command(db)
+cli.add_command(stripe_sim_command)

@@ -61,7 +61,10 @@ def gateway() -> StripeGateway:
                     "STRIPE_API_BASE is not set and no in-process stripe_sim was started"
                 )
             guard = RedisStripeGuard(
-                redis_client(settings), rate_per_s=settings.stripe_rate_limit_per_s
+                redis_client(settings),
+                rate_per_s=settings.stripe_rate_limit_per_s,
+                breaker_failures=settings.stripe_breaker_failures,
+                breaker_cooldown_s=settings.stripe_breaker_cooldown_s,
             )
             _gateway = StripeGateway(make_stripe_client(settings, base), guard)
         return _gateway

