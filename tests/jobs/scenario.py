@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from models import Payment, PayoutBatch, Posting, Refund
 from models.db import transaction
 from models.money import Money
-from payments import chart, charges, ledger, parties, payouts, refunds
+from payments import charges, chart, ledger, parties, payouts, refunds
 
 FAULTS = {
     "error_500": 0.05,
