@@ -1,0 +1,39 @@
+"""Settings of one simulator instance (no environment reading here: callers pass values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .fees import FeeModel
+
+DAY = 86_400
+
+
+@dataclass
+class SimConfig:
+    # None accepts any key starting with sk_test_; a string accepts exactly that key.
+    api_key: str | None = None
+    # Optional endpoint registered at start (and after every reset) with a known secret, so an
+    # app can verify signatures without first calling POST /v1/webhook_endpoints.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # The default endpoint also receives connected-account events (Stripe's `connect=true`).
+    webhook_connect: bool = True
+    fees: FeeModel = field(default_factory=FeeModel)
+    platform_account_id: str = "acct_1MidwaySimPlatform0"
+    platform_country: str = "US"
+    default_currency: str = "usd"
+    # Card funds become available at midnight UTC this many days after the charge.
+    available_delay_days: int = 2
+    # Standard payouts arrive at midnight UTC this many days after creation.
+    payout_delay_days: int = 2
+    # A payout goes pending -> in_transit this long after creation (instant payouts: at once).
+    payout_in_transit_after_s: int = 60
+    # ACH Direct Debit (pm_usBankAccount) stays `processing` this long before succeeding.
+    ach_processing_s: int = 60
+    # Seconds of simulated time before each webhook retry after a failed attempt.
+    webhook_retry_schedule: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000, 36000, 36000)
+    webhook_timeout_s: float = 10.0
+    # Idempotency keys are forgotten after this much simulated time, as at Stripe.
+    idempotency_ttl_s: int = DAY
+    seed: int | None = None

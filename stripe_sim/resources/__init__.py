@@ -1,0 +1,18 @@
+"""Stripe API resources: importing this package registers every route."""
+
+from . import (  # noqa: F401
+    accounts,
+    application_fees,
+    balance,
+    charges,
+    customers,
+    events,
+    payment_actions,
+    payment_intents,
+    payment_methods,
+    payouts,
+    refunds,
+    reporting,
+    transfers,
+    webhook_endpoints,
+)

@@ -1,0 +1,173 @@
+"""Refunds: full and partial, by charge or PaymentIntent. Stripe keeps its fee.
+
+A refund debits the balance (`refund` balance transaction, fee 0) at once. For destination
+charges `reverse_transfer` pulls the proportional share back from the connected account and
+`refund_application_fee` returns the platform's fee proportionally.
+"""
+
+from __future__ import annotations
+
+from .. import ids, ledger
+from ..collection import Obj
+from ..errors import InvalidRequest
+from ..events import changed, emit
+from ..params import Params, merge_metadata
+from ..router import Ctx, list_page, route
+from . import application_fees, charges, transfers
+
+REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+
+
+def _charge_for(ctx: Ctx, charge_id: str | None, pi_id: str | None) -> Obj:
+    if charge_id:
+        return ctx.store.get(ctx.acct, "charge", charge_id, "charge")
+    if pi_id:
+        pi = ctx.store.get(ctx.acct, "payment_intent", pi_id, "payment_intent")
+        if not pi["latest_charge"] or pi["status"] != "succeeded":
+            raise InvalidRequest(
+                f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
+                param="payment_intent",
+            )
+        return ctx.acct.objects[pi["latest_charge"]]
+    raise InvalidRequest(
+        "One of the following params should be provided for this request: payment_intent or "
+        "charge.",
+        code="parameter_missing",
+    )
+
+
+def _proportion(total: int, part: int, whole: int) -> int:
+    return (total * part + whole // 2) // whole if whole else 0
+
+
+@route("POST", "/v1/refunds")
+def create(ctx: Ctx, p: Params) -> Obj:
+    charge_id = p.str("charge")
+    pi_id = p.str("payment_intent")
+    amount = p.amount()
+    reason = p.str("reason", choices=REASONS)
+    metadata = p.metadata() or {}
+    reverse_transfer = p.bool("reverse_transfer", False)
+    refund_fee = p.bool("refund_application_fee", False)
+    for name in ("instructions_email", "origin", "expand"):
+        p.raw(name)
+    p.done()
+    charge = _charge_for(ctx, charge_id, pi_id)
+    if charge["status"] != "succeeded" or not charge["captured"]:
+        raise InvalidRequest(
+            f"Charge {charge['id']} has not been captured and cannot be refunded; cancel its "
+            "PaymentIntent instead." if charge["status"] == "succeeded" else
+            f"Charge {charge['id']} cannot be refunded because it has status {charge['status']}.",
+            code="charge_not_refundable",
+        )
+    left = charges.refundable(ctx, charge)
+    if left <= 0:
+        raise InvalidRequest(
+            f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded"
+        )
+    if amount is None:
+        amount = left
+    if amount > left:
+        raise InvalidRequest(
+            f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+            code="amount_too_large", param="amount",
+        )
+    return refund_charge(ctx, charge, amount, reason, metadata, reverse_transfer, refund_fee)
+
+
+def refund_charge(
+    ctx: Ctx, charge: Obj, amount: int, reason: str | None, metadata: Obj,
+    reverse_transfer: bool = False, refund_fee: bool = False,
+) -> Obj:
+    store = ctx.store
+    re_id = ids.new_id("re")
+    desc = charge["description"]
+    txn = ledger.create(
+        store, ctx.acct, amount=-amount, currency=charge["currency"], type="refund",
+        source=re_id, description=f"REFUND FOR CHARGE ({desc})" if desc else "REFUND FOR CHARGE",
+    )
+    refund: Obj = {
+        "id": re_id,
+        "object": "refund",
+        "amount": amount,
+        "balance_transaction": txn["id"],
+        "charge": charge["id"],
+        "created": store.now(),
+        "currency": charge["currency"],
+        "customer": charge["customer"],
+        "customer_account": None,
+        "description": None,
+        "destination_details": {"card": {"reference_status": "pending", "reference_type":
+                                         "acquirer_reference_number", "type": "refund"},
+                                "type": "card"},
+        "metadata": metadata,
+        "payment_intent": charge["payment_intent"],
+        "payment_method": charge["payment_method"],
+        "reason": reason,
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": "succeeded",
+        "transfer_reversal": None,
+    }
+    store.add(ctx.acct, refund)
+    info = store.internal(ctx.acct, charge["id"])
+    info["refunded_real"] = info.get("refunded_real", 0) + amount
+    if reverse_transfer and charge["transfer"]:
+        tr = ctx.acct.objects[charge["transfer"]]
+        share = min(_proportion(tr["amount"], amount, charge["amount_captured"]),
+                    tr["amount"] - tr["amount_reversed"])
+        if share > 0:
+            reversal = transfers.reverse(ctx, tr, share, {}, None)
+            reversal["source_refund"] = re_id
+            refund["transfer_reversal"] = reversal["id"]
+    if refund_fee and charge["application_fee"]:
+        fee = store.platform.objects[charge["application_fee"]]
+        share = min(_proportion(fee["amount"], amount, charge["amount_captured"]),
+                    fee["amount"] - fee["amount_refunded"])
+        if share > 0:
+            application_fees.refund_fee(store, fee, share)
+    charge["refunds"]["data"].insert(0, refund)
+    new_total = charge["amount_refunded"] + amount
+    previous = changed(charge, {
+        "amount_refunded": new_total,
+        "refunded": new_total >= charge["amount"],
+    })
+    emit(store, ctx.acct, "refund.created", refund)
+    emit(store, ctx.acct, "charge.refunded", charge, previous)
+    return refund
+
+
+@route("GET", "/v1/refunds/{re_id}")
+def retrieve(ctx: Ctx, p: Params, re_id: str) -> Obj:
+    p.done()
+    return ctx.store.get(ctx.acct, "refund", re_id)
+
+
+@route("POST", "/v1/refunds/{re_id}")
+def update(ctx: Ctx, p: Params, re_id: str) -> Obj:
+    refund = ctx.store.get(ctx.acct, "refund", re_id)
+    metadata = p.metadata()
+    p.done()
+    if metadata is not None:
+        previous = changed(refund, {"metadata": merge_metadata(refund["metadata"], metadata)})
+        if previous:
+            emit(ctx.store, ctx.acct, "refund.updated", refund, previous)
+    return refund
+
+
+@route("GET", "/v1/refunds")
+def list_refunds(ctx: Ctx, p: Params) -> Obj:
+    charge = p.str("charge")
+    pi = p.str("payment_intent")
+
+    def where(r: Obj) -> bool:
+        return (not charge or r["charge"] == charge) and (not pi or r["payment_intent"] == pi)
+
+    return list_page(ctx, p, "refund", "/v1/refunds", where if charge or pi else None)
+
+
+@route("GET", "/v1/charges/{ch_id}/refunds")
+def list_charge_refunds(ctx: Ctx, p: Params, ch_id: str) -> Obj:
+    ctx.store.get(ctx.acct, "charge", ch_id)
+    return list_page(ctx, p, "refund", f"/v1/charges/{ch_id}/refunds",
+                     lambda r: r["charge"] == ch_id)

@@ -1,0 +1,235 @@
+"""The simulator core: one request in, one response out (no sockets here).
+
+Order of a Stripe API request: fault injection -> API-key auth -> route -> (under the state
+lock) due transitions, Stripe-Account scope, idempotency replay, the handler, expansion,
+saving the idempotent result. "Commit then fail" faults act after all of that.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import control, expand, ids, ledger, resources, wire
+from .config import SimConfig
+from .errors import (
+    ApiError,
+    AuthenticationFailed,
+    PermissionDenied,
+    RateLimited,
+    StripeSimError,
+)
+from .events import API_VERSION
+from .faults import Faults
+from .idempotency import IdempotencyCache, Saved, fingerprint, should_save
+from .params import Params
+from .resources import accounts, webhook_endpoints
+from .router import Ctx, Raw, resolve
+from .store import AccountState, Store
+from .webhooks import Dispatcher
+
+assert resources  # the import registers the routes
+
+NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization "
+    "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+    "https://stripe.com/docs/api#authentication for details, or we can help at "
+    "https://support.stripe.com/."
+)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    base_url: str
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering
+
+
+def _masked(key: str) -> str:
+    return key[:8] + "*" * max(len(key) - 12, 4) + key[-4:] if len(key) > 12 else "****"
+
+
+class Simulator:
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or SimConfig()
+        self.store = Store(self.config)
+        self.faults = Faults(self.config.seed)
+        self.idempotency = IdempotencyCache(self.config.idempotency_ttl_s)
+        self.dispatcher = Dispatcher(self.store, self.faults)
+        self.store.event_sink = self.dispatcher.on_event
+        self._install_defaults()
+
+    def _install_defaults(self) -> None:
+        store = self.store
+        store.platform.objects[store.platform.id] = accounts.platform_account(store)
+        if self.config.webhook_url:
+            if not self.config.webhook_secret:
+                self.config.webhook_secret = ids.secret("whsec")
+            webhook_endpoints.register(
+                store, store.platform, url=self.config.webhook_url, enabled_events=["*"],
+                connect=self.config.webhook_connect, both=self.config.webhook_connect,
+                secret=self.config.webhook_secret, description="default endpoint (stripe_sim)",
+            )
+
+    def start(self) -> None:
+        self.dispatcher.start()
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
+
+    def reset(self) -> None:
+        with self.store.lock:
+            self.store.reset()
+            self.idempotency.clear()
+            self.faults.clear()
+            self.dispatcher.clear()
+            self._install_defaults()
+
+    # -- request handling ------------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response:
+        request_id = "req_" + secrets.token_hex(7)
+        if req.path.startswith("/_sim/"):
+            return control.handle(self, req)
+        fault = self.faults.for_request(req.method, req.path, req.headers.get("stripe-account"))
+        if fault.slow_ms:
+            time.sleep(fault.slow_ms / 1000)
+        if fault.before == "drop":
+            return Response(drop=True)
+        if fault.before == "500":
+            return self._error(ApiError("An unknown error occurred (injected by stripe_sim).",
+                                        headers={"Stripe-Should-Retry": "true"}), request_id)
+        if fault.before == "429":
+            return self._error(RateLimited(
+                "Request rate limit exceeded. You can learn more about rate limits here "
+                "https://stripe.com/docs/rate-limits.", code="rate_limit",
+                headers={"Retry-After": "1"}), request_id)
+        resp = self._execute(req, request_id)
+        if fault.after == "drop":
+            return Response(drop=True)
+        if fault.after == "500":
+            return self._error(ApiError("An unknown error occurred (injected by stripe_sim)."),
+                               request_id)
+        return resp
+
+    def _error(self, err: StripeSimError, request_id: str) -> Response:
+        headers = {"Request-Id": request_id, "Content-Type": "application/json"}
+        headers.update(err.headers)
+        if err.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="Stripe"'
+        return Response(err.status, wire.dumps(err.body()), headers)
+
+    def _authenticate(self, headers: dict[str, str]) -> str:
+        auth = headers.get("authorization", "")
+        key = ""
+        if auth.startswith("Bearer "):
+            key = auth[7:].strip()
+        elif auth.startswith("Basic "):
+            try:
+                key = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+            except (ValueError, UnicodeDecodeError):
+                key = ""
+        if not key:
+            raise AuthenticationFailed(NO_KEY)
+        expected = self.config.api_key
+        valid = key == expected if expected else key.startswith("sk_test_")
+        if not valid:
+            raise AuthenticationFailed(f"Invalid API Key provided: {_masked(key)}")
+        return key
+
+    def _account(self, header: str | None, key: str) -> AccountState:
+        if not header or header == self.store.platform.id:
+            return self.store.platform
+        acct = self.store.connected(header)
+        if acct is None:
+            raise PermissionDenied(
+                f"The provided key '{_masked(key)}' does not have access to account "
+                f"'{header}' (or that account does not exist). Application access may have "
+                "been revoked.",
+                code="account_invalid",
+            )
+        return acct
+
+    def _execute(self, req: Request, request_id: str) -> Response:
+        headers = {"Request-Id": request_id, "Content-Type": "application/json",
+                   "Stripe-Version": req.headers.get("stripe-version") or API_VERSION}
+        idem_key = req.headers.get("idempotency-key") if req.method == "POST" else None
+        if idem_key:
+            headers["Idempotency-Key"] = idem_key
+        store = self.store
+        try:
+            key = self._authenticate(req.headers)
+            if req.method == "POST":
+                data = wire.decode_form(req.body.decode("utf-8", "replace"))
+                if req.query:
+                    data.update(wire.decode_form(req.query))
+            else:
+                data = wire.decode_form(req.query)
+            handler, args = resolve(req.method, req.path)
+            with store.lock:
+                store.tick()
+                acct = self._account(req.headers.get("stripe-account"), key)
+                scope = (key, acct.id, idem_key or "")
+                fp = ""
+                if idem_key:
+                    fp = fingerprint(req.method, req.path, data)
+                    saved = self.idempotency.lookup(scope, fp, store.now())
+                    if saved is not None:
+                        replay = dict(saved.headers)
+                        replay["Idempotent-Replayed"] = "true"
+                        replay["Request-Id"] = request_id
+                        replay["Original-Request"] = saved.headers.get("Request-Id", "")
+                        return Response(saved.status, saved.body, replay)
+                status, body, extra = self._run(handler, args, data, acct, req, request_id,
+                                                idem_key)
+                headers.update(extra)
+                if idem_key and should_save(status):
+                    self.idempotency.save(scope, Saved(fp, status, body, dict(headers),
+                                                       store.now()))
+            return Response(status, body, headers)
+        except StripeSimError as err:
+            return self._error(err, request_id)
+
+    def _run(self, handler: Any, args: dict[str, str], data: dict[str, Any],
+             acct: AccountState, req: Request, request_id: str,
+             idem_key: str | None) -> tuple[int, bytes, dict[str, str]]:
+        store = self.store
+        store.current_request = {"id": request_id, "idempotency_key": idem_key}
+        ctx = Ctx(store=store, acct=acct, base_url=req.base_url, request_id=request_id,
+                  idempotency_key=idem_key)
+        try:
+            result = handler(ctx, Params(data), **args)
+            if isinstance(result, Raw):
+                extra = {"Content-Type": result.content_type, **(result.headers or {})}
+                return result.status, result.body, extra
+            result = expand.apply(store, acct, result, data.get("expand"))
+            return 200, wire.dumps(result), {}
+        except StripeSimError as err:
+            return err.status, wire.dumps(err.body()), dict(err.headers)
+        finally:
+            ledger.flush(store)
+            store.current_request = None
+
+    # -- conveniences for in-process callers -------------------------------------------------
+
+    def control(self, path: str, body: dict[str, Any] | None = None,
+                method: str = "POST") -> Any:
+        """Call the control API without HTTP (same code path as /_sim/...)."""
+        req = Request(method, path, "", {}, json.dumps(body or {}).encode(), "")
+        resp = self.handle(req)
+        return json.loads(resp.body) if resp.body else None

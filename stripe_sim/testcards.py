@@ -1,0 +1,74 @@
+"""Stripe's test payment methods (pm_card_visa, ...) and what happens when they are charged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MagicMethod:
+    type: str  # "card" | "us_bank_account"
+    brand: str = "visa"
+    last4: str = "4242"
+    funding: str = "credit"
+    country: str = "US"
+    decline_code: str | None = None  # charge fails with card_declined + this decline code
+    error_code: str = "card_declined"
+    bypass_pending: bool = False  # funds available at once (Stripe's 4000 0000 0000 0077)
+
+
+DECLINE_MESSAGES = {
+    "generic_decline": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "lost_card": "Your card was declined.",
+    "stolen_card": "Your card was declined.",
+    "fraudulent": "Your card was declined.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "Your card's security code is incorrect.",
+    "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+}
+
+MAGIC_METHODS: dict[str, MagicMethod] = {
+    "pm_card_visa": MagicMethod("card"),
+    "pm_card_visa_debit": MagicMethod("card", last4="5556", funding="debit"),
+    "pm_card_mastercard": MagicMethod("card", brand="mastercard", last4="4444"),
+    "pm_card_amex": MagicMethod("card", brand="amex", last4="8431"),
+    "pm_card_bypassPending": MagicMethod("card", last4="0077", bypass_pending=True),
+    "pm_card_chargeDeclined": MagicMethod("card", last4="0002", decline_code="generic_decline"),
+    "pm_card_insufficientFunds": MagicMethod(
+        "card", last4="9995", decline_code="insufficient_funds"
+    ),
+    "pm_card_chargeDeclinedInsufficientFunds": MagicMethod(
+        "card", last4="9995", decline_code="insufficient_funds"
+    ),
+    "pm_card_chargeDeclinedFraudulent": MagicMethod(
+        "card", last4="0019", decline_code="fraudulent"
+    ),
+    "pm_card_chargeDeclinedLostCard": MagicMethod("card", last4="9987", decline_code="lost_card"),
+    "pm_card_chargeDeclinedExpiredCard": MagicMethod(
+        "card", last4="0069", decline_code="expired_card", error_code="expired_card"
+    ),
+    "pm_card_chargeDeclinedIncorrectCvc": MagicMethod(
+        "card", last4="0127", decline_code="incorrect_cvc", error_code="incorrect_cvc"
+    ),
+    "pm_card_chargeDeclinedProcessingError": MagicMethod(
+        "card", last4="0119", decline_code="processing_error", error_code="processing_error"
+    ),
+    "pm_usBankAccount": MagicMethod("us_bank_account", brand="", last4="6789"),
+}
+
+# Card numbers accepted by POST /v1/payment_methods with card[number] (and tokens tok_*).
+NUMBERS = {
+    "4242424242424242": "pm_card_visa",
+    "4000056655665556": "pm_card_visa_debit",
+    "5555555555554444": "pm_card_mastercard",
+    "378282246310005": "pm_card_amex",
+    "4000000000000077": "pm_card_bypassPending",
+    "4000000000000002": "pm_card_chargeDeclined",
+    "4000000000009995": "pm_card_insufficientFunds",
+    "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
+    "tok_visa": "pm_card_visa",
+    "tok_mastercard": "pm_card_mastercard",
+    "tok_bypassPending": "pm_card_bypassPending",
+    "tok_chargeDeclined": "pm_card_chargeDeclined",
+}
