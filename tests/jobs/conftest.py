@@ -8,114 +8,27 @@ loopback, and every process is killed when the test ends.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dramatiq
 import pytest
-import redis
 import requests
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
+from harness.processes import PrivateRedis, kill_group, start_stripe_sim, start_workers
 from payments.gateway import StripeGateway, make_stripe_client
 from payments.sweeper import find_stuck
 
-BIN = Path(sys.executable).parent
 API_KEY = "sk_test_midway"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:  # noqa: BLE001 - not up yet
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not ready after {timeout} s")
-
-
-def kill_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait(timeout=10)
-
-
-class OwnRedis:
-    """A Redis only this test uses; restart() brings it back empty, like the Redis here (no
-    persistence). redis-server when installed (always in CI), else fakeredis's TCP server."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._log_dir = log_dir
-        self._process: subprocess.Popen[bytes] | None = None
-        self._fake: Any = None
-        self.binary = shutil.which("redis-server")
-        if self.binary is None and IN_CI:
-            pytest.fail("CI=true but redis-server is not installed")
-
-    def start(self) -> None:
-        if self.binary:
-            self._process = subprocess.Popen(
-                [
-                    self.binary,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self._log_dir),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        else:
-            import fakeredis
-
-            self._fake = fakeredis.TcpFakeServer(("127.0.0.1", self.port), server_type="redis")
-            threading.Thread(target=self._fake.serve_forever, daemon=True).start()
-        wait_until(lambda: redis.Redis.from_url(self.url).ping(), 10, "redis")
-
-    def stop(self) -> None:
-        if self._process is not None:
-            kill_group(self._process)
-            self._process = None
-        if self._fake is not None:
-            self._fake.shutdown()
-            self._fake.server_close()
-            self._fake = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 @dataclass
@@ -124,7 +37,7 @@ class Cluster:
 
     sessions: sessionmaker[Session]
     database_url: str
-    redis: OwnRedis
+    redis: PrivateRedis
     sim_url: str
     log_dir: Path
     workers: list[subprocess.Popen[bytes] | None] = field(default_factory=list)
@@ -172,15 +85,7 @@ class Cluster:
         return env
 
     def start_worker(self, index: int) -> None:
-        log = open(self.log_dir / f"worker-{index}.log", "ab")  # noqa: SIM115
-        process = subprocess.Popen(
-            [str(BIN / "dramatiq"), "jobs", "--processes", "1", "--threads", "4"],
-            env=self.worker_env(),
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-        log.close()
+        process = start_workers(self.log_dir / f"worker-{index}.log", self.worker_env())
         if index < len(self.workers):
             self.workers[index] = process
         else:
@@ -215,26 +120,14 @@ class Cluster:
 
 @pytest.fixture
 def stripe_sim_process(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = open(tmp_path / "stripe-sim.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(BIN / "midway"), "stripe-sim", "--port", str(port), "--api-key", API_KEY],
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: requests.get(f"{url}/_sim/state", timeout=1).ok, 20, "stripe_sim")
-        yield url
-    finally:
-        kill_group(process)
+    process, url = start_stripe_sim(tmp_path, API_KEY)
+    yield url
+    kill_group(process)
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
+def own_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path, require_binary=IN_CI)
     server.start()
     yield server
     server.stop()
@@ -244,7 +137,7 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
 def cluster(
     sessions: sessionmaker[Session],
     committed_database_url: str,
-    own_redis: OwnRedis,
+    own_redis: PrivateRedis,
     stripe_sim_process: str,
     tmp_path: Path,
 ) -> Iterator[Cluster]:
@@ -277,7 +170,7 @@ class OwnPostgres:
 
 @pytest.fixture
 def postgres_cluster(
-    own_redis: OwnRedis, stripe_sim_process: str, tmp_path: Path
+    own_redis: PrivateRedis, stripe_sim_process: str, tmp_path: Path
 ) -> Iterator[tuple[Cluster, OwnPostgres]]:
     from sqlalchemy import create_engine
 
