@@ -50,7 +50,8 @@ def database_url(settings: Settings) -> str:
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping: it costs a round trip per checkout. After a PostgreSQL restart the
+    # first statement fails, SQLAlchemy discards the whole pool, and the job retries.
     return create_engine(url, **kwargs)
 
 

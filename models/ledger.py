@@ -82,7 +82,7 @@ class Posting(Base):
     created_at: Mapped[datetime] = created_at_column()
 
     lines: Mapped[list[LedgerLine]] = relationship(
-        back_populates="posting", order_by="LedgerLine.id", lazy="selectin"
+        back_populates="posting", order_by="LedgerLine.id"
     )
 
 

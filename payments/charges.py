@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Carrier, Load, Payment, Shipper
@@ -102,31 +102,50 @@ def advance_payment(
     caller (a job) retries later.
     """
     with transaction(sessions) as session:
-        payment = session.get(Payment, payment_id)
-        if payment is None:
-            raise NotFound(f"no payment {payment_id}")
-        if payment.recovery_point == "finished":
-            return payment.status
-        payment.attempts += 1
-        step = payment.recovery_point
-        intent_id = payment.stripe_payment_intent_id
-        customer = session.get(Shipper, payment.shipper_id)
-        request = dict(
-            amount=payment.amount,
-            currency=payment.currency,
-            customer=customer.stripe_customer_id if customer else None,
-            payment_method=payment.payment_method,
-            confirm=payment.confirm,
-            transfer_group=f"load:{payment.load_id}",
-            description=payment.description,
-            metadata={"payment_id": str(payment.id), "load_id": str(payment.load_id)},
-        )
+        # One round trip: count the attempt and read what the Stripe request needs.
+        row = session.execute(
+            update(Payment)
+            .where(
+                Payment.id == payment_id,
+                Payment.recovery_point != "finished",
+                Payment.shipper_id == Shipper.id,
+            )
+            .values(attempts=Payment.attempts + 1)
+            .returning(
+                Payment.recovery_point,
+                Payment.stripe_payment_intent_id,
+                Payment.amount,
+                Payment.currency,
+                Payment.payment_method,
+                Payment.confirm,
+                Payment.load_id,
+                Payment.description,
+                Shipper.stripe_customer_id,
+            )
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if row is None:
+            payment = session.get(Payment, payment_id)
+            if payment is None:
+                raise NotFound(f"no payment {payment_id}")
+            return payment.status  # finished already
+    step, intent_id = row.recovery_point, row.stripe_payment_intent_id
     try:
         if step == "started":
-            intent = gateway.create_payment_intent(payment_id, **request)  # type: ignore[arg-type]
-        elif step == "confirming" and intent_id and request["payment_method"]:
+            intent = gateway.create_payment_intent(
+                payment_id,
+                amount=row.amount,
+                currency=row.currency,
+                customer=row.stripe_customer_id,
+                payment_method=row.payment_method,
+                confirm=row.confirm,
+                transfer_group=f"load:{row.load_id}",
+                description=row.description,
+                metadata={"payment_id": str(payment_id), "load_id": str(row.load_id)},
+            )
+        elif step == "confirming" and intent_id and row.payment_method:
             intent = gateway.confirm_payment_intent(
-                payment_id, intent_id, payment_method=str(request["payment_method"])
+                payment_id, intent_id, payment_method=row.payment_method
             )
         else:
             assert intent_id is not None, f"payment {payment_id} at {step} has no PaymentIntent"

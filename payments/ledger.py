@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import case, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import case, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from models import LedgerAccount, LedgerLine, Posting
@@ -95,19 +94,71 @@ def check_balanced(lines: Sequence[Line]) -> None:
         raise UnbalancedPosting(f"posting does not balance ({detail})")
 
 
+# One round trip for every account a posting touches: create the missing ones, read them all.
+# The SELECT half runs on the statement's snapshot, so an account a concurrent transaction
+# created a moment ago can be missing from its answer; _account_ids reads those again.
+_UPSERT_ACCOUNTS = text(
+    """
+    WITH wanted AS (
+        SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:currencies AS text[]),
+                             CAST(:kinds AS text[])) AS w(code, currency, kind)
+    ), created AS (
+        INSERT INTO ledger_accounts (code, currency, kind)
+        SELECT code, currency, kind FROM wanted
+        ON CONFLICT (code, currency) DO NOTHING
+        RETURNING id, code, currency, kind
+    )
+    SELECT id, code, currency, kind FROM created
+    UNION ALL
+    SELECT a.id, a.code, a.currency, a.kind
+    FROM ledger_accounts a JOIN wanted w ON a.code = w.code AND a.currency = w.currency
+    """
+)
+
+# The posting and its lines in one statement; nothing is written if the dedupe key exists.
+_INSERT_POSTING = text(
+    """
+    WITH new_posting AS (
+        INSERT INTO ledger_postings (kind, description, dedupe_key, occurred_at, stripe_account,
+            stripe_balance_transaction, stripe_source, stripe_payment_intent, reverses_posting_id)
+        VALUES (:kind, :description, :dedupe_key, :occurred_at, :stripe_account,
+            :stripe_balance_transaction, :stripe_source, :stripe_payment_intent,
+            :reverses_posting_id)
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id
+    ), new_lines AS (
+        INSERT INTO ledger_lines (posting_id, account_id, side, amount, currency, memo)
+        SELECT new_posting.id, l.account_id, l.side, l.amount, l.currency, l.memo
+        FROM new_posting, unnest(CAST(:account_ids AS bigint[]), CAST(:sides AS text[]),
+            CAST(:amounts AS bigint[]), CAST(:currencies AS text[]), CAST(:memos AS text[]))
+            WITH ORDINALITY AS l(account_id, side, amount, currency, memo, position)
+        ORDER BY l.position
+    )
+    SELECT id FROM new_posting
+    """
+)
+
+
 def _account_ids(session: Session, lines: Iterable[Line]) -> dict[tuple[str, str], int]:
     wanted = {(line.account.code, line.money.currency): line.account.kind for line in lines}
-    for (code, currency), kind in wanted.items():
+    keys = list(wanted)
+    rows = list(
         session.execute(
-            insert(LedgerAccount)
-            .values(code=code, currency=currency, kind=kind)
-            .on_conflict_do_nothing(index_elements=["code", "currency"])
+            _UPSERT_ACCOUNTS,
+            {
+                "codes": [code for code, _ in keys],
+                "currencies": [currency for _, currency in keys],
+                "kinds": [wanted[key] for key in keys],
+            },
         )
-    rows = session.execute(
-        select(
-            LedgerAccount.id, LedgerAccount.code, LedgerAccount.currency, LedgerAccount.kind
-        ).where(tuple_(LedgerAccount.code, LedgerAccount.currency).in_(list(wanted)))
-    ).all()
+    )
+    missing = set(keys) - {(code, currency) for _, code, currency, _ in rows}
+    if missing:
+        rows += session.execute(
+            select(
+                LedgerAccount.id, LedgerAccount.code, LedgerAccount.currency, LedgerAccount.kind
+            ).where(tuple_(LedgerAccount.code, LedgerAccount.currency).in_(list(missing)))
+        ).all()
     ids: dict[tuple[str, str], int] = {}
     for account_id, code, currency, existing_kind in rows:
         if existing_kind != wanted[(code, currency)]:
@@ -140,41 +191,29 @@ def post(
     if occurred_at.tzinfo is None:
         raise InvalidLedgerLine("occurred_at must be timezone-aware")
     refs = stripe or StripeRefs()
-    inserted = session.execute(
-        insert(Posting)
-        .values(
-            kind=kind,
-            description=description,
-            dedupe_key=dedupe_key,
-            occurred_at=occurred_at,
-            stripe_account=refs.account,
-            stripe_balance_transaction=refs.balance_transaction,
-            stripe_source=refs.source,
-            stripe_payment_intent=refs.payment_intent,
-            reverses_posting_id=reverses_posting_id,
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Posting.id)
-    ).scalar_one_or_none()
-    if inserted is None:
-        existing = session.scalars(select(Posting).where(Posting.dedupe_key == dedupe_key)).one()
-        return existing
     account_ids = _account_ids(session, lines)
-    session.execute(
-        insert(LedgerLine),
-        [
-            {
-                "posting_id": inserted,
-                "account_id": account_ids[(line.account.code, line.money.currency)],
-                "side": line.side,
-                "amount": line.money.amount,
-                "currency": line.money.currency,
-                "memo": line.memo,
-            }
-            for line in lines
-        ],
-    )
-    posting = session.get(Posting, inserted)
+    posting_id = session.execute(
+        _INSERT_POSTING,
+        {
+            "kind": kind,
+            "description": description,
+            "dedupe_key": dedupe_key,
+            "occurred_at": occurred_at,
+            "stripe_account": refs.account,
+            "stripe_balance_transaction": refs.balance_transaction,
+            "stripe_source": refs.source,
+            "stripe_payment_intent": refs.payment_intent,
+            "reverses_posting_id": reverses_posting_id,
+            "account_ids": [account_ids[(ln.account.code, ln.money.currency)] for ln in lines],
+            "sides": [line.side for line in lines],
+            "amounts": [line.money.amount for line in lines],
+            "currencies": [line.money.currency for line in lines],
+            "memos": [line.memo for line in lines],
+        },
+    ).scalar_one_or_none()
+    if posting_id is None:
+        return session.scalars(select(Posting).where(Posting.dedupe_key == dedupe_key)).one()
+    posting = session.get(Posting, posting_id)
     assert posting is not None
     return posting
 

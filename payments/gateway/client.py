@@ -4,21 +4,23 @@ Idempotency keys are derived from our own rows (`charge:<payment id>`, `refund:<
 `transfer:<batch id>`, `payout:<batch id>`, …), never random, so a job that runs twice sends
 the same request twice and Stripe performs it once. The SDK's own network retries reuse the
 key. Results come back as plain dicts (Stripe's JSON), so the domain never handles SDK types.
+Ids are placed in paths only after checking they are plain Stripe ids (letters, digits, _).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from typing import Any
 
 import stripe
 
 from config import Settings
-from payments.errors import StripeUnavailable
+from payments.errors import StripeRequestRefused, StripeUnavailable
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
 
 StripeJSON = dict[str, Any]
+_SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
 
 
 def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient:
@@ -36,13 +38,31 @@ def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient
 
 class StripeGateway:
     def __init__(self, client: stripe.StripeClient, guard: CallGuard | None = None) -> None:
-        self._stripe = client.v1
+        self._client = client
         self._guard = guard or NoGuard()
 
-    def _call(self, request: Callable[[], Any]) -> StripeJSON:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        account: str | None = None,
+    ) -> StripeJSON:
+        """One API call through the SDK's requestor (auth, retries with the same idempotency
+        key, error types), answered as plain JSON: building SDK objects for every response
+        cost more CPU than the rest of a charge job's Python put together."""
+        if not _SAFE_PATH.fullmatch(path):
+            raise StripeRequestRefused(f"not a Stripe id in {path!r}", code="resource_missing")
+        options: dict[str, Any] = {}
+        if key is not None:
+            options["idempotency_key"] = key
+        if account is not None:
+            options["stripe_account"] = account
         self._guard.before_call()
         try:
-            result = request()
+            response = self._client.raw_request(method, path, **(params or {}), **options)
         except stripe.StripeError as error:
             mapped = translate(error)
             if isinstance(mapped, StripeUnavailable):
@@ -51,16 +71,41 @@ class StripeGateway:
                 self._guard.record_success()  # Stripe answered; it is up.
             raise mapped from error
         self._guard.record_success()
-        return result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        return response.data
 
     # Customers ---------------------------------------------------------------------------
 
     def create_customer(self, shipper_id: int, *, name: str, email: str) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.customers.create(
-                params={"name": name, "email": email, "metadata": {"shipper_id": str(shipper_id)}},
-                options={"idempotency_key": f"customer:{shipper_id}"},
-            )
+        return self._request(
+            "post",
+            "/v1/customers",
+            {"name": name, "email": email, "metadata": {"shipper_id": str(shipper_id)}},
+            key=f"customer:{shipper_id}",
+        )
+
+    # Payment methods (tokens only: pm_… ids, never card data) ----------------------------
+
+    def list_payment_methods(self, customer: str) -> StripeJSON:
+        return self._request("get", f"/v1/customers/{customer}/payment_methods", {"limit": 100})
+
+    def attach_payment_method(
+        self, shipper_id: int, payment_method: str, *, customer: str
+    ) -> StripeJSON:
+        return self._request(
+            "post",
+            f"/v1/payment_methods/{payment_method}/attach",
+            {"customer": customer},
+            key=f"attach:{shipper_id}:{payment_method}",
+        )
+
+    def retrieve_payment_method(self, payment_method: str) -> StripeJSON:
+        return self._request("get", f"/v1/payment_methods/{payment_method}")
+
+    def detach_payment_method(self, payment_method: str) -> StripeJSON:
+        return self._request(
+            "post",
+            f"/v1/payment_methods/{payment_method}/detach",
+            key=f"detach:{payment_method}",
         )
 
     # Payments ----------------------------------------------------------------------------
@@ -92,32 +137,23 @@ class StripeGateway:
         if payment_method:
             params["payment_method"] = payment_method
             params["confirm"] = confirm
-        return self._call(
-            lambda: self._stripe.payment_intents.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": f"charge:{payment_id}"},
-            )
-        )
+        return self._request("post", "/v1/payment_intents", params, key=f"charge:{payment_id}")
 
     def confirm_payment_intent(
         self, payment_id: int, payment_intent: str, *, payment_method: str
     ) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.payment_intents.confirm(
-                payment_intent,
-                params={
-                    "payment_method": payment_method,
-                    "expand": ["latest_charge.balance_transaction"],
-                },
-                options={"idempotency_key": f"confirm:{payment_id}:{payment_method}"},
-            )
+        return self._request(
+            "post",
+            f"/v1/payment_intents/{payment_intent}/confirm",
+            {"payment_method": payment_method, "expand": ["latest_charge.balance_transaction"]},
+            key=f"confirm:{payment_id}:{payment_method}",
         )
 
     def retrieve_payment_intent(self, payment_intent: str) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.payment_intents.retrieve(
-                payment_intent, params={"expand": ["latest_charge.balance_transaction"]}
-            )
+        return self._request(
+            "get",
+            f"/v1/payment_intents/{payment_intent}",
+            {"expand": ["latest_charge.balance_transaction"]},
         )
 
     def create_refund(
@@ -131,71 +167,62 @@ class StripeGateway:
         }
         if reason:
             params["reason"] = reason
-        return self._call(
-            lambda: self._stripe.refunds.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": f"refund:{refund_id}"},
-            )
-        )
+        return self._request("post", "/v1/refunds", params, key=f"refund:{refund_id}")
 
     def retrieve_refund(self, refund: str) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.refunds.retrieve(
-                refund, params={"expand": ["balance_transaction"]}
-            )
-        )
+        return self._request("get", f"/v1/refunds/{refund}", {"expand": ["balance_transaction"]})
 
     # Connect -----------------------------------------------------------------------------
 
     def create_connected_account(
         self, carrier_id: int, *, email: str, country: str, currency: str
     ) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.accounts.create(
-                params={
-                    "type": "express",
-                    "email": email,
-                    "country": country,
-                    "default_currency": currency,
-                    "capabilities": {"transfers": {"requested": True}},
-                    "metadata": {"carrier_id": str(carrier_id)},
-                },
-                options={"idempotency_key": f"account:{carrier_id}"},
-            )
+        return self._request(
+            "post",
+            "/v1/accounts",
+            {
+                "type": "express",
+                "email": email,
+                "country": country,
+                "default_currency": currency,
+                "capabilities": {"transfers": {"requested": True}},
+                "metadata": {"carrier_id": str(carrier_id)},
+            },
+            key=f"account:{carrier_id}",
         )
 
     def retrieve_account(self, account: str) -> StripeJSON:
-        return self._call(lambda: self._stripe.accounts.retrieve(account))
+        return self._request("get", f"/v1/accounts/{account}")
 
     def create_account_link(
         self, account: str, *, refresh_url: str, return_url: str, key: str
     ) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.account_links.create(
-                params={
-                    "account": account,
-                    "refresh_url": refresh_url,
-                    "return_url": return_url,
-                    "type": "account_onboarding",
-                },
-                options={"idempotency_key": key},
-            )
+        return self._request(
+            "post",
+            "/v1/account_links",
+            {
+                "account": account,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            },
+            key=key,
         )
 
     def create_transfer(
         self, key: str, *, amount: int, currency: str, destination: str, metadata: dict[str, str]
     ) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.transfers.create(
-                params={
-                    "amount": amount,
-                    "currency": currency,
-                    "destination": destination,
-                    "metadata": metadata,
-                    "expand": ["balance_transaction"],
-                },
-                options={"idempotency_key": key},
-            )
+        return self._request(
+            "post",
+            "/v1/transfers",
+            {
+                "amount": amount,
+                "currency": currency,
+                "destination": destination,
+                "metadata": metadata,
+                "expand": ["balance_transaction"],
+            },
+            key=key,
         )
 
     def create_payout(
@@ -208,51 +235,39 @@ class StripeGateway:
         account: str,
         metadata: dict[str, str],
     ) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.payouts.create(
-                params={
-                    "amount": amount,
-                    "currency": currency,
-                    "method": method,
-                    "metadata": metadata,
-                    "expand": ["balance_transaction"],
-                },
-                options={"idempotency_key": key, "stripe_account": account},
-            )
+        return self._request(
+            "post",
+            "/v1/payouts",
+            {
+                "amount": amount,
+                "currency": currency,
+                "method": method,
+                "metadata": metadata,
+                "expand": ["balance_transaction"],
+            },
+            key=key,
+            account=account,
         )
 
     def retrieve_payout(self, payout: str, *, account: str) -> StripeJSON:
-        return self._call(
-            lambda: self._stripe.payouts.retrieve(
-                payout,
-                params={"expand": ["balance_transaction", "failure_balance_transaction"]},
-                options={"stripe_account": account},
-            )
+        return self._request(
+            "get",
+            f"/v1/payouts/{payout}",
+            {"expand": ["balance_transaction", "failure_balance_transaction"]},
+            account=account,
         )
 
     def retrieve_charge(self, charge: str, *, account: str | None = None) -> StripeJSON:
         """A charge with its balance transaction; on a connected account for a py_ payment."""
-        options: dict[str, Any] = {"stripe_account": account} if account else {}
-        return self._call(
-            lambda: self._stripe.charges.retrieve(
-                charge,
-                params={"expand": ["balance_transaction"]},
-                options=options,  # type: ignore[arg-type]
-            )
+        return self._request(
+            "get", f"/v1/charges/{charge}", {"expand": ["balance_transaction"]}, account=account
         )
 
     def retrieve_balance_transaction(self, txn: str, *, account: str | None = None) -> StripeJSON:
-        options: dict[str, Any] = {"stripe_account": account} if account else {}
-        return self._call(
-            lambda: self._stripe.balance_transactions.retrieve(
-                txn,
-                options=options,  # type: ignore[arg-type]
-            )
-        )
+        return self._request("get", f"/v1/balance_transactions/{txn}", account=account)
 
     def list_events(self, *, created_gt: int, limit: int = 100, **filters: Any) -> StripeJSON:
-        """One page of events, oldest first is not guaranteed: Stripe lists newest first."""
-        params: dict[str, Any] = {"created": {"gt": created_gt}, "limit": limit, **filters}
-        return self._call(
-            lambda: self._stripe.events.list(params=params)  # type: ignore[arg-type]
+        """One page of events; Stripe lists newest first."""
+        return self._request(
+            "get", "/v1/events", {"created": {"gt": created_gt}, "limit": limit, **filters}
         )
