@@ -31,6 +31,8 @@ class SimConfig:
     payout_in_transit_after_s: int = 60
     # ACH Direct Debit (pm_usBankAccount) stays `processing` this long before succeeding.
     ach_processing_s: int = 60
+    # A dispute's evidence is due at the end of this many days (UTC); unanswered, it is lost.
+    dispute_evidence_days: int = 7
     # Seconds of simulated time before each webhook retry after a failed attempt.
     webhook_retry_schedule: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000, 36000, 36000)
     webhook_timeout_s: float = 10.0

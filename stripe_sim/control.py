@@ -6,6 +6,8 @@ These paths and keys are a contract other tools rely on:
   POST /_sim/accounts/{id}/complete_onboarding
   POST /_sim/accounts/{id}/payout_failure   {"failure_code": "no_account" | null}
   POST /_sim/payouts/{id}/fail              {"failure_code": "account_closed"}
+  POST /_sim/charges/{id}/dispute  {"reason": "fraudulent" (default) | ..., "amount": minor}
+  POST /_sim/disputes/{id}/resolve  {"status": "won" | "lost"}
   GET|POST /_sim/faults           see faults.py
   POST /_sim/balance_transactions/{id}/fee  {"fee": minor units}
   GET|POST /_sim/fees             the fee model (see fees.FeeModel)
@@ -25,7 +27,7 @@ from urllib.parse import parse_qs
 
 from . import ledger
 from .errors import InvalidRequest, ResourceMissing, StripeSimError
-from .resources import accounts, payouts
+from .resources import accounts, disputes, payouts
 from .store import AccountState
 
 if TYPE_CHECKING:
@@ -129,6 +131,32 @@ def fail_payout(sim: Simulator, body: dict[str, Any], po_id: str) -> Any:
         raise InvalidRequest(f"Payout {po_id} is {payout['status']} and cannot fail.")
     payouts.fail(sim.store, acct, payout, str(body.get("failure_code") or "account_closed"))
     return payout
+
+
+@_route("POST", "/_sim/charges/{ch_id}/dispute")
+def open_dispute(sim: Simulator, body: dict[str, Any], ch_id: str) -> Any:
+    acct, charge = _find(sim, ch_id, "charge")
+    reason = body.get("reason", "fraudulent")
+    if reason not in disputes.REASONS:
+        raise InvalidRequest(f"reason must be one of {', '.join(disputes.REASONS)}",
+                             param="reason")
+    amount = body.get("amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        raise InvalidRequest("amount must be an integer in minor units", param="amount")
+    disputes.check_disputable(charge, amount)
+    return disputes.open_dispute(sim.store, acct, charge, reason, amount)
+
+
+@_route("POST", "/_sim/disputes/{du_id}/resolve")
+def resolve_dispute(sim: Simulator, body: dict[str, Any], du_id: str) -> Any:
+    acct, dispute = _find(sim, du_id, "dispute")
+    outcome = body.get("status")
+    if outcome not in ("won", "lost"):
+        raise InvalidRequest("status must be won or lost", param="status")
+    if dispute["status"] not in disputes.OPEN:
+        raise InvalidRequest(f"Dispute {du_id} is {dispute['status']} and cannot be resolved.")
+    disputes.resolve(sim.store, acct, dispute, outcome)
+    return dispute
 
 
 @_route("GET", "/_sim/faults")

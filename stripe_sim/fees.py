@@ -20,6 +20,10 @@ CARD_FIXED_FEE: dict[str, int] = {
     "kwd": 100, "bhd": 100, "jod": 100, "omr": 100, "tnd": 100,
 }
 
+# Stripe's dispute (chargeback) fee per currency, in minor units: US $15.00. Other currencies
+# fall back to `dispute_fee_default`; set exact values with POST /_sim/fees {"dispute_fees": ..}.
+DISPUTE_FEE: dict[str, int] = {"usd": 1500}
+
 PERCENT_SCALE = 1_000_000  # 100% in hundredths of a basis point
 
 
@@ -40,6 +44,8 @@ class FeeModel:
     ach_cap: int = 500  # capped at $5.00
     instant_payout_rate: int = 15_000  # 1.5% of an instant payout
     instant_payout_minimum: int = 50
+    dispute_fees: dict[str, int] = field(default_factory=lambda: dict(DISPUTE_FEE))
+    dispute_fee_default: int = 1500
 
     def card_fee(self, amount: int, currency: str) -> int:
         rate = self.card_rates.get(currency, self.card_rate)
@@ -56,3 +62,6 @@ class FeeModel:
 
     def instant_payout_fee(self, amount: int, currency: str) -> int:
         return max(percent_of(amount, self.instant_payout_rate), self.instant_payout_minimum)
+
+    def dispute_fee(self, currency: str) -> int:
+        return self.dispute_fees.get(currency, self.dispute_fee_default)

@@ -68,6 +68,7 @@ def create(
     description: str | None = None,
     available_on: int | None = None,
     source_type: str = "card",
+    reporting_category: str | None = None,
 ) -> Obj:
     now = store.now()
     details = fee_details or []
@@ -87,7 +88,9 @@ def create(
         "fee": fee,
         "fee_details": details,
         "net": amount - fee,
-        "reporting_category": REPORTING_CATEGORY.get(type, "other_adjustment"),
+        # Adjustments say what they adjust (dispute, dispute_reversal) in their category.
+        "reporting_category": reporting_category
+        or REPORTING_CATEGORY.get(type, "other_adjustment"),
         "source": source,
         "status": status,
         "type": type,

@@ -72,19 +72,30 @@ def _related(acct: AccountState, txn: Obj) -> dict[str, Any]:
     """The charge, refund and transfer behind a balance transaction, when there are any."""
     objs = acct.objects
     source = objs.get(txn["source"] or "")
-    charge = refund = transfer = None
+    charge = refund = transfer = dispute = None
     if source is not None:
         kind = source["object"]
         if kind == "charge":
             charge = source
-        elif kind == "refund":
-            refund = source
+        elif kind in ("refund", "dispute"):
+            refund = source if kind == "refund" else None
+            dispute = source if kind == "dispute" else None
             charge = objs.get(source["charge"])
         elif kind == "transfer":
             transfer = source
         elif kind == "transfer_reversal":
             transfer = objs.get(source["transfer"])
-    return {"charge": charge, "refund": refund, "transfer": transfer}
+    return {"charge": charge, "refund": refund, "transfer": transfer, "dispute": dispute}
+
+
+def _customer_facing(txn: Obj, charge: Obj, refund: Obj | None, dispute: Obj | None) -> int:
+    """What the customer saw move: the charge, the refund, or the disputed amount (a dispute
+    withdrawal is negative, its reversal positive, like the balance transaction)."""
+    if refund is not None:
+        return -int(refund["amount"])
+    if dispute is not None:
+        return -int(dispute["amount"]) if txn["amount"] < 0 else int(dispute["amount"])
+    return int(charge["amount"])
 
 
 def _row(store: Store, acct: AccountState, txn: Obj, tz: ZoneInfo, sep: str) -> dict[str, str]:
@@ -108,7 +119,7 @@ def _row(store: Store, acct: AccountState, txn: Obj, tz: ZoneInfo, sep: str) -> 
         "source_id": txn["source"] or "",
         "description": txn["description"] or "",
         "customer_facing_amount": (
-            major_units(-refund["amount"] if refund else charge["amount"], cur, sep)
+            major_units(_customer_facing(txn, charge, refund, rel["dispute"]), cur, sep)
             if charge else ""),
         "customer_facing_currency": cur if charge else "",
         "automatic_payout_id": "",

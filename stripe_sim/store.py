@@ -78,6 +78,7 @@ class Store:
             self.accounts.clear()
             self._heap.clear()
             self.clock.reset()
+            self.became_available = set()
             self.platform = self._new_platform()
 
     # -- objects -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ class MagicMethod:
     decline_code: str | None = None  # charge fails with card_declined + this decline code
     error_code: str = "card_declined"
     bypass_pending: bool = False  # funds available at once (Stripe's 4000 0000 0000 0077)
+    dispute_reason: str | None = None  # the charge succeeds, then is disputed at once
 
 
 DECLINE_MESSAGES = {
@@ -54,6 +55,10 @@ MAGIC_METHODS: dict[str, MagicMethod] = {
     "pm_card_chargeDeclinedProcessingError": MagicMethod(
         "card", last4="0119", decline_code="processing_error", error_code="processing_error"
     ),
+    "pm_card_createDispute": MagicMethod("card", last4="0259", dispute_reason="fraudulent"),
+    "pm_card_createDisputeProductNotReceived": MagicMethod(
+        "card", last4="2685", dispute_reason="product_not_received"
+    ),
     "pm_usBankAccount": MagicMethod("us_bank_account", brand="", last4="6789"),
 }
 
@@ -67,8 +72,11 @@ NUMBERS = {
     "4000000000000002": "pm_card_chargeDeclined",
     "4000000000009995": "pm_card_insufficientFunds",
     "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
+    "4000000000000259": "pm_card_createDispute",
+    "4000000000002685": "pm_card_createDisputeProductNotReceived",
     "tok_visa": "pm_card_visa",
     "tok_mastercard": "pm_card_mastercard",
     "tok_bypassPending": "pm_card_bypassPending",
     "tok_chargeDeclined": "pm_card_chargeDeclined",
+    "tok_createDispute": "pm_card_createDispute",
 }

@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     balance,
     charges,
     customers,
+    disputes,
     events,
     payment_actions,
     payment_intents,

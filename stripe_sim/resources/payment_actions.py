@@ -16,7 +16,7 @@ from ..params import Params, merge_metadata
 from ..router import Ctx, route
 from ..store import AccountState, Store, on_due
 from ..testcards import DECLINE_MESSAGES
-from . import charges, payment_methods, transfers
+from . import charges, disputes, payment_methods, transfers
 
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
@@ -48,7 +48,9 @@ def check_fee(ctx: Ctx, fee: int | None, amount: int, destination: str | None) -
         )
 
 
-def confirm_intent(ctx: Ctx, pi: Obj) -> None:
+def check_confirmable(ctx: Ctx, pi: Obj, pm_id: str | None) -> None:
+    """Every reason confirming `pi` with `pm_id` is a 400, checked before anything changes
+    (the PaymentIntent, a materialized test PaymentMethod), so a bad request leaves no trace."""
     if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
         if pi["status"] == "succeeded":
             raise unexpected_state(
@@ -58,21 +60,21 @@ def confirm_intent(ctx: Ctx, pi: Obj) -> None:
         raise unexpected_state(
             f"You cannot confirm this PaymentIntent because it has a status of {pi['status']}."
         )
-    if not pi["payment_method"]:
+    if not pm_id:
         raise unexpected_state(
             "You cannot confirm this PaymentIntent because it's missing a payment method. To "
             "confirm the PaymentIntent, pass a payment_method with this request."
         )
-    pm = ctx.store.get(ctx.acct, "payment_method", pi["payment_method"], "payment_method")
-    allowed = pi["automatic_payment_methods"] or pm["type"] in pi["payment_method_types"]
+    pm_type = payment_methods.type_of(ctx, pm_id, "payment_method")
+    allowed = pi["automatic_payment_methods"] or pm_type in pi["payment_method_types"]
     if not allowed:
         raise InvalidRequest(
-            f"The PaymentMethod provided ({pm['type']}) is not allowed for this PaymentIntent. "
+            f"The PaymentMethod provided ({pm_type}) is not allowed for this PaymentIntent. "
             "Please attach a PaymentMethod of one of the following types: "
             + ", ".join(pi["payment_method_types"]),
             code="payment_intent_incompatible_payment_method", param="payment_method",
         )
-    if pm["type"] == "us_bank_account" and pi["currency"] != "usd":
+    if pm_type == "us_bank_account" and pi["currency"] != "usd":
         raise InvalidRequest(
             "us_bank_account payments must be in usd.", code="payment_intent_invalid_parameter",
             param="currency",
@@ -80,6 +82,11 @@ def confirm_intent(ctx: Ctx, pi: Obj) -> None:
     dest = (pi["transfer_data"] or {}).get("destination")
     if dest:
         transfers.destination_of(ctx, dest, "transfer_data[destination]")
+
+
+def confirm_intent(ctx: Ctx, pi: Obj) -> None:
+    check_confirmable(ctx, pi, pi["payment_method"])
+    pm = ctx.store.get(ctx.acct, "payment_method", pi["payment_method"], "payment_method")
     magic = payment_methods.behaviour(ctx, pm)
     charge = charges.new_charge(ctx, pi, pm)
     pi["latest_charge"] = charge["id"]
@@ -96,7 +103,9 @@ def confirm_intent(ctx: Ctx, pi: Obj) -> None:
             pi["id"],
         )
         return
-    ctx.store.internal(ctx.acct, charge["id"])["bypass"] = magic.bypass_pending
+    info = ctx.store.internal(ctx.acct, charge["id"])
+    info["bypass"] = magic.bypass_pending
+    info["dispute_reason"] = magic.dispute_reason
     if pi["capture_method"] == "manual":
         charge.update({"status": "succeeded", "paid": True})
         pi["status"] = "requires_capture"
@@ -113,6 +122,7 @@ def _succeed(ctx: Ctx, pi: Obj, charge: Obj, amount: int, bypass: bool) -> None:
                "processing": None})
     emit(ctx.store, ctx.acct, "charge.succeeded", charge)
     emit(ctx.store, ctx.acct, "payment_intent.succeeded", pi)
+    disputes.open_for_test_card(ctx.store, ctx.acct, charge)
 
 
 def _decline(ctx: Ctx, pi: Obj, charge: Obj, pm: Obj, magic: Any) -> None:
@@ -162,6 +172,8 @@ def _confirm_params(ctx: Ctx, p: Params, pi: Obj) -> None:
     p.done()
     if pm_id:
         payment_methods.check_exists(ctx, pm_id, "payment_method")
+    check_confirmable(ctx, pi, pm_id or pi["payment_method"])
+    if pm_id:
         pi["payment_method"] = payment_methods.resolve(ctx, pm_id, "payment_method")["id"]
     if capture_method:
         pi["capture_method"] = capture_method
@@ -216,6 +228,7 @@ def capture(ctx: Ctx, p: Params, pi_id: str) -> Obj:
     pi.update({"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
     emit(ctx.store, ctx.acct, "charge.captured", charge)
     emit(ctx.store, ctx.acct, "payment_intent.succeeded", pi)
+    disputes.open_for_test_card(ctx.store, ctx.acct, charge)
     return pi
 
 

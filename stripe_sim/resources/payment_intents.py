@@ -14,6 +14,7 @@ from . import payment_methods, transfers
 from .payment_actions import (
     CAPTURE_METHODS,
     CONFIRM_EXTRAS,
+    check_confirmable,
     check_fee,
     confirm_intent,
     unexpected_state,
@@ -137,6 +138,8 @@ def create(ctx: Ctx, p: Params) -> Obj:
         "transfer_group": None,
     }
     pi.update(fields)
+    if confirm:
+        check_confirmable(ctx, pi, pm_id)  # a 400 must not leave a PaymentIntent behind
     if pm_id:
         pi["payment_method"] = payment_methods.resolve(ctx, pm_id, "payment_method")["id"]
         pi["status"] = "requires_confirmation"

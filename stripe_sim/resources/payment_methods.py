@@ -109,6 +109,16 @@ def resolve(ctx: Ctx, pm_id: str, param: str) -> Obj:
     return pm
 
 
+def type_of(ctx: Ctx, pm_id: str, param: str) -> str:
+    """The type of a PaymentMethod or test id, without materializing a test id."""
+    if pm_id in MAGIC_METHODS:
+        return MAGIC_METHODS[pm_id].type
+    pm = ctx.acct.objects.get(pm_id)
+    if pm is None or pm["object"] != "payment_method":
+        raise ResourceMissing("PaymentMethod", pm_id, param)
+    return str(pm["type"])
+
+
 def check_exists(ctx: Ctx, pm_id: str, param: str) -> None:
     if pm_id not in MAGIC_METHODS:
         pm = ctx.acct.objects.get(pm_id)

@@ -13,7 +13,7 @@ from ..errors import InvalidRequest
 from ..events import changed, emit
 from ..params import Params, merge_metadata
 from ..router import Ctx, list_page, route
-from . import application_fees, charges, transfers
+from . import application_fees, charges, disputes, transfers
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
@@ -59,6 +59,11 @@ def create(ctx: Ctx, p: Params) -> Obj:
             "PaymentIntent instead." if charge["status"] == "succeeded" else
             f"Charge {charge['id']} cannot be refunded because it has status {charge['status']}.",
             code="charge_not_refundable",
+        )
+    if disputes.blocks_refund(ctx.store, ctx.acct, charge):
+        raise InvalidRequest(
+            f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+            code="charge_disputed",
         )
     left = charges.refundable(ctx, charge)
     if left <= 0:

@@ -132,6 +132,14 @@ def test_every_object_matches_stripe_examples(
         "amount": 2000, "currency": "usd", "payment_method": "pm_card_chargeDeclined",
         "confirm": "true"}, status=402)
     assert declined["error"]["decline_code"] == "generic_decline"
+    disputed = api.call("POST", "/v1/payment_intents", {
+        "amount": 3000, "currency": "usd", "payment_method": "pm_card_createDispute",
+        "confirm": "true"})
+    dispute = api.call("GET", "/v1/disputes", {"payment_intent": disputed["id"]})["data"][0]
+    api.call("POST", f"/v1/disputes/{dispute['id']}",
+             {"evidence[customer_name]": "A", "metadata[case]": "1", "submit": "false"})
+    ctl.post(f"disputes/{dispute['id']}/resolve", {"status": "won"})
+    api.call("GET", f"/v1/disputes/{dispute['id']}")
     for listed in api.call("GET", "/v1/payment_intents")["data"]:
         if listed["status"] == "requires_capture":
             api.call("POST", f"/v1/payment_intents/{listed['id']}/capture",
@@ -165,7 +173,7 @@ def test_every_object_matches_stripe_examples(
     for event in receiver.events():
         api._collect(event)
 
-    expected = set(FIXTURES) - {"dispute"}
+    expected = set(FIXTURES)
     missing = expected - set(api.seen)
     assert not missing, f"never saw: {missing}"
     problems: list[str] = []

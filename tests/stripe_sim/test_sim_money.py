@@ -194,3 +194,20 @@ def test_balance_transaction_pagination_and_filters(sim: RunningSimulator,
         resp = requests.get(f"{sim.url}/v1/balance_transactions", params=bad, timeout=10,
                             headers={"Authorization": "Bearer sk_test_simtests"})
         assert resp.status_code == 400, bad
+
+
+def test_invalid_confirmation_leaves_no_trace(client: stripe.StripeClient, ctl: Control) -> None:
+    # Rejected before anything is created: no PaymentIntent, PaymentMethod or event.
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.payment_intents.create(params={
+            "amount": 1_000, "currency": "eur", "payment_method": "pm_usBankAccount",
+            "payment_method_types": ["us_bank_account"], "confirm": True})
+    assert err.value.http_status == 400
+    assert ctl.get("state")["accounts"]["platform"] == {}
+    pi = client.v1.payment_intents.create(params={
+        "amount": 1_000, "currency": "usd", "payment_method_types": ["card"]})
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        client.v1.payment_intents.confirm(pi.id, params={"payment_method": "pm_usBankAccount"})
+    assert bad.value.code == "payment_intent_incompatible_payment_method"
+    assert client.v1.payment_intents.retrieve(pi.id).payment_method is None
+    assert "payment_method" not in ctl.get("state")["accounts"]["platform"]
