@@ -133,3 +133,17 @@ def test_account_updated_sets_the_carriers_flags(market: Market) -> None:
     with transaction(market.sessions) as session:
         carrier = session.get(Carrier, market.carrier_id)
         assert carrier is not None and carrier.payouts_enabled and carrier.charges_enabled
+
+
+def test_a_dispute_is_recorded_for_finance_and_not_booked(market: Market) -> None:
+    payment_id = market.new_payment(payment_method="pm_card_createDispute")
+    assert charges.advance_payment(market.sessions, market.gateway, payment_id) == "succeeded"
+    disputes = [e for e in all_events(market) if e["type"] == "charge.dispute.created"]
+    assert len(disputes) == 1
+    assert deliver(market, disputes) == ["processed"]
+    assert count(market, Posting) == 1  # the charge only: reconciliation reports the dispute
+    with transaction(market.sessions) as session:
+        stored = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.type == "charge.dispute.created")
+        ).one()
+        assert stored.payload["data"]["object"]["object"] == "dispute"
