@@ -6,9 +6,19 @@ from jobs import (
     charges,
     customers,
     payouts,
+    reconciliation,
     refunds,
     sweeper,
     webhooks,
 )
 
-__all__ = ["carriers", "charges", "customers", "payouts", "refunds", "sweeper", "webhooks"]
+__all__ = [
+    "carriers",
+    "charges",
+    "customers",
+    "payouts",
+    "reconciliation",
+    "refunds",
+    "sweeper",
+    "webhooks",
+]

@@ -32,7 +32,9 @@ class RedisStripeGuard:
         rate_per_s: int,
         breaker_failures: int = 5,
         breaker_cooldown_s: float = 10.0,
+        rate_wait_s: float = RATE_WAIT_S,
     ) -> None:
+        self._rate_wait_s = rate_wait_s
         self._redis = client
         self._breaker_failures = breaker_failures
         self._breaker_cooldown_ms = int(breaker_cooldown_s * 1000)
@@ -49,7 +51,7 @@ class RedisStripeGuard:
         wait = self.circuit_open_for_s()
         if wait > 0:
             raise CircuitOpen("Stripe is failing; calls held back", retry_after_s=wait)
-        deadline = time.monotonic() + RATE_WAIT_S
+        deadline = time.monotonic() + self._rate_wait_s
         while True:
             with self._limiter.acquire(raise_on_failure=False) as acquired:
                 if acquired:

@@ -1,0 +1,129 @@
+"""Reconcile a day: enqueued by the scheduler (nightly) and the API (on demand).
+
+`reconcile_day(day)` with no account fans out to one message per account (the platform and
+every carrier) as a Dramatiq group. For one account it refreshes the local copy of Stripe's
+rows, then either reconciles in this worker or, when the day holds more than
+`partition_threshold` rows (Stripe + ledger), creates the run up front and splits it by
+currency into a group of `reconcile_partition` messages that run on any worker; the last
+partition to finish completes the run (see reconciliation/runs.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import dramatiq
+
+from jobs import runtime
+from jobs.broker import settings
+from jobs.retrying import retry_transient_failures
+from models.db import transaction
+from reconciliation import ledger_source, runs, service, stripe_cache
+from reconciliation.errors import InvalidInput
+from reconciliation.stripe_http import StripeHTTP
+from reconciliation.stripe_source import ApiSource, CacheSource, LoadRequest
+
+log = logging.getLogger(__name__)
+
+# Rows (Stripe + ledger, margins included) above which a day runs as currency partitions.
+PARTITION_THRESHOLD = 250_000
+QUEUE = "reconciliation"
+TIME_LIMIT_MS = 60 * 60 * 1000
+
+_http: StripeHTTP | None = None
+
+
+def configure(http: StripeHTTP | None) -> None:
+    """Read Stripe through this client (tests, the demo's in-process simulator); None
+    restores the default built from STRIPE_API_BASE / STRIPE_API_KEY."""
+    global _http
+    _http = http
+
+
+def stripe_http() -> StripeHTTP:
+    if _http is not None:
+        return _http
+    if settings.stripe_api_base is None:
+        raise runtime.StripeNotConfigured("STRIPE_API_BASE is not set: reconciliation cannot fetch")
+    return StripeHTTP(
+        settings.stripe_api_base,
+        settings.stripe_api_key,
+        timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
+    )
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
+def reconcile_day(
+    day: str,
+    account: str | None = None,
+    tz: str | None = None,
+    partition_threshold: int | None = None,
+) -> None:
+    tz = tz or settings.recon_timezone
+    sessions = runtime.sessions()
+    if account is None:
+        with sessions() as session:
+            accounts = runs.known_accounts(session)
+        dramatiq.group(
+            [reconcile_day.message(day, a, tz, partition_threshold) for a in accounts]
+        ).run()
+        return
+    threshold = PARTITION_THRESHOLD if partition_threshold is None else partition_threshold
+    with retry_transient_failures():
+        try:
+            _reconcile_account(day, account, tz, threshold)
+        except InvalidInput as error:  # a bad day or account: retrying cannot help
+            log.error("reconciliation of %s for %s refused: %s", day, account, error)
+
+
+def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
+    sessions = runtime.sessions()
+    now = int(time.time())
+    window = service.day_to_reconcile(day, tz, now)
+    with sessions() as session:
+        runs.check_account(session, account)
+    request = LoadRequest(window, account, service.DEFAULT_MARGIN_S, now)
+    api = ApiSource(stripe_http())
+    try:
+        api.refresh(sessions, request)
+    except Exception as error:
+        with transaction(sessions) as session:
+            runs.record_failure(session, window, account, source="api", error=str(error))
+        raise
+    with sessions() as session:
+        size = stripe_cache.count(session, account, request.start, request.end)
+        size += ledger_source.count_postings(session, account, request.start, request.end)
+        currencies = stripe_cache.currencies(session, account, request.start, request.end)
+    if size <= threshold or len(currencies) <= 1:
+        cached = CacheSource(kind="api", detail=api.detail)
+        service.run_day(
+            sessions,
+            cached,
+            window.date or day,
+            account,
+            tz,
+            now=now,
+            alert_webhook_url=settings.alert_webhook_url,
+        )
+        return
+    with transaction(sessions) as session:
+        run = runs.start_run(
+            session,
+            window,
+            account,
+            source="api",
+            source_detail=f"{api.detail}; {len(currencies)} partitions",
+            partitions=len(currencies),
+        )
+        run_id = run.id
+    log.info("reconciliation run %d: %d rows in %d partitions", run_id, size, len(currencies))
+    dramatiq.group([reconcile_partition.message(run_id, c) for c in currencies]).run()
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
+def reconcile_partition(run_id: int, currency: str) -> None:
+    with retry_transient_failures():
+        service.run_partition(
+            runtime.sessions(), run_id, currency, alert_webhook_url=settings.alert_webhook_url
+        )
