@@ -86,13 +86,21 @@ def main() -> None:
     sim, sim_url = start_stripe_sim(work, API_KEY)
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=url, REDIS_URL=private_redis.url, STRIPE_API_BASE=sim_url,
-        STRIPE_API_KEY=API_KEY, PROMETHEUS_METRICS="off", LOG_LEVEL="WARNING",
+        DATABASE_URL=url,
+        REDIS_URL=private_redis.url,
+        STRIPE_API_BASE=sim_url,
+        STRIPE_API_KEY=API_KEY,
+        PROMETHEUS_METRICS="off",
+        LOG_LEVEL="WARNING",
         # The simulator is not Stripe: lift the shared ceiling so it measures our own cost.
         STRIPE_RATE_LIMIT_PER_S="100000",
     )
     workers = start_workers(
-        work / "workers.log", env, modules=("jobs", "bench_noop"), processes=2, threads=8,
+        work / "workers.log",
+        env,
+        modules=("jobs", "bench_noop"),
+        processes=2,
+        threads=8,
         extra_paths=(str(HERE / "actors"),),
     )
     sessions = make_session_factory(create_engine(url))
@@ -109,8 +117,11 @@ def main() -> None:
 
         def enqueue(queue: str, actor: str, ids: range | list[int]) -> None:
             for index in ids:
-                broker.enqueue(dramatiq.Message(
-                    queue_name=queue, actor_name=actor, args=(index,), kwargs={}, options={}))
+                broker.enqueue(
+                    dramatiq.Message(
+                        queue_name=queue, actor_name=actor, args=(index,), kwargs={}, options={}
+                    )
+                )
 
         # Warm up: workers booted and connected before anything is timed.
         enqueue("bench_noop", "noop", range(20))
@@ -125,17 +136,27 @@ def main() -> None:
             with transaction(sessions) as session:
                 return [
                     charges.create_payment(
-                        session, shipper_id=shipper.id, carrier_id=carrier.id,
-                        load_reference=f"{tag}-{i}", amount=Money(10000 + i, "usd"),
-                        carrier_amount=8000, payment_method="pm_card_bypassPending",
+                        session,
+                        shipper_id=shipper.id,
+                        carrier_id=carrier.id,
+                        load_reference=f"{tag}-{i}",
+                        amount=Money(10000 + i, "usd"),
+                        carrier_amount=8000,
+                        payment_method="pm_card_bypassPending",
                     ).id
                     for i in range(count)
                 ]
 
         def unfinished() -> int:
             with sessions() as session:
-                return int(session.scalar(select(func.count()).select_from(Payment).where(
-                    Payment.recovery_point != "finished")) or 0)
+                return int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(Payment)
+                        .where(Payment.recovery_point != "finished")
+                    )
+                    or 0
+                )
 
         warm = new_payments(20, "warm")
         enqueue("charges", "advance_payment", warm)
@@ -147,8 +168,9 @@ def main() -> None:
         wait_for(lambda: unfinished() == 0, 300)
         charge_rate = args.charges / (time.perf_counter() - start)
         with sessions() as session:
-            succeeded = session.scalar(select(func.count()).select_from(Payment).where(
-                Payment.status == "succeeded"))
+            succeeded = session.scalar(
+                select(func.count()).select_from(Payment).where(Payment.status == "succeeded")
+            )
 
         rss = [
             child.memory_info().rss / 2**20
@@ -156,8 +178,10 @@ def main() -> None:
             if "dramatiq" in " ".join(child.cmdline())
         ]
         print(f"no-op actor:      {noop_rate:8.0f} messages/s ({args.noops} messages)")
-        print(f"charge jobs:      {charge_rate:8.0f} payments/s end to end "
-              f"({args.charges} payments, {succeeded} succeeded in all)")
+        print(
+            f"charge jobs:      {charge_rate:8.0f} payments/s end to end "
+            f"({args.charges} payments, {succeeded} succeeded in all)"
+        )
         print(f"ratio:            {charge_rate / noop_rate:8.3f}  (aim >= 0.3)")
         print("worker RSS (MiB): " + ", ".join(f"{r:.0f}" for r in rss))
 
@@ -184,11 +208,16 @@ def print_profile(profiler: cProfile.Profile) -> None:
     for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
         total += own
         for marker, group in (
-            ("/stripe/", "stripe SDK"), ("/requests/", "HTTP (requests/urllib3)"),
-            ("/urllib3/", "HTTP (requests/urllib3)"), ("/http/", "HTTP (requests/urllib3)"),
-            ("/socket", "socket wait (simulator)"), ("/ssl", "socket wait (simulator)"),
-            ("/sqlalchemy/", "SQLAlchemy"), ("/psycopg", "psycopg (PostgreSQL wait)"),
-            ("/work/main/", "midway code"), ("payments/", "midway code"),
+            ("/stripe/", "stripe SDK"),
+            ("/requests/", "HTTP (requests/urllib3)"),
+            ("/urllib3/", "HTTP (requests/urllib3)"),
+            ("/http/", "HTTP (requests/urllib3)"),
+            ("/socket", "socket wait (simulator)"),
+            ("/ssl", "socket wait (simulator)"),
+            ("/sqlalchemy/", "SQLAlchemy"),
+            ("/psycopg", "psycopg (PostgreSQL wait)"),
+            ("/work/main/", "midway code"),
+            ("payments/", "midway code"),
         ):
             if marker in filename:
                 groups[group] += own
@@ -202,7 +231,8 @@ def print_profile(profiler: cProfile.Profile) -> None:
     stats.sort_stats("tottime")
     top = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:12]  # type: ignore[attr-defined]
     for (filename, line, name), (_, calls, own, _, _) in top:
-        print(f"  {own * 10:6.2f} ms/job {calls / 100:7.1f} calls/job  {name} ({Path(filename).name}:{line})")
+        where = f"{name} ({Path(filename).name}:{line})"
+        print(f"  {own * 10:6.2f} ms/job {calls / 100:7.1f} calls/job  {where}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,347 @@
+"""Benchmark of a database-backed reconciliation: 1,000,000 balance transactions against the
+matching ledger, with a few thousand planted discrepancies of every kind, data already local.
+
+1. Creates a scratch database (DATABASE_URL's server, else an embedded PostgreSQL in a
+   temporary folder), migrates it, and loads the data with COPY: Stripe's rows through the
+   real cache writer (stripe_cache.store), the ledger as postings with their lines
+   (balance net, fee, counterparty), the shape payments/bookings.py writes. Loading synthetic
+   postings runs with `session_replication_role = replica` in this scratch database only,
+   which skips the ledger's deferred balance triggers (a million per-line trigger checks at
+   COMMIT); the generator balances every posting itself.
+2. In a fresh process (so its peak RSS is its own): the real path — COPY both sides out with
+   the cache reader and the ledger loader, then `engine.reconcile` (match, classify,
+   explain) — and checks every planted discrepancy is found, nothing else.
+3. In another fresh process: the floor — COPY of both sides (the same two SELECTs) plus one
+   pandas outer merge on the balance transaction id; and a stricter floor COPYing the raw
+   tables (postings and lines as stored, no aggregation).
+4. The raw-page parse rate of `raw_pages.frame_from_pages`.
+
+    /work/venv/bin/python bench/recon.py [--rows 1000000] [--planted 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).parent))
+import recon_core_bench as core  # noqa: E402
+
+from config import load_settings  # noqa: E402
+from models.db import embedded_database_url, make_session_factory  # noqa: E402
+from models.migrate import upgrade  # noqa: E402
+from reconciliation import stripe_cache  # noqa: E402
+from reconciliation.engine import reconcile  # noqa: E402
+from reconciliation.frames import LEDGER_COLUMNS, STRIPE_COLUMNS  # noqa: E402
+from reconciliation.ledger_source import ledger_query, load_ledger_frame  # noqa: E402
+from reconciliation.pgcopy import copy_in, copy_out  # noqa: E402
+from reconciliation.raw_pages import frame_from_pages  # noqa: E402
+from reconciliation.window import day  # noqa: E402
+
+DAY = "2026-03-10"
+MARGIN_S = 6 * 3600
+CURRENCIES = ("usd", "jpy", "kwd", "eur")
+ACCOUNT_CODES = (
+    ("stripe_balance:platform", "asset"),
+    ("stripe_fees", "expense"),
+    ("bench_counterparty", "liability"),
+)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM belongs to the address space, which exec replaces;
+    ru_maxrss would carry the parent's peak over into a child started with fork+exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def build(rows: int, planted: int) -> tuple[pd.DataFrame, pd.DataFrame, Counter[str]]:
+    window = day(DAY, "UTC")
+    rng = np.random.default_rng(6)
+    stripe = core.build_stripe(rows, window, rng)
+    stripe, ledger, expected = core.plant(stripe, core.mirror(stripe), planted, window, rng)
+    # A posting the loader reads carries Stripe ids; a probable match is one whose ids are
+    # wrong (a typo), not absent.
+    typo = ledger["balance_transaction"].isna()
+    numbers = pd.Series(np.arange(int(typo.sum())), dtype="int64").astype("str").to_numpy()
+    ledger.loc[typo, "balance_transaction"] = "txn_typo" + numbers
+    ledger.loc[typo, "source"] = "ch_typo" + numbers
+    return stripe, ledger, expected
+
+
+def load_into(url: str, stripe: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, float]:
+    engine = create_engine(url)
+    sessions = make_session_factory(engine)
+    timings = {}
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        stripe_cache.store(session, stripe)
+    timings["stripe rows (stripe_cache.store: COPY + upsert)"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+        accounts = {}
+        for currency in CURRENCIES:
+            for code, kind in ACCOUNT_CODES:
+                accounts[(code, currency)] = session.execute(
+                    text(
+                        "INSERT INTO ledger_accounts (code, currency, kind) VALUES (:c, :cur, :k)"
+                        " RETURNING id"
+                    ),
+                    {"c": code, "cur": currency, "k": kind},
+                ).scalar_one()
+        postings = pd.DataFrame(
+            {
+                "id": ledger["posting_id"],
+                "kind": ledger["type"],
+                "occurred_at": pd.to_datetime(
+                    ledger["occurred_at"], unit="s", utc=True
+                ).dt.strftime("%Y-%m-%d %H:%M:%S+00"),
+                "stripe_balance_transaction": ledger["balance_transaction"],
+                "stripe_source": ledger["source"],
+            }
+        )
+        copy_in(session, "ledger_postings", postings)
+        copy_in(session, "ledger_lines", _lines(ledger, accounts))
+        session.execute(
+            text("SELECT setval('ledger_postings_id_seq', (SELECT max(id) FROM ledger_postings))")
+        )
+    timings["ledger postings and lines (COPY, triggers off)"] = time.perf_counter() - started
+    engine.dispose()
+    vacuum = create_engine(url, isolation_level="AUTOCOMMIT")
+    with vacuum.connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    vacuum.dispose()
+    return timings
+
+
+def _lines(ledger: pd.DataFrame, accounts: dict[tuple[str, str], int]) -> pd.DataFrame:
+    """Balanced lines per posting: net on the balance, fee (memo "fee"), gross counterparty."""
+    ids = ledger["posting_id"].to_numpy()
+    currency = ledger["currency"].to_numpy(dtype=object)
+
+    def account(code: str) -> np.ndarray:
+        return pd.Series(currency).map({c: accounts[(code, c)] for c in CURRENCIES}).to_numpy()
+
+    parts = []
+    for code, signed, memo in (
+        ("stripe_balance:platform", ledger["net"].to_numpy(), "net"),
+        ("stripe_fees", ledger["fee"].to_numpy(), "fee"),
+        ("bench_counterparty", -ledger["amount"].to_numpy(), None),
+    ):
+        keep = signed != 0
+        parts.append(
+            pd.DataFrame(
+                {
+                    "posting_id": ids[keep],
+                    "account_id": account(code)[keep],
+                    "side": np.where(signed[keep] > 0, "debit", "credit"),
+                    "amount": np.abs(signed[keep]),
+                    "currency": currency[keep],
+                    "memo": memo,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+# --- measured halves (each in a fresh process) ---------------------------------------------
+
+
+def measure_real(url: str) -> dict[str, object]:
+    window = day(DAY, "UTC")
+    sessions = make_session_factory(create_engine(url))
+    started = time.perf_counter()
+    with sessions() as session:
+        stripe = stripe_cache.load(
+            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S
+        )
+        stripe_s = time.perf_counter() - started
+        ledger = load_ledger_frame(
+            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S
+        )
+    load_s = time.perf_counter() - started
+    result = reconcile(stripe, ledger, window, margin_s=MARGIN_S)
+    total_s = time.perf_counter() - started
+    return {
+        "stripe_load_s": stripe_s,
+        "ledger_load_s": load_s - stripe_s,
+        "match_s": total_s - load_s,
+        "total_s": total_s,
+        "stripe_rows": len(stripe),
+        "ledger_rows": len(ledger),
+        "found": dict(Counter(d.kind for d in result.discrepancies)),
+        "counts": result.counts.to_dict(),
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_floor(url: str) -> dict[str, object]:
+    window = day(DAY, "UTC")
+    start, end = window.start - MARGIN_S, window.end + MARGIN_S
+    sessions = make_session_factory(create_engine(url))
+    started = time.perf_counter()
+    with sessions() as session:
+        stripe = copy_out(session, stripe_cache.cache_query("platform", start, end), STRIPE_COLUMNS)
+        ledger = copy_out(session, ledger_query("platform", start, end), LEDGER_COLUMNS)
+    merged = stripe.merge(ledger, on="balance_transaction", how="outer", indicator=True)
+    same_sql_s = time.perf_counter() - started
+    del stripe, ledger, merged
+
+    started = time.perf_counter()
+    with sessions() as session:
+        from psycopg import sql
+
+        from reconciliation.frames import INT, TEXT, Column
+
+        stripe = copy_out(session, stripe_cache.cache_query("platform", start, end), STRIPE_COLUMNS)
+        postings = copy_out(
+            session,
+            sql.SQL(
+                "SELECT id, stripe_balance_transaction, extract(epoch FROM occurred_at)::bigint"
+                " FROM ledger_postings WHERE occurred_at >= to_timestamp({}) AND"
+                " occurred_at < to_timestamp({})"
+            ).format(sql.Literal(start), sql.Literal(end)),
+            (Column("id", INT), Column("balance_transaction", TEXT, True), Column("t", INT)),
+        )
+        lines = copy_out(
+            session,
+            sql.SQL("SELECT posting_id, amount FROM ledger_lines"),
+            (Column("posting_id", INT), Column("amount", INT)),
+        )
+    merged = stripe.merge(postings, on="balance_transaction", how="outer", indicator=True)
+    raw_s = time.perf_counter() - started
+    return {
+        "same_sql_s": same_sql_s,
+        "raw_tables_s": raw_s,
+        "lines": len(lines),
+        "rss_mb": peak_rss_mb(),
+        "merged": len(merged),
+    }
+
+
+def child(mode: str, url: str) -> dict[str, object]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--measure", mode, "--url", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def server_url(tmp: Path) -> str:
+    settings = load_settings()
+    return settings.database_url or embedded_database_url(tmp)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--planted", type=int, default=500, help="discrepancies per kind")
+    parser.add_argument("--page-rows", type=int, default=200_000)
+    parser.add_argument("--measure", choices=["real", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure = measure_real if args.measure == "real" else measure_floor
+        print(json.dumps(measure(args.url)))
+        return 0
+
+    overall = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="midway_bench_") as tmp:
+        server = server_url(Path(tmp))
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        name = f"midway_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        try:
+            return run(url, args, overall)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def run(url: str, args: argparse.Namespace, overall: float) -> int:
+    upgrade(url)
+    started = time.perf_counter()
+    stripe, ledger, expected = build(args.rows, args.planted)
+    print(
+        f"generated {len(stripe):,} Stripe rows and {len(ledger):,} postings "
+        f"({args.planted} planted per kind) in {time.perf_counter() - started:.1f} s"
+    )
+    for what, seconds in load_into(url, stripe, ledger).items():
+        print(f"  loaded {what}: {seconds:.1f} s")
+    print(
+        "  (ledger triggers skipped while loading: session_replication_role = replica, in "
+        "this scratch database only)"
+    )
+    del stripe, ledger
+
+    real = child("real", url)
+    floor = child("floor", url)
+    found = Counter(real["found"])  # type: ignore[arg-type]
+    print(
+        f"\nreal: load {real['stripe_rows']:,} Stripe rows {real['stripe_load_s']:.2f} s + "
+        f"{real['ledger_rows']:,} postings {real['ledger_load_s']:.2f} s (COPY), "
+        f"match+classify+explain {real['match_s']:.2f} s = {real['total_s']:.2f} s"
+    )
+    print(
+        f"floor (COPY of both sides, same SELECTs, + one outer merge): {floor['same_sql_s']:.2f} s"
+    )
+    print(
+        f"floor (COPY of raw postings and lines, no aggregation, + one outer merge): "
+        f"{floor['raw_tables_s']:.2f} s"
+    )
+    ratio = float(real["total_s"]) / float(floor["same_sql_s"])  # type: ignore[arg-type]
+    strict = float(real["total_s"]) / float(floor["raw_tables_s"])  # type: ignore[arg-type]
+    print(
+        f"ratio real / floor: {ratio:.2f}x (aim <= 1.5x); against the raw-table floor {strict:.2f}x"
+    )
+    print(f"peak RSS: real {real['rss_mb']:,.0f} MB (aim < 1,024), floor {floor['rss_mb']:,.0f} MB")
+    print(f"counts: {real['counts']}")
+    for kind in sorted(expected | found):
+        flag = "" if found[kind] == expected[kind] else "   <-- differs"
+        print(f"  {kind:20s} planted {expected[kind]:6,d} found {found[kind]:6,d}{flag}")
+
+    pages = core.raw_pages(args.page_rows)
+    started = time.perf_counter()
+    parsed = frame_from_pages(pages, account="platform")
+    parse_s = time.perf_counter() - started
+    print(
+        f"raw-page parse: {len(parsed):,} rows in {parse_s:.2f} s = "
+        f"{len(parsed) / parse_s:,.0f} rows/s (aim >= 100,000)"
+    )
+    print(f"whole benchmark: {time.perf_counter() - overall:.0f} s")
+    return 0 if found == expected else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
