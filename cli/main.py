@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from cli.db import db
+from cli.keys import keys
+from cli.recon import recon
+from cli.worker import worker
 from stripe_sim.cli import stripe_sim_command
 
 
@@ -15,3 +18,6 @@ def cli() -> None:
 
 cli.add_command(db)
 cli.add_command(stripe_sim_command)
+cli.add_command(keys)
+cli.add_command(recon)
+cli.add_command(worker)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,6 +57,8 @@ class StripeBalanceTransaction(Base):
     net: Mapped[int] = money_column()
     currency: Mapped[str] = currency_column()
     status: Mapped[str] = mapped_column(String(16))
+    # For payouts: the payout's own status (paid, failed, in_transit, …), read with the row.
+    source_status: Mapped[str | None] = mapped_column(String(32))
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     available_on: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fetched_at: Mapped[datetime] = created_at_column()
@@ -68,6 +71,16 @@ class ReconciliationRun(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {RUN_STATUSES}", name="status_known"),
         Index("ix_reconciliation_runs_day_account", "day", "account"),
+        # At most one current (not superseded) finished run per day and account.
+        Index(
+            "uq_reconciliation_runs_current",
+            "day",
+            "account",
+            unique=True,
+            postgresql_where=text(
+                "superseded_by_id IS NULL AND status IN ('clean', 'discrepancies')"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -75,7 +88,15 @@ class ReconciliationRun(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     account: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(32))
+    # The file name, report run id or other detail of where Stripe's side came from.
+    source_detail: Mapped[str | None] = mapped_column(Text)
+    window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
+    # A large day runs as partitions (by currency) on several workers; the last one to finish
+    # completes the run.
+    partitions: Mapped[int] = mapped_column(default=1, server_default="1")
+    partitions_done: Mapped[int] = mapped_column(default=0, server_default="0")
     stripe_rows: Mapped[int] = mapped_column(default=0, server_default="0")
     ledger_rows: Mapped[int] = mapped_column(default=0, server_default="0")
     matched: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -84,6 +105,7 @@ class ReconciliationRun(Base):
     totals: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reconciliation_runs.id"))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -102,16 +124,27 @@ class Discrepancy(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_runs.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     currency: Mapped[str] = currency_column()
-    stripe_balance_transaction: Mapped[str | None] = mapped_column(String(255))
+    # "platform" or the connected acct_… the finding is about.
+    account: Mapped[str | None] = mapped_column(String(255))
+    stripe_type: Mapped[str | None] = mapped_column(String(64))
+    # How the two sides were paired: balance_transaction, source or amount_time (None: unpaired).
+    matched_by: Mapped[str | None] = mapped_column(String(32))
+    ledger_currency: Mapped[str | None] = mapped_column(String(3))
+    # Several ids (a group of Stripe rows) are joined with ", ", hence Text.
+    stripe_balance_transaction: Mapped[str | None] = mapped_column(Text)
     stripe_source: Mapped[str | None] = mapped_column(String(255))
     ledger_refs: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     stripe_amount: Mapped[int | None] = money_column(nullable=True)
     ledger_amount: Mapped[int | None] = money_column(nullable=True)
     difference: Mapped[int | None] = money_column(nullable=True)
+    stripe_fee: Mapped[int | None] = money_column(nullable=True)
+    ledger_fee: Mapped[int | None] = money_column(nullable=True)
     explanation: Mapped[str] = mapped_column(Text)
     # Same fingerprint on a re-run of the day = the same discrepancy: its status carries over.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # The same finding in the run this one superseded, whose status and note were carried over.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("discrepancies.id"))
     occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

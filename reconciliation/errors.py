@@ -87,3 +87,26 @@ class RowOutsideWindow(InvalidReport):
 
 class InvalidPage(InvalidInput):
     """A raw API page is not a Stripe list of balance transactions."""
+
+
+# --- Runs (the I/O edges) ------------------------------------------------------------------
+
+
+class UnknownAccount(InvalidInput):
+    """The account is neither "platform" nor a carrier's connected account we know."""
+
+
+class FutureDay(InvalidInput):
+    """The day asked for has not begun yet in the run's time zone."""
+
+
+class StripeFetchFailed(ReconciliationError):
+    """Stripe could not be read (unreachable, refused, or an answer we cannot use)."""
+
+
+class ReportRunFailed(StripeFetchFailed):
+    """A Stripe report run failed or did not finish in time."""
+
+
+class RunNotFound(ReconciliationError):
+    """No reconciliation run has that id."""

@@ -2,7 +2,8 @@
 
 Report types: `balance_change_from_activity.itemized.3` and its connected-account variant
 `connected_account_balance_change_from_activity.itemized.3` (which adds `connected_account`
-and `connected_account_name`; the account of each row then comes from that column).
+and `connected_account_name`). A row whose `connected_account` cell is filled belongs to that
+account; rows without the column, or with the cell empty, belong to `account`.
 
 Facts the parser relies on: gross/fee/net are MAJOR units as decimal text ("12.34" usd,
 "1500" jpy, "1.234" kwd); `created_utc` is "YYYY-MM-DD HH:MM:SS" in UTC. Amounts are turned
@@ -135,13 +136,11 @@ def parse_itemized_report(
 
     source = table["source_id"].str.strip() if "source_id" in table.columns else None
     category = text["reporting_category"]
-    accounts = (
-        table[CONNECTED_ACCOUNT_COLUMN].str.strip()
-        if CONNECTED_ACCOUNT_COLUMN in table.columns
-        else pd.Series(account, index=table.index)
-    )
+    accounts = pd.Series(account, index=table.index, dtype=TEXT)
     if CONNECTED_ACCOUNT_COLUMN in table.columns:
-        _fail_at(accounts == "", MissingValue, CONNECTED_ACCOUNT_COLUMN, "is empty")
+        # The platform's own report may carry the column too (empty on platform rows).
+        named = table[CONNECTED_ACCOUNT_COLUMN].str.strip()
+        accounts = accounts.mask(named != "", named)
     frame = pd.DataFrame(
         {
             "balance_transaction": ids,

@@ -1,18 +1,28 @@
 """Currency exponents, display formatting and exact parsing of major-unit text.
 
-Self-contained on purpose: `models/money.py` carries the same exponent table for the database
-layer; once the dependency `reconciliation -> models` is wired, the two tables will be unified.
-Amounts are ints in minor units; Decimal appears only to parse text, never in arithmetic.
+The exponent table (zero- and three-decimal currencies) and the display symbols are
+`models.money`'s: there is one table. This module adds what the core needs on top: a wider
+set of ISO codes Stripe may present (a report can carry a currency the platform does not
+settle in, and must still parse), errors of the reconciliation package, and helpers that do
+not raise for such codes. Amounts are ints in minor units; Decimal only parses text.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from models.money import SUPPORTED, SYMBOLS, THREE_DECIMAL, ZERO_DECIMAL
 from reconciliation.errors import InvalidAmount, UnknownCurrency
 
-ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
-THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+__all__ = [
+    "KNOWN_CURRENCIES",
+    "THREE_DECIMAL",
+    "ZERO_DECIMAL",
+    "check_currency",
+    "exponent",
+    "format_minor",
+    "parse_major",
+]
 
 # ISO 4217 codes Stripe can present in balance transactions and reports. A code outside this
 # set in a report is a typo or a corrupt file, not a currency to guess an exponent for.
@@ -29,9 +39,8 @@ KNOWN_CURRENCIES = (
     )
     | ZERO_DECIMAL
     | THREE_DECIMAL
+    | SUPPORTED
 )
-
-_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
 
 
 def check_currency(currency: str) -> str:
@@ -57,7 +66,7 @@ def format_minor(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     major, minor = divmod(abs(int(amount)), 10**digits)
     number = f"{major:,}" + (f".{minor:0{digits}d}" if digits else "")
-    symbol = _SYMBOLS.get(currency)
+    symbol = SYMBOLS.get(currency)
     if symbol:
         return f"{sign}{symbol}{number}"
     return f"{sign}{currency.upper()} {number}"

@@ -51,7 +51,9 @@ def upgrade() -> None:
         sa.Column("charges_enabled", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("payouts_enabled", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("payout_method", sa.String(length=16), server_default="standard", nullable=False),
-        sa.Column("recovery_point", sa.String(length=32), server_default="not_requested", nullable=False),
+        sa.Column(
+            "recovery_point", sa.String(length=32), server_default="not_requested", nullable=False
+        ),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -1,0 +1,172 @@
+"""run_day: one reconciliation run of one day for one account, from inputs to a stored run.
+
+1. Check the inputs: an IANA time zone, a day that has begun in it, an account we know.
+   Bad input raises an InvalidInput leaf and persists nothing (no run row).
+2. Stripe's side from the source (API through the cache, cache, report run, CSV file); a
+   report that does not parse is bad input too.
+3. The ledger's side with COPY, over the window plus the margin.
+4. The pure core: `engine.reconcile`.
+5. Persist (runs.start_run + add_result, which supersedes and carries forward), then alert
+   when there are discrepancies. A failure after step 1 that is not bad input (Stripe
+   unreachable, a database error) is recorded as a `failed` run and raised again.
+
+`run_partition` is the same for one currency of a large day, feeding a run created up front
+(see jobs/reconciliation.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import transaction
+from reconciliation import alerts, ledger_source, runs
+from reconciliation.engine import reconcile
+from reconciliation.errors import FutureDay, InvalidInput
+from reconciliation.exports import run_report
+from reconciliation.progress import NoProgress, Progress
+from reconciliation.result import ReconciliationResult
+from reconciliation.stripe_source import CacheSource, LoadRequest, StripeSource
+from reconciliation.window import DayWindow, day
+
+log = logging.getLogger("midway.reconciliation")
+
+# Rows this far outside the day on either side are loaded too, so a posting booked just
+# across midnight is reported as `timing`, not as missing on one day and extra on the next.
+DEFAULT_MARGIN_S = 6 * 3600
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: int
+    status: str  # clean / discrepancies
+    result: ReconciliationResult
+    timings: dict[str, float]
+
+
+def day_to_reconcile(date: dt.date | str, tz: str, now: int | None = None) -> DayWindow:
+    """The window of `date` in `tz`; FutureDay if it has not begun yet."""
+    window = day(date, tz)
+    now = int(time.time()) if now is None else now
+    if window.start > now:
+        raise FutureDay(
+            f"{window.date} has not begun yet in {tz}: a day can be reconciled from its "
+            f"first second on (today is partial, earlier days are complete)"
+        )
+    return window
+
+
+def run_day(
+    sessions: sessionmaker[Session],
+    source: StripeSource,
+    date: dt.date | str,
+    account: str = "platform",
+    tz: str = "UTC",
+    *,
+    now: int | None = None,
+    margin_s: int = DEFAULT_MARGIN_S,
+    alert_webhook_url: str | None = None,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """Reconcile one day for one account and store the run; see the module docstring."""
+    progress = progress or NoProgress()
+    now = int(time.time()) if now is None else now
+    window = day_to_reconcile(date, tz, now)
+    with sessions() as session:
+        runs.check_account(session, account)
+    request = LoadRequest(window, account, margin_s, now, progress)
+    timings: dict[str, float] = {}
+    try:
+        clock = time.perf_counter()
+        stripe_frame = source.load(sessions, request)
+        timings["stripe_side"] = time.perf_counter() - clock
+        result = _reconcile(sessions, stripe_frame, request, None, timings)
+        progress.stage("saving run")
+        with transaction(sessions) as session:
+            run = runs.start_run(
+                session, window, account, source=source.kind, source_detail=source.detail
+            )
+            runs.add_result(session, run.id, result)
+            run_id, status = run.id, run.status
+    except InvalidInput:
+        raise
+    except Exception as error:
+        with transaction(sessions) as session:
+            runs.record_failure(
+                session,
+                window,
+                account,
+                source=source.kind,
+                source_detail=source.detail,
+                error=f"{type(error).__name__}: {error}",
+            )
+        raise
+    finally:
+        progress.done()
+    _announce(sessions, run_id, alert_webhook_url)
+    return RunOutcome(run_id, status, result, timings)
+
+
+def run_partition(
+    sessions: sessionmaker[Session],
+    run_id: int,
+    currency: str,
+    *,
+    margin_s: int = DEFAULT_MARGIN_S,
+    alert_webhook_url: str | None = None,
+) -> bool:
+    """Reconcile one currency of a partitioned run from the cache and add it to the run;
+    returns True if this partition finished the run."""
+    with sessions() as session:
+        run = session.get(runs.ReconciliationRun, run_id)
+        if run is None:
+            raise runs.RunNotFound(f"no reconciliation run {run_id}")
+        window = day(run.day, run.timezone)
+        account = run.account
+    request = LoadRequest(window, account, margin_s, int(time.time()))
+    try:
+        stripe_frame = CacheSource(currency=currency).load(sessions, request)
+        result = _reconcile(sessions, stripe_frame, request, currency, {})
+        with transaction(sessions) as session:
+            finished = runs.add_result(session, run_id, result)
+    except Exception as error:
+        with transaction(sessions) as session:
+            runs.fail_run(session, run_id, f"partition {currency}: {type(error).__name__}: {error}")
+        raise
+    if finished:
+        _announce(sessions, run_id, alert_webhook_url)
+    return finished
+
+
+def _reconcile(
+    sessions: sessionmaker[Session],
+    stripe_frame: pd.DataFrame,
+    request: LoadRequest,
+    currency: str | None,
+    timings: dict[str, float],
+) -> ReconciliationResult:
+    request.progress.stage("loading ledger")
+    clock = time.perf_counter()
+    with sessions() as session:
+        ledger_frame = ledger_source.load_ledger_frame(
+            session, request.account, request.start, request.end, currency=currency
+        )
+    request.progress.advance(len(ledger_frame))
+    timings["ledger_side"] = time.perf_counter() - clock
+    request.progress.stage("matching", total=len(stripe_frame) + len(ledger_frame))
+    clock = time.perf_counter()
+    result = reconcile(stripe_frame, ledger_frame, request.window, margin_s=request.margin_s)
+    request.progress.advance(len(stripe_frame) + len(ledger_frame))
+    timings["match"] = time.perf_counter() - clock
+    return result
+
+
+def _announce(sessions: sessionmaker[Session], run_id: int, webhook_url: str | None) -> None:
+    with sessions() as session:
+        report = run_report(session, run_id)
+    alerts.alert_if_discrepancies(report, webhook_url)

@@ -1,0 +1,135 @@
+"""The local copy of Stripe's balance transactions (table stripe_balance_transactions).
+
+Fetching a day's rows from the API upserts them here (INSERT … ON CONFLICT (id) DO UPDATE,
+so a fee or status Stripe changed after the fact replaces the old values); a run then reads
+the STRIPE frame of its window from this table with COPY, which is also how a run on data
+already local (`--source cache`, the benchmark) works without calling Stripe at all.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from reconciliation.frames import STRIPE_COLUMNS, validate_stripe_frame
+from reconciliation.pgcopy import copy_in, copy_out
+
+_STAGING = "recon_incoming_balance_transactions"
+# Columns with few distinct values, whose cells can share one str object.
+REPEATED = ("type", "reporting_category", "currency", "status", "account", "source_status")
+
+_CREATE_STAGING = f"""
+CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (
+    id text, type text, reporting_category text, source text, currency text,
+    amount bigint, fee bigint, net bigint, created bigint, status text, account text,
+    source_status text
+) ON COMMIT DELETE ROWS
+"""
+
+_UPSERT = f"""
+INSERT INTO stripe_balance_transactions AS t
+    (id, account, type, reporting_category, source, amount, fee, net, currency, status,
+     source_status, created, fetched_at)
+SELECT id, account, type, reporting_category, source, amount, fee, net, currency, status,
+       source_status, to_timestamp(created), now()
+FROM {_STAGING}
+ON CONFLICT (id) DO UPDATE SET
+    type = EXCLUDED.type,
+    reporting_category = EXCLUDED.reporting_category,
+    source = EXCLUDED.source,
+    amount = EXCLUDED.amount,
+    fee = EXCLUDED.fee,
+    net = EXCLUDED.net,
+    currency = EXCLUDED.currency,
+    status = EXCLUDED.status,
+    source_status = coalesce(EXCLUDED.source_status, t.source_status),
+    fetched_at = now()
+"""
+
+_STAGING_COLUMNS = {
+    "balance_transaction": "id",
+    "type": "type",
+    "reporting_category": "reporting_category",
+    "source": "source",
+    "currency": "currency",
+    "amount": "amount",
+    "fee": "fee",
+    "net": "net",
+    "created": "created",
+    "status": "status",
+    "account": "account",
+    "source_status": "source_status",
+}
+
+
+def store(session: Session, frame: pd.DataFrame) -> int:
+    """Upsert a STRIPE frame into the cache (the caller commits); return the row count."""
+    frame = validate_stripe_frame(frame)
+    if len(frame) == 0:
+        return 0
+    session.execute(text(_CREATE_STAGING))
+    staged = frame.rename(columns=_STAGING_COLUMNS)[list(_STAGING_COLUMNS.values())]
+    copy_in(session, _STAGING, staged)
+    session.execute(text(_UPSERT))
+    session.execute(text(f"TRUNCATE {_STAGING}"))
+    return len(frame)
+
+
+def cache_query(account: str, start: int, end: int, currency: str | None = None) -> sql.Composed:
+    """SELECT of the STRIPE frame's columns for `account`, created in [start, end)."""
+    currency_filter = (
+        sql.SQL(" AND currency = {}").format(sql.Literal(currency)) if currency else sql.SQL("")
+    )
+    return sql.SQL(
+        "SELECT id, type, coalesce(reporting_category, type), source, currency, amount, fee,"
+        " net, extract(epoch FROM created)::bigint, status, account, source_status"
+        " FROM stripe_balance_transactions"
+        " WHERE account = {account} AND created >= to_timestamp({start})"
+        " AND created < to_timestamp({end}){currency_filter}"
+    ).format(
+        account=sql.Literal(account),
+        start=sql.Literal(int(start)),
+        end=sql.Literal(int(end)),
+        currency_filter=currency_filter,
+    )
+
+
+def load(
+    session: Session, account: str, start: int, end: int, *, currency: str | None = None
+) -> pd.DataFrame:
+    """The STRIPE frame of the cached rows of `account` created in [start, end)."""
+    frame = copy_out(
+        session, cache_query(account, start, end, currency), STRIPE_COLUMNS, repeated=REPEATED
+    )
+    return validate_stripe_frame(frame)
+
+
+def count(session: Session, account: str, start: int, end: int) -> int:
+    return int(
+        session.execute(
+            text(
+                "SELECT count(*) FROM stripe_balance_transactions WHERE account = :a"
+                " AND created >= to_timestamp(:s) AND created < to_timestamp(:e)"
+            ),
+            {"a": account, "s": start, "e": end},
+        ).scalar_one()
+    )
+
+
+def currencies(session: Session, account: str, start: int, end: int) -> list[str]:
+    """Currencies with cached Stripe rows or ledger postings of `account` in [start, end)."""
+    rows = session.execute(
+        text(
+            "SELECT currency FROM stripe_balance_transactions WHERE account = :a"
+            " AND created >= to_timestamp(:s) AND created < to_timestamp(:e)"
+            " UNION SELECT l.currency FROM ledger_postings p"
+            " JOIN ledger_lines l ON l.posting_id = p.id"
+            " WHERE coalesce(p.stripe_account, 'platform') = :a"
+            " AND p.occurred_at >= to_timestamp(:s) AND p.occurred_at < to_timestamp(:e)"
+            " AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL)"
+        ),
+        {"a": account, "s": start, "e": end},
+    )
+    return sorted(str(currency) for currency in rows.scalars())

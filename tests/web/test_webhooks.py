@@ -1,0 +1,83 @@
+"""Stripe webhooks: signatures (rotation, forgery, replay), storing once, enqueueing once."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from web_helpers import WEBHOOK_SECRETS, event_payload, sign
+
+from models import WebhookEvent
+from models.db import transaction
+
+PATH = "/api/webhooks/stripe"
+
+
+def post(app, payload: bytes, signature: str | None):
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    return app.test_client().post(PATH, data=payload, headers=headers)
+
+
+def stored(sessions) -> list[WebhookEvent]:
+    with transaction(sessions) as session:
+        return list(session.scalars(select(WebhookEvent)))
+
+
+def test_a_signed_event_is_stored_once_and_enqueued(app, sessions, queued):
+    payload = event_payload("evt_1", "payment_intent.succeeded", {"id": "pi_1", "object": "x"})
+    response = post(app, payload, sign(payload, WEBHOOK_SECRETS[0]))
+    assert response.status_code == 200
+    assert response.json == {"received": True, "id": "evt_1", "duplicate": False}
+    events = stored(sessions)
+    assert [(e.stripe_event_id, e.status) for e in events] == [("evt_1", "received")]
+    assert [m.args for m in queued("webhooks")] == [(events[0].id,)]
+
+    again = post(app, payload, sign(payload, WEBHOOK_SECRETS[0]))
+    assert again.status_code == 200 and again.json["duplicate"] is True
+    assert len(stored(sessions)) == 1
+    assert len(queued("webhooks")) == 1  # a duplicate is not processed twice
+
+
+def test_the_previous_secret_is_accepted_during_rotation(app, sessions):
+    payload = event_payload("evt_rot", "account.updated", {"id": "acct_1"}, account="acct_1")
+    assert post(app, payload, sign(payload, WEBHOOK_SECRETS[1])).status_code == 200
+    assert stored(sessions)[0].stripe_account == "acct_1"
+
+
+def test_forged_missing_and_replayed_signatures_are_refused(app, sessions, queued):
+    payload = event_payload("evt_bad", "payment_intent.succeeded", {"id": "pi_1"})
+    forged = post(app, payload, sign(payload, "whsec_attacker"))
+    assert forged.status_code == 400
+    assert forged.json["error"]["code"] == "invalid_signature"
+    assert post(app, payload, None).status_code == 400
+    assert post(app, payload, "t=1,v1=deadbeef").status_code == 400
+    tampered = payload.replace(b"pi_1", b"pi_2")
+    assert post(app, tampered, sign(payload, WEBHOOK_SECRETS[0])).status_code == 400
+    old = int(time.time()) - 301
+    replayed = post(app, payload, sign(payload, WEBHOOK_SECRETS[0], timestamp=old))
+    assert replayed.status_code == 400
+    assert "tolerance" in replayed.json["error"]["message"].lower()
+    assert stored(sessions) == [] and queued("webhooks") == []
+    recent = post(app, payload, sign(payload, WEBHOOK_SECRETS[0], timestamp=int(time.time()) - 200))
+    assert recent.status_code == 200
+
+
+def test_a_signed_body_that_is_not_an_event_is_refused(app, sessions):
+    for payload in (
+        b"[]",
+        b"{}",
+        b'{"id": "evt", "type": "x", "created": "now", "data": {}}',
+        b"not json",
+    ):
+        response = post(app, payload, sign(payload, WEBHOOK_SECRETS[0]))
+        assert response.status_code == 400, payload
+    assert stored(sessions) == []
+
+
+def test_webhook_health(app):
+    response = app.test_client().get("/api/webhooks/stripe/health")
+    assert response.status_code == 200
+    assert response.json["secrets_configured"] == 2
+    assert response.json["unprocessed_events"] == 0

@@ -1,0 +1,162 @@
+"""Payments: a PaymentIntent per load, enqueued; confirmation; status as Stripe words it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify
+from sqlalchemy.orm import Session
+
+from jobs.charges import advance_payment
+from models import Carrier, Load, Payment, Shipper
+from models.db import transaction
+from models.money import Money
+from payments import charges
+from payments.errors import GatewayError, InvalidOperation
+from web.auth import ENQUEUE, READ, current_key, requires
+from web.bodies import json_body, path_id
+from web.context import state
+from web.errors import Conflict, ResourceNotFound, ValidationFailed
+from web.idempotency import Accepted, run_post
+from web.representations import payment_json
+from web.validation import (
+    CURRENCY,
+    MAX_AMOUNT,
+    PAYMENT_METHOD,
+    Bool,
+    Int,
+    Str,
+    amount,
+    identifier,
+    obj,
+)
+
+bp = Blueprint("payments", __name__)
+
+PAYMENT_CREATE = obj(
+    required=("customer_id", "load_id", "amount", "currency", "carrier_id", "carrier_amount"),
+    customer_id=identifier("The paying shipper (POST /api/customers)."),
+    load_id=Str(max_length=200, description="Your reference of the load being paid for."),
+    amount=amount(),
+    currency=CURRENCY,
+    carrier_id=identifier("The carrier hauling the load (POST /api/carriers)."),
+    carrier_amount=Int(
+        minimum=0,
+        maximum=MAX_AMOUNT,
+        description="The carrier's share in minor units; at most amount (the rest is ours).",
+    ),
+    payment_method=replace(PAYMENT_METHOD, nullable=True),
+    confirm=Bool(description="Confirm at once when a payment_method is given (default true)."),
+    description=Str(max_length=1000, nullable=True, description="Shown on the Stripe payment."),
+)
+PAYMENT_CONFIRM = obj(required=("payment_method",), payment_method=PAYMENT_METHOD)
+# Until Stripe has answered there is no secret to give; after a final status none is needed.
+_SECRET_STATUSES = frozenset(
+    {"requires_payment_method", "requires_confirmation", "requires_action", "processing"}
+)
+
+
+def _load_reference(session: Session, payment: Payment) -> str | None:
+    load = session.get(Load, payment.load_id)
+    return load.external_id if load else None
+
+
+@bp.post("/api/payments/intent")
+@requires(ENQUEUE)
+def create_intent() -> Response:
+    fields, payload = json_body(PAYMENT_CREATE)
+    if fields["carrier_amount"] > fields["amount"]:
+        raise ValidationFailed(
+            "carrier_amount must not be above amount", field="carrier_amount", code="out_of_range"
+        )
+
+    def work(session: Session) -> Accepted:
+        # Held in locals: the session's identity map is weak, and create_payment reads both
+        # again (a hit only while someone holds them).
+        shipper = session.get(Shipper, fields["customer_id"])
+        carrier = session.get(Carrier, fields["carrier_id"])
+        if shipper is None:
+            raise ValidationFailed(
+                f"no customer {fields['customer_id']}", field="customer_id", code="unknown_customer"
+            )
+        if carrier is None:
+            raise ValidationFailed(
+                f"no carrier {fields['carrier_id']}", field="carrier_id", code="unknown_carrier"
+            )
+        try:
+            payment = charges.create_payment(
+                session,
+                shipper_id=fields["customer_id"],
+                carrier_id=fields["carrier_id"],
+                load_reference=fields["load_id"],
+                amount=Money(fields["amount"], fields["currency"]),
+                carrier_amount=fields["carrier_amount"],
+                payment_method=fields.get("payment_method"),
+                confirm=fields.get("confirm", True),
+                description=fields.get("description"),
+                request_id=g.request_id,
+            )
+        except InvalidOperation as refused:
+            raise Conflict(str(refused), field="load_id", code="load_conflict") from None
+        body = payment_json(payment, fields["load_id"])
+        return Accepted(202, body, [(advance_payment, payment.id)])
+
+    return run_post(payload, work)
+
+
+@bp.post("/api/payments/intent/<int:payment_id>/confirm")
+@requires(ENQUEUE)
+def confirm_intent(payment_id: int) -> Response:
+    path_id(payment_id, "payment")
+    fields, payload = json_body(PAYMENT_CONFIRM)
+
+    def work(session: Session) -> Accepted:
+        payment = session.get(Payment, payment_id, with_for_update=True)
+        if payment is None:
+            raise ResourceNotFound(f"no payment {payment_id}")
+        if payment.status == "processing":
+            raise Conflict(
+                f"payment {payment_id} is processing; wait for its outcome",
+                code="payment_not_confirmable",
+            )
+        if payment.stripe_payment_intent_id is None and payment.recovery_point == "finished":
+            raise Conflict(
+                f"payment {payment_id} {payment.status} before reaching Stripe; create a new"
+                " payment",
+                code="payment_not_confirmable",
+            )
+        try:
+            payment = charges.request_confirmation(session, payment_id, fields["payment_method"])
+        except InvalidOperation as refused:
+            raise Conflict(str(refused), code="payment_not_confirmable") from None
+        body = payment_json(payment, _load_reference(session, payment))
+        return Accepted(202, body, [(advance_payment, payment.id)])
+
+    return run_post(payload, work)
+
+
+@bp.get("/api/payments/<int:payment_id>")
+@requires(READ)
+def get_payment(payment_id: int) -> Response:
+    with transaction(state().sessions) as session:
+        payment = session.get(Payment, path_id(payment_id, "payment"))
+        if payment is None:
+            raise ResourceNotFound(f"no payment {payment_id}")
+        body: dict[str, Any] = payment_json(payment, _load_reference(session, payment))
+    if current_key().role == "backend":
+        body["client_secret"] = _client_secret(payment)
+    return jsonify(body)
+
+
+def _client_secret(payment: Payment) -> str | None:
+    """The PaymentIntent's client secret, read from Stripe when the customer may still act on
+    it. Never stored and never logged; None when Stripe cannot be asked right now."""
+    if payment.stripe_payment_intent_id is None or payment.status not in _SECRET_STATUSES:
+        return None
+    try:
+        intent = state().gateway().retrieve_payment_intent(payment.stripe_payment_intent_id)
+    except GatewayError:
+        return None
+    secret = intent.get("client_secret")
+    return secret if isinstance(secret, str) else None

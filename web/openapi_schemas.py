@@ -1,0 +1,182 @@
+"""Response schemas of the OpenAPI document (the request schemas are the validators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.payments import PAYMENT_STATUSES, PAYOUT_BATCH_STATUSES, REFUND_STATUSES
+
+JSON = dict[str, Any]
+
+_S = {"type": "string"}
+_NS = {"type": ["string", "null"]}
+_I = {"type": "integer"}
+_NI = {"type": ["integer", "null"]}
+_B = {"type": "boolean"}
+
+
+def _object(required: tuple[str, ...], **props: JSON) -> JSON:
+    return {"type": "object", "required": list(required), "properties": props}
+
+
+def _ref(name: str) -> JSON:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list(item: str) -> JSON:
+    return _object(
+        ("object", "data"), object={"const": "list"}, data={"type": "array", "items": _ref(item)}
+    )
+
+
+SCHEMAS: JSON = {
+    "Error": _object(
+        ("error",),
+        error=_object(
+            ("code", "message", "field"),
+            code=_S,
+            message=_S,
+            field=_NS,
+            request_id=_S,
+        ),
+    ),
+    "Customer": _object(
+        ("id", "name", "email", "external_id", "stripe_customer", "status", "links"),
+        id=_I,
+        name=_S,
+        email=_S,
+        external_id=_S,
+        stripe_customer=_NS,
+        status={"enum": ["pending", "active"]},
+        created_at=_NS,
+        links={"type": "object"},
+    ),
+    "Carrier": _object(
+        ("id", "name", "email", "country", "default_currency", "account_status", "links"),
+        id=_I,
+        name=_S,
+        email=_S,
+        country=_S,
+        default_currency=_S,
+        payout_method=_S,
+        stripe_account=_NS,
+        account_status=_S,
+        payouts_enabled=_B,
+        created_at=_NS,
+        links={"type": "object"},
+    ),
+    "Payment": _object(
+        (
+            "id",
+            "status",
+            "amount",
+            "currency",
+            "amount_refunded",
+            "stripe_payment_intent",
+            "failure_code",
+            "failure_message",
+            "links",
+        ),
+        id=_I,
+        status={"enum": list(PAYMENT_STATUSES)},
+        amount=_I,
+        currency=_S,
+        carrier_amount=_I,
+        amount_refunded=_I,
+        customer_id=_I,
+        carrier_id=_I,
+        load_id=_NS,
+        description=_NS,
+        payment_method=_NS,
+        stripe_payment_intent=_NS,
+        stripe_charge=_NS,
+        client_secret={**_NS, "description": "Backend role only; for Stripe.js confirmation."},
+        failure_code=_NS,
+        failure_message=_NS,
+        request_id=_NS,
+        created_at=_NS,
+        updated_at=_NS,
+        links={"type": "object"},
+    ),
+    "Refund": _object(
+        ("id", "status", "payment_id", "amount", "currency", "links"),
+        id=_I,
+        status={"enum": list(REFUND_STATUSES)},
+        payment_id=_I,
+        amount=_I,
+        currency=_S,
+        reason=_NS,
+        stripe_refund=_NS,
+        failure_reason=_NS,
+        request_id=_NS,
+        created_at=_NS,
+        updated_at=_NS,
+        links={"type": "object"},
+    ),
+    "PayoutBatch": _object(
+        ("id", "status", "flow", "carrier_id", "amount", "currency", "method", "links"),
+        id=_I,
+        status={"enum": list(PAYOUT_BATCH_STATUSES)},
+        flow={"enum": ["batch", "transfer", "payout"]},
+        carrier_id=_I,
+        amount=_I,
+        currency=_S,
+        method={"enum": ["standard", "instant"]},
+        period=_S,
+        stripe_transfer=_NS,
+        stripe_payout=_NS,
+        failure_code=_NS,
+        failure_message=_NS,
+        created_at=_NS,
+        updated_at=_NS,
+        links={"type": "object"},
+    ),
+    "ConnectedAccount": _object(
+        ("id", "carrier_id", "stripe_account", "status", "payouts_enabled", "requirements"),
+        id=_I,
+        object=_S,
+        carrier_id=_I,
+        stripe_account=_NS,
+        status={"enum": ["not_requested", "pending", "onboarding", "enabled"]},
+        payouts_enabled=_B,
+        charges_enabled=_B,
+        requirements={"type": ["object", "null"]},
+        links={"type": "object"},
+    ),
+    "AccountLink": _object(("url", "carrier_id"), object=_S, carrier_id=_I, url=_S, expires_at=_NI),
+    "PaymentMethod": _object(
+        ("id", "type"),
+        id=_S,
+        object=_S,
+        type=_NS,
+        created=_NI,
+        stripe_customer=_NS,
+        customer_id=_I,
+        detached=_B,
+        card=_object(
+            (), brand=_NS, last4=_NS, exp_month=_NI, exp_year=_NI, funding=_NS, country=_NS
+        ),
+    ),
+    "PaymentMethodList": {**_list("PaymentMethod")},
+    "RefundList": _list("Refund"),
+    "PayoutBatchList": {
+        **_list("PayoutBatch"),
+        "required": ["object", "data", "has_more", "next_starting_after"],
+    },
+    "WebhookAck": _object(("received", "id", "duplicate"), received=_B, id=_S, duplicate=_B),
+    "WebhookHealth": _object(
+        ("status",),
+        status=_S,
+        secrets_configured=_I,
+        last_event_received_at=_NS,
+        unprocessed_events=_I,
+    ),
+    "Health": _object(("status",), status=_S),
+    "Ready": _object(
+        ("status", "checks"),
+        status={"enum": ["ready", "unavailable"]},
+        checks={"type": "object"},
+        stripe_circuit_open_for_s={"type": "number"},
+    ),
+}
+SCHEMAS["PayoutBatchList"]["properties"].update(has_more=_B, next_starting_after=_NI)

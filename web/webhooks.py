@@ -1,0 +1,111 @@
+"""Stripe webhooks: signature checked against every configured secret (rotation), the event
+stored once by its id, processing enqueued, and Stripe answered at once.
+
+Authenticated by Stripe's signature alone (no API key). A signature whose timestamp is more
+than the tolerance (300 s) away from now is refused, so a captured request cannot be replayed.
+A duplicate delivery is acknowledged without being stored or enqueued again; out-of-order
+events converge because the handlers re-read Stripe's current object (payments.webhook_events).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import stripe
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import func, select
+
+from jobs.enqueue import send_after_commit
+from jobs.webhooks import process_event
+from models import WebhookEvent
+from models.db import transaction
+from payments.webhook_events import store_event
+from web.bodies import parse_json, raw_body
+from web.context import state
+from web.errors import MalformedRequest
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "Stripe-Signature"
+
+
+class InvalidSignature(MalformedRequest):
+    code = "invalid_signature"
+
+
+def verify(payload: bytes, header: str, secrets: tuple[str, ...], tolerance_s: int) -> None:
+    """Raise InvalidSignature unless some secret signed this payload within the tolerance."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidSignature("payload is not UTF-8", field=SIGNATURE_HEADER) from None
+    reason = "no webhook secret is configured"
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(text, header, secret, tolerance=tolerance_s)
+            return
+        except stripe.SignatureVerificationError as error:
+            message = str(error.user_message or error)
+            # A secret that matched but too long ago says more than the others' mismatch.
+            if "tolerance" not in reason:
+                reason = message
+    raise InvalidSignature(f"Stripe signature refused: {reason}", field=SIGNATURE_HEADER)
+
+
+def _event(payload: bytes) -> dict[str, Any]:
+    event = parse_json(payload)
+    ok = (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and 0 < len(event["id"]) <= 255
+        and isinstance(event.get("type"), str)
+        and 0 < len(event["type"]) <= 100
+        and type(event.get("created")) is int
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+        and (event.get("account") is None or isinstance(event.get("account"), str))
+    )
+    if not ok:
+        raise MalformedRequest("not a Stripe event (id, type, created, data.object expected)")
+    return event
+
+
+@bp.post("/api/webhooks/stripe")
+def receive() -> Response:
+    payload = raw_body()
+    header = request.headers.get(SIGNATURE_HEADER)
+    if not header:
+        raise InvalidSignature(f"missing {SIGNATURE_HEADER} header", field=SIGNATURE_HEADER)
+    app_state = state()
+    verify(
+        payload, header, app_state.settings.stripe_webhook_secrets, app_state.webhook_tolerance_s
+    )
+    event = _event(payload)
+    with transaction(app_state.sessions) as session:
+        row_id, new = store_event(session, event)
+    if new:
+        send_after_commit(process_event, row_id)
+    log.info(
+        "webhook %s",
+        "stored" if new else "duplicate",
+        extra={"event_id": event["id"], "event_type": event["type"]},
+    )
+    return jsonify({"received": True, "id": event["id"], "duplicate": not new})
+
+
+@bp.get("/api/webhooks/stripe/health")
+def health() -> Response:
+    with transaction(state().sessions) as session:
+        last = session.scalar(select(func.max(WebhookEvent.received_at)))
+        backlog = session.scalar(
+            select(func.count()).where(WebhookEvent.status.in_(("received", "failed")))
+        )
+    return jsonify(
+        {
+            "status": "ok",
+            "secrets_configured": len(state().settings.stripe_webhook_secrets),
+            "last_event_received_at": last.isoformat() if last else None,
+            "unprocessed_events": int(backlog or 0),
+        }
+    )
