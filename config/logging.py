@@ -1,4 +1,5 @@
-"""Structured JSON logs with a request id, carried into the jobs a request enqueues.
+"""Structured JSON logs with a request id, carried into the jobs a request enqueues (by the
+middleware in jobs/request_ids.py).
 
 Each request gets an id (the caller's X-Request-Id when it is sane, else a new one), echoed in
 the response and stored on the rows it creates (payments.request_id, refunds.request_id) and
@@ -17,10 +18,6 @@ import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-
-import dramatiq
-from dramatiq.broker import Broker
-from dramatiq.message import Message
 
 current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_request_id", default=None
@@ -82,17 +79,3 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
     root.setLevel(level)
-
-
-class RequestIdMiddleware(dramatiq.Middleware):
-    """Stamps the current request id on every message sent while handling a request."""
-
-    def before_enqueue(self, broker: Broker, message: Message[Any], delay: int) -> None:
-        request_id = current_request_id.get()
-        if request_id and "request_id" not in message.options:
-            message.options["request_id"] = request_id
-
-
-def install_request_id_middleware(broker: Broker) -> None:
-    if not any(isinstance(m, RequestIdMiddleware) for m in broker.middleware):
-        broker.add_middleware(RequestIdMiddleware())

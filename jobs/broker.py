@@ -13,6 +13,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from config import Settings, load_settings
+from jobs.request_ids import RequestIdMiddleware
 
 _fake_server = fakeredis.FakeServer()
 
@@ -25,6 +26,7 @@ def redis_client(settings: Settings) -> redis.Redis:
 
 def make_broker(settings: Settings) -> RedisBroker:
     broker = RedisBroker(client=redis_client(settings))
+    broker.add_middleware(RequestIdMiddleware())
     if settings.prometheus_metrics:
         from dramatiq.middleware.prometheus import Prometheus
 

@@ -44,10 +44,8 @@ def configure(http: StripeHTTP | None) -> None:
 def stripe_http() -> StripeHTTP:
     if _http is not None:
         return _http
-    if settings.stripe_api_base is None:
-        raise runtime.StripeNotConfigured("STRIPE_API_BASE is not set: reconciliation cannot fetch")
     return StripeHTTP(
-        settings.stripe_api_base,
+        runtime.stripe_base(),
         settings.stripe_api_key,
         timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
     )

@@ -51,15 +51,21 @@ def sessions() -> sessionmaker[Session]:
         return _sessions
 
 
+def stripe_base() -> str:
+    """Where Stripe is for this process: STRIPE_API_BASE, or the in-process simulator."""
+    base = _stripe_base_override or settings.stripe_api_base
+    if base is None:
+        raise StripeNotConfigured(
+            "STRIPE_API_BASE is not set and no in-process stripe_sim was started"
+        )
+    return base
+
+
 def gateway() -> StripeGateway:
     global _gateway
     with _lock:
         if _gateway is None:
-            base = _stripe_base_override or settings.stripe_api_base
-            if base is None:
-                raise StripeNotConfigured(
-                    "STRIPE_API_BASE is not set and no in-process stripe_sim was started"
-                )
+            base = stripe_base()
             guard = RedisStripeGuard(
                 redis_client(settings),
                 rate_per_s=settings.stripe_rate_limit_per_s,

@@ -90,6 +90,12 @@ def request_confirmation(session: Session, payment_id: int, payment_method: str)
     payment.confirm = True
     if payment.stripe_payment_intent_id is not None:
         payment.recovery_point = "confirming"
+    elif payment.recovery_point == "finished":
+        # Refused before Stripe created anything (Stripe keeps no idempotent result for a
+        # request that failed validation): start over with the new method.
+        payment.recovery_point = "started"
+        payment.status = "pending"
+        payment.failure_code = payment.failure_message = None
     return payment
 
 

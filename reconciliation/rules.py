@@ -6,7 +6,8 @@ adjustment, a Stripe fee…): reconciliation reports it as `unexpected_type`, ne
 
 from __future__ import annotations
 
-# The types the ledger has a posting rule for.
+# The types the ledger has a posting rule for (payments/bookings.py). Application fees are not
+# among them: the marketplace pays carriers by separate transfers, so a fee row is unexpected.
 KNOWN_TYPES: frozenset[str] = frozenset(
     {
         "charge",
@@ -18,8 +19,6 @@ KNOWN_TYPES: frozenset[str] = frozenset(
         "payout",
         "payout_failure",
         "payout_cancel",
-        "application_fee",
-        "application_fee_refund",
     }
 )
 

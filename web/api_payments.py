@@ -120,12 +120,6 @@ def confirm_intent(payment_id: int) -> Response:
                 f"payment {payment_id} is processing; wait for its outcome",
                 code="payment_not_confirmable",
             )
-        if payment.stripe_payment_intent_id is None and payment.recovery_point == "finished":
-            raise Conflict(
-                f"payment {payment_id} {payment.status} before reaching Stripe; create a new"
-                " payment",
-                code="payment_not_confirmable",
-            )
         try:
             payment = charges.request_confirmation(session, payment_id, fields["payment_method"])
         except InvalidOperation as refused:

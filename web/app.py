@@ -25,8 +25,9 @@ from werkzeug.exceptions import HTTPException
 
 import jobs  # noqa: F401  (the broker first, then every actor)
 from config import Settings, load_settings
+from config.logging import current_request_id, new_request_id
 from jobs import runtime
-from jobs.broker import broker, redis_client
+from jobs.broker import redis_client
 from models.db import database_url, make_engine, make_session_factory
 from models.errors import MoneyError
 from payments.errors import InvalidOperation, NotFound
@@ -42,7 +43,6 @@ from web import (
 )
 from web.context import AppState
 from web.errors import ApiError
-from web.logging import current_request_id, install_request_id_middleware, new_request_id
 
 log = logging.getLogger("midway.web")
 access_log = logging.getLogger("midway.web.access")
@@ -89,7 +89,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             config.get("ONBOARDING_RETURN_URL", "https://localhost/carriers/onboarding")
         ),
     )
-    install_request_id_middleware(broker)
     metrics = health.install_metrics(app)
     for module in (
         api_parties,

@@ -1,8 +1,8 @@
 """gunicorn entry: `gunicorn 'web.wsgi:app'`. JSON logs for the whole process."""
 
 from config import load_settings
+from config.logging import configure_logging
 from web import create_app
-from web.logging import configure_logging
 
 configure_logging(load_settings().log_level)
 app = create_app()

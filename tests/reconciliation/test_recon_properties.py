@@ -17,7 +17,6 @@ SIGNED_TYPES = {
     "refund": ("re_", -1),
     "transfer": ("tr_", -1),
     "payout": ("po_", -1),
-    "application_fee": ("fee_", 1),
 }
 CURRENCIES = ["usd", "jpy", "kwd"]
 ALTERATIONS = {

@@ -10,8 +10,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from web_helpers import Api, make_test_app, payment_body
 
+from config.logging import JsonFormatter, redact
 from jobs.stripe_guard import OPEN_KEY
-from web.logging import JsonFormatter, redact
 
 
 def test_healthz_readyz_and_metrics(app, backend):
