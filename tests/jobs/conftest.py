@@ -183,4 +183,5 @@ def postgres_cluster(
     )
     yield cluster, postgres
     cluster.stop()
-    engine.dispose()  # the server itself stops when this process exits
+    engine.dispose()
+    postgres.server.cleanup()  # stop it now, while its folder still exists
