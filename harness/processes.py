@@ -114,11 +114,13 @@ class PrivateRedis:
         self.start()
 
 
-def start_stripe_sim(log_dir: Path, api_key: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_stripe_sim(
+    log_dir: Path, api_key: str, *extra_args: str
+) -> tuple[subprocess.Popen[bytes], str]:
     """`midway stripe-sim` in its own process on a free port; returns (process, base URL)."""
     port = free_port()
     process = spawn(
-        [str(BIN / "midway"), "stripe-sim", "--port", str(port), "--api-key", api_key],
+        [str(BIN / "midway"), "stripe-sim", "--port", str(port), "--api-key", api_key, *extra_args],
         log_dir / "stripe-sim.log",
     )
     url = f"http://127.0.0.1:{port}"
@@ -128,6 +130,23 @@ def start_stripe_sim(log_dir: Path, api_key: str) -> tuple[subprocess.Popen[byte
         kill_group(process)
         raise
     return process, url
+
+
+def procfile(path: Path) -> dict[str, str]:
+    """The process types of a Procfile: name -> shell command."""
+    entries = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def start_procfile_process(
+    command: str, log_path: Path, env: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    """One Procfile entry, run by a shell as honcho or a platform would."""
+    return spawn(["bash", "-c", f"exec {command}"], log_path, env)
 
 
 def start_workers(

@@ -218,6 +218,19 @@ def post(
     return posting
 
 
+def lines_of(posting: Posting) -> list[Line]:
+    """A stored posting's lines, as the Line values post() takes."""
+    return [
+        Line(
+            Account(line.account.code, line.account.kind),  # type: ignore[arg-type]
+            line.side,  # type: ignore[arg-type]
+            Money(line.amount, line.currency),
+            line.memo,
+        )
+        for line in posting.lines
+    ]
+
+
 def reverse(
     session: Session,
     posting_id: int,
@@ -230,13 +243,8 @@ def reverse(
     if original is None:
         raise PostingNotFound(f"no ledger posting {posting_id}")
     lines = [
-        Line(
-            Account(line.account.code, line.account.kind),  # type: ignore[arg-type]
-            "credit" if line.side == "debit" else "debit",
-            Money(line.amount, line.currency),
-            line.memo,
-        )
-        for line in original.lines
+        Line(line.account, "credit" if line.side == "debit" else "debit", line.money, line.memo)
+        for line in lines_of(original)
     ]
     return post(
         session,

@@ -62,11 +62,14 @@ def _payment_intent_event(
         payment_id = session.scalar(
             select(Payment.id).where(Payment.stripe_payment_intent_id == obj["id"])
         ) or _metadata_id(obj, "payment_id")
-        if payment_id is None or session.get(Payment, payment_id) is None:
+        payment = session.get(Payment, payment_id) if payment_id is not None else None
+        if payment is None:
             return "ignored"  # not ours: made outside our system, left for reconciliation
+        if payment.status in charges.FINAL_STATUSES:
+            return "processed"  # the job (or an earlier event) already recorded the outcome
     intent = gateway.retrieve_payment_intent(obj["id"])
     with transaction(sessions) as session:
-        charges.record_payment_intent(session, gateway, payment_id, intent)
+        charges.record_payment_intent(session, gateway, payment.id, intent)
     return "processed"
 
 
@@ -75,11 +78,14 @@ def _refund_event(sessions: sessionmaker[Session], gateway: StripeGateway, obj: 
         refund_id = session.scalar(
             select(Refund.id).where(Refund.stripe_refund_id == obj["id"])
         ) or _metadata_id(obj, "refund_id")
-        if refund_id is None or session.get(Refund, refund_id) is None:
+        refund = session.get(Refund, refund_id) if refund_id is not None else None
+        if refund is None:
             return "ignored"
+        if refund.status in refunds.FINAL_STATUSES:
+            return "processed"
     stripe_refund = gateway.retrieve_refund(obj["id"])
     with transaction(sessions) as session:
-        refunds.record_refund(session, gateway, refund_id, stripe_refund)
+        refunds.record_refund(session, gateway, refund.id, stripe_refund)
     return "processed"
 
 

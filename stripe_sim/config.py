@@ -19,6 +19,8 @@ class SimConfig:
     webhook_secret: str | None = None
     # The default endpoint also receives connected-account events (Stripe's `connect=true`).
     webhook_connect: bool = True
+    # Event types the default endpoint subscribes to ("*": all), as an endpoint's enabled_events.
+    webhook_events: tuple[str, ...] = ("*",)
     fees: FeeModel = field(default_factory=FeeModel)
     platform_account_id: str = "acct_1MidwaySimPlatform0"
     platform_country: str = "US"

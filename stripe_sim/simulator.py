@@ -81,7 +81,8 @@ class Simulator:
             if not self.config.webhook_secret:
                 self.config.webhook_secret = ids.secret("whsec")
             webhook_endpoints.register(
-                store, store.platform, url=self.config.webhook_url, enabled_events=["*"],
+                store, store.platform, url=self.config.webhook_url,
+                enabled_events=list(self.config.webhook_events),
                 connect=self.config.webhook_connect, both=self.config.webhook_connect,
                 secret=self.config.webhook_secret, description="default endpoint (stripe_sim)",
             )
