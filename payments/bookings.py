@@ -144,22 +144,48 @@ def book_transfer(
     )
 
 
+def _book_on_connected_account(
+    session: Session,
+    balance_transaction: StripeJSON,
+    stripe_account: str,
+    *,
+    kind: str,
+    dedupe_key: str,
+    description: str,
+) -> Posting:
+    """Mirror a connected account's balance transaction: its balance moves by the net, Stripe's
+    fee to that account on its own line, and the gross is the carrier's money coming or going."""
+    currency = balance_transaction["currency"]
+    gross = int(balance_transaction["amount"])
+    lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
+    funds = chart.carrier_funds(stripe_account)
+    lines.append(
+        credit(funds, Money(gross, currency))
+        if gross > 0
+        else debit(funds, Money(-gross, currency))
+    )
+    return ledger.post(
+        session,
+        kind=kind,
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=description,
+        dedupe_key=dedupe_key,
+        stripe=_refs(balance_transaction, account=stripe_account),
+    )
+
+
 def book_transfer_received(
     session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
 ) -> Posting:
     """Connected side of a transfer: the carrier's balance receives it (a py_ payment)."""
-    currency = balance_transaction["currency"]
-    gross = int(balance_transaction["amount"])
-    lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
-    lines.append(credit(chart.carrier_funds(stripe_account), Money(gross, currency)))
-    return ledger.post(
+    return _book_on_connected_account(
         session,
+        balance_transaction,
+        stripe_account,
         kind="payment",
-        lines=_positive(lines),
-        occurred_at=_occurred_at(balance_transaction),
-        description=f"transfer for payout batch {batch.id} received",
         dedupe_key=f"transfer_received:{batch.id}",
-        stripe=_refs(balance_transaction, account=stripe_account),
+        description=f"transfer for payout batch {batch.id} received",
     )
 
 
@@ -168,18 +194,13 @@ def book_payout(
 ) -> Posting:
     """A payout from the carrier's connected balance to their bank (instant payouts carry a
     fee, charged to the connected account)."""
-    currency = balance_transaction["currency"]
-    paid_out = -int(balance_transaction["amount"])
-    lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
-    lines.append(debit(chart.carrier_funds(stripe_account), Money(paid_out, currency)))
-    return ledger.post(
+    return _book_on_connected_account(
         session,
+        balance_transaction,
+        stripe_account,
         kind="payout",
-        lines=_positive(lines),
-        occurred_at=_occurred_at(balance_transaction),
-        description=f"payout for payout batch {batch.id}",
         dedupe_key=f"payout:{batch.id}",
-        stripe=_refs(balance_transaction, account=stripe_account),
+        description=f"payout for payout batch {batch.id}",
     )
 
 
@@ -187,16 +208,11 @@ def book_payout_failure(
     session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
 ) -> Posting:
     """A failed payout: the bank returned it, so the money is back on the connected balance."""
-    currency = balance_transaction["currency"]
-    returned = int(balance_transaction["amount"])
-    lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
-    lines.append(credit(chart.carrier_funds(stripe_account), Money(returned, currency)))
-    return ledger.post(
+    return _book_on_connected_account(
         session,
+        balance_transaction,
+        stripe_account,
         kind="payout_failure",
-        lines=_positive(lines),
-        occurred_at=_occurred_at(balance_transaction),
-        description=f"payout for payout batch {batch.id} failed",
         dedupe_key=f"payout_failure:{batch.id}",
-        stripe=_refs(balance_transaction, account=stripe_account),
+        description=f"payout for payout batch {batch.id} failed",
     )

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.reconciliation import DISCREPANCY_KINDS
 from reconciliation.matcher import PASS_PROBABLE, UNMATCHED, Grouping
 from reconciliation.rules import (
     FAILED_PAYOUT_STATUSES,
@@ -40,18 +41,7 @@ from reconciliation.rules import (
     PAYOUT_TYPES,
 )
 
-KINDS: tuple[str, ...] = (
-    "missing_in_ledger",
-    "missing_in_stripe",
-    "amount_mismatch",
-    "fee_mismatch",
-    "currency_mismatch",
-    "duplicate_in_ledger",
-    "status_mismatch",
-    "unexpected_type",
-    "timing",
-    "probable_match",
-)
+KINDS: tuple[str, ...] = DISCREPANCY_KINDS
 CLEAN = ""
 
 
