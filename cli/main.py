@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from cli.db import db
+from cli.demo import demo
 from cli.keys import keys
+from cli.payouts import payouts
 from cli.recon import recon
+from cli.scheduler import scheduler_command
 from cli.worker import worker
 from stripe_sim.cli import stripe_sim_command
 
@@ -17,7 +20,10 @@ def cli() -> None:
 
 
 cli.add_command(db)
+cli.add_command(demo)
 cli.add_command(stripe_sim_command)
 cli.add_command(keys)
 cli.add_command(recon)
 cli.add_command(worker)
+cli.add_command(scheduler_command)
+cli.add_command(payouts)

@@ -8,6 +8,7 @@ from jobs import (
     payouts,
     reconciliation,
     refunds,
+    scheduled,
     sweeper,
     webhooks,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "payouts",
     "reconciliation",
     "refunds",
+    "scheduled",
     "sweeper",
     "webhooks",
 ]

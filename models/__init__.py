@@ -2,17 +2,20 @@
 
 from models.api_access import ApiKey, IdempotencyKey
 from models.base import Base
+from models.casework import DiscrepancyAction
 from models.events import WebhookEvent
 from models.ledger import LedgerAccount, LedgerLine, Posting
 from models.parties import Carrier, Load, Shipper
 from models.payments import Payment, PayoutBatch, Refund
 from models.reconciliation import Discrepancy, ReconciliationRun, StripeBalanceTransaction
+from models.scheduling import ScheduledRun
 
 __all__ = [
     "ApiKey",
     "Base",
     "Carrier",
     "Discrepancy",
+    "DiscrepancyAction",
     "IdempotencyKey",
     "LedgerAccount",
     "LedgerLine",
@@ -22,6 +25,7 @@ __all__ = [
     "Posting",
     "ReconciliationRun",
     "Refund",
+    "ScheduledRun",
     "Shipper",
     "StripeBalanceTransaction",
     "WebhookEvent",

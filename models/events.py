@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,7 +16,11 @@ EVENT_STATUSES = ("received", "processed", "ignored", "failed")
 
 class WebhookEvent(Base):
     __tablename__ = "webhook_events"
-    __table_args__ = (CheckConstraint(f"status IN {EVENT_STATUSES}", name="status_known"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {EVENT_STATUSES}", name="status_known"),
+        # The event poller's cursor: the newest event stored per account.
+        Index("ix_webhook_events_account_created", "stripe_account", "stripe_created"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     # Stripe retries and duplicates deliveries; the unique id makes storing idempotent.

@@ -128,7 +128,15 @@ class PayoutBatch(Base):
         ),
         CheckConstraint(f"flow IN {PAYOUT_FLOWS}", name="flow_known"),
         CheckConstraint("receivable_offset >= 0", name="receivable_offset_nonnegative"),
-        CheckConstraint("amount > 0", name="amount_positive"),
+        # A nightly batch may only pay out (amount 0: nothing new to transfer) when it retries
+        # a failed payout whose money is still on the carrier's connected balance.
+        CheckConstraint(
+            "amount > 0 OR (flow = 'batch' AND amount = 0 AND payout_amount > 0)",
+            name="amount_valid",
+        ),
+        CheckConstraint(
+            "payout_amount IS NULL OR payout_amount > 0", name="payout_amount_positive"
+        ),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {PAYOUT_BATCH_STATUSES}", name="status_known"),
         CheckConstraint("method IN ('standard', 'instant')", name="method_known"),
@@ -144,6 +152,9 @@ class PayoutBatch(Base):
     flow: Mapped[str] = mapped_column(String(16), default="batch", server_default="batch")
     # Refund receivables (carrier already paid) netted against this batch's transfer.
     receivable_offset: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Nightly batches: what the payout sends to the bank, which may exceed `amount` (the
+    # transfer) by money a failed payout left on the connected balance. NULL: `amount`.
+    payout_amount: Mapped[int | None] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
     status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
     recovery_point: Mapped[str] = mapped_column(

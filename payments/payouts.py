@@ -5,6 +5,9 @@ One PayoutBatch row per movement, driven by advance_batch through recovery point
   ─(payout.paid / payout.failed)─▶ finished
 A `transfer` flow stops after the transfer; a `payout` flow starts at the payout (the money is
 already on the connected balance). A failed payout leaves the money on the connected balance.
+A nightly batch (flow `batch`, payments/payout_batching.py) pays out `payout_amount`, which
+includes money an earlier failed payout left there; with nothing new to transfer (amount 0)
+it starts at the payout.
 """
 
 from __future__ import annotations
@@ -117,7 +120,13 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
             assert carrier is not None and carrier.stripe_account_id is not None
             step, account = batch.recovery_point, carrier.stripe_account_id
             amount, currency, method = batch.amount, batch.currency, batch.method
+            # A nightly batch also pays out what a failed payout left on the connected balance.
+            payout_amount = batch.payout_amount or batch.amount
             payout_id = batch.stripe_payout_id
+            if step == "started" and amount == 0:
+                # Nothing new to transfer: the batch only retries a failed payout.
+                batch.recovery_point = "transferred"
+                continue
         metadata = {"batch_id": str(batch_id), "carrier_id": str(carrier.id)}
         try:
             if step == "started":
@@ -134,7 +143,7 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
             elif step == "transferred":
                 payout = gateway.create_payout(
                     f"payout:{batch_id}",
-                    amount=amount,
+                    amount=payout_amount,
                     currency=currency,
                     method=method,
                     account=account,

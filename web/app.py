@@ -9,6 +9,7 @@ test_config keys (all optional; production reads the environment through config.
 - KEY_CACHE_TTL_S: seconds a verified key is cached per process (default 5; 0 disables)
 - WEBHOOK_TOLERANCE_S: Stripe signature timestamp tolerance (default 300)
 - ONBOARDING_RETURN_URL: default return/refresh URL of onboarding links
+- SESSION_COOKIE_SECURE: the finance session cookie's Secure flag (default True)
 - TESTING: Flask's flag
 """
 
@@ -39,6 +40,11 @@ from web import (
     api_refunds,
     health,
     openapi,
+    pages,
+    reports,
+    reports_api,
+    reports_casework,
+    session_auth,
     webhooks,
 )
 from web.context import AppState
@@ -99,8 +105,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         webhooks,
         health,
         openapi,
+        reports_api,
+        session_auth,
+        reports,
+        reports_casework,
     ):
         app.register_blueprint(module.bp)
+    pages.install(app)
+    session_auth.install(
+        app,
+        secret_key=settings.secret_key,
+        secure_cookie=bool(config.get("SESSION_COOKIE_SECURE", True)),
+    )
     _install_request_hooks(app, metrics)
     _install_error_handlers(app)
     return app
@@ -144,7 +160,10 @@ def _install_request_hooks(app: Flask, metrics: health.Metrics) -> None:
 
 
 def _error(error: ApiError) -> Response:
-    response = jsonify(error.body(g.get("request_id")))
+    if pages.wants_html():
+        response = pages.error_page(error.status, pages.title_for(error.status), error.message)
+    else:
+        response = jsonify(error.body(g.get("request_id")))
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = value

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from web import api_methods, api_parties, api_payments, api_payouts, api_refunds
+from web import api_methods, api_parties, api_payments, api_payouts, api_refunds, reports_api
 from web.openapi_schemas import SCHEMAS, _ref
 from web.validation import MAX_ID, TEXT_PATTERN, Obj
 
@@ -256,6 +256,39 @@ def build_document() -> JSON:
         "/api/payouts/batches/{batch_id}": {
             "get": _get(
                 "A payout batch", "PayoutBatch", (404,), [_id_param("batch_id", "payout batch")]
+            )
+        },
+        "/api/reconciliation/runs": {
+            "get": _get(
+                "Reconciliation runs, newest day first: the latest not superseded per day and"
+                " account (finance and admin keys)",
+                "ReconciliationRunList",
+                (422,),
+                _query_params(reports_api.RUN_QUERY),
+            ),
+            "post": _post(
+                "Enqueue a reconciliation (or re-run) of a day for an account",
+                reports_api.RUN_CREATE,
+                {202: "ReconciliationRequest"},
+                (),
+            ),
+        },
+        "/api/reconciliation/runs/{ref}": {
+            "get": _get(
+                "A run by id (superseded ones too), or a day's current run of an account as"
+                " the full report (totals, discrepancies; amounts in minor units)",
+                "ReconciliationReport",
+                (404, 422),
+                [
+                    {
+                        "name": "ref",
+                        "in": "path",
+                        "required": True,
+                        "description": "A run id, or a day YYYY-MM-DD.",
+                        "schema": {"type": "string", "maxLength": 32, "pattern": "^[0-9-]+$"},
+                    },
+                    *_query_params(reports_api.DAY_QUERY),
+                ],
             )
         },
         "/api/webhooks/stripe": {

@@ -29,7 +29,54 @@ def _list(item: str) -> JSON:
     )
 
 
+_RUN = _object(
+    ("id", "object", "date", "account", "status", "counts", "net_difference", "totals", "links"),
+    id=_I,
+    object={"const": "reconciliation_run"},
+    date=_S,
+    account=_S,
+    timezone=_S,
+    status={"enum": ["running", "clean", "discrepancies", "failed"]},
+    counts={"type": "object"},
+    net_difference={"type": "object", "additionalProperties": _I},
+    totals={"type": "array", "items": {"type": "object"}},
+    started_at=_NS,
+    finished_at=_NS,
+    superseded_by=_NI,
+    error=_NS,
+    links={"type": "object"},
+)
+
 SCHEMAS: JSON = {
+    "ReconciliationRun": _RUN,
+    "ReconciliationRunList": _object(
+        ("object", "data", "has_more"),
+        object={"const": "list"},
+        data={"type": "array", "items": _ref("ReconciliationRun")},
+        has_more=_B,
+    ),
+    "ReconciliationReport": _object(
+        ("object", "run_id", "date", "account", "status", "counts", "totals", "discrepancies"),
+        object={"const": "reconciliation_report"},
+        run_id=_I,
+        date=_S,
+        account=_S,
+        status=_S,
+        counts={"type": "object"},
+        totals={"type": "array", "items": {"type": "object"}},
+        discrepancies={"type": "array", "items": {"type": "object"}},
+        links={"type": "object"},
+    ),
+    "ReconciliationRequest": _object(
+        ("object", "id", "date", "account", "status", "links"),
+        object={"const": "reconciliation_request"},
+        id=_I,
+        date=_S,
+        account=_S,
+        timezone=_S,
+        status={"const": "queued"},
+        links={"type": "object"},
+    ),
     "Error": _object(
         ("error",),
         error=_object(

@@ -266,8 +266,13 @@ class StripeGateway:
     def retrieve_balance_transaction(self, txn: str, *, account: str | None = None) -> StripeJSON:
         return self._request("get", f"/v1/balance_transactions/{txn}", account=account)
 
-    def list_events(self, *, created_gt: int, limit: int = 100, **filters: Any) -> StripeJSON:
-        """One page of events; Stripe lists newest first."""
+    def list_events(
+        self, *, created_gt: int, limit: int = 100, account: str | None = None, **filters: Any
+    ) -> StripeJSON:
+        """One page of events (of a connected account with `account`); newest first."""
         return self._request(
-            "get", "/v1/events", {"created": {"gt": created_gt}, "limit": limit, **filters}
+            "get",
+            "/v1/events",
+            {"created": {"gt": created_gt}, "limit": limit, **filters},
+            account=account,
         )

@@ -16,6 +16,8 @@ from schemathesis.checks import (
 )
 from web_helpers import create_parties
 
+from web.pages import HTML_BLUEPRINTS
+
 FUZZ_EXAMPLES = 25
 
 
@@ -27,7 +29,8 @@ def test_document_and_routes_agree(app, backend):
     }
     routed = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        # The finance pages are HTML for people, not the JSON API this document describes.
+        if rule.endpoint == "static" or rule.endpoint.split(".")[0] in HTML_BLUEPRINTS:
             continue
         path = rule.rule
         for argument in rule.arguments:

@@ -1,0 +1,92 @@
+"""`midway demo`: a week of the marketplace on the embedded default, then finance's reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+# The demo runs on the embedded default whatever this shell points at: it must never touch a
+# real database, Redis or Stripe account.
+SERVICE_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "STRIPE_API_BASE",
+    "STRIPE_API_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "ALERT_WEBHOOK_URL",
+)
+
+
+def demo_environment(out: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env.update(
+        MIDWAY_DATA_DIR=str(out),
+        PROMETHEUS_METRICS="off",
+        LOG_LEVEL="WARNING",
+        # stripe_sim is not Stripe: no shared ceiling, and a breaker that trips only on a storm.
+        STRIPE_RATE_LIMIT_PER_S="100000",
+        STRIPE_BREAKER_FAILURES="50",
+        STRIPE_BREAKER_COOLDOWN_S="1",
+        # Simulated nights pass in a second: whatever has not moved by then is stuck.
+        STUCK_AFTER_S="1",
+    )
+    return env
+
+
+@click.command("demo")
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(2, 31),
+    help="Days of trading to simulate (ending four days ago).",
+)
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed.")
+@click.option(
+    "--out",
+    default="demo-out",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for everything the demo writes (database, reports).",
+)
+@click.option(
+    "--loads",
+    default=200,
+    show_default=True,
+    type=click.IntRange(10, 5000),
+    help="Loads paid per day.",
+)
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Serve the finance pages over the demo's data (running the demo first if "
+    "--out holds none).",
+)
+@click.option("--port", default=8000, show_default=True, type=int, help="Port for --serve.")
+def demo(days: int, seed: int, out: Path, loads: int, serve: bool, port: int) -> None:
+    """Run a week of a freight marketplace end to end and hand finance its reports."""
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    env = demo_environment(out)
+    if not serve or not (out / "pgdata").exists():
+        command = [
+            sys.executable,
+            "-m",
+            "demo",
+            "--days",
+            str(days),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--loads",
+            str(loads),
+        ]
+        code = subprocess.call(command, env=env)
+        if code != 0 or not serve:
+            sys.exit(code)
+    sys.exit(subprocess.call([sys.executable, "-m", "demo.serve", "--port", str(port)], env=env))

@@ -1,0 +1,43 @@
+"""`midway scheduler`: the cron process (one Procfile line). Exit code 2 on a bad setting."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from config import SettingsError, load_settings
+from scheduler.config import schedule_config
+from scheduler.cron import CronTable
+from scheduler.errors import InvalidSchedulerSetting
+from scheduler.sender import Sender
+
+
+@click.command("scheduler")
+@click.option("--show", is_flag=True, help="Print the cron table and next fire times, then exit.")
+def scheduler_command(show: bool) -> None:
+    """Run the scheduler: nightly reconciliation, payout batching, the sweeper."""
+    try:
+        settings = load_settings()
+        config = schedule_config(settings)
+        if settings.redis_url is None and not show:
+            raise InvalidSchedulerSetting(
+                "REDIS_URL",
+                "not set: the scheduler enqueues for worker processes, which an in-process"
+                " fakeredis cannot reach",
+            )
+    except (SettingsError, InvalidSchedulerSetting) as error:
+        click.echo(f"midway scheduler: refusing to start: {error}", err=True)
+        sys.exit(2)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    table = CronTable(config, Sender.to_redis(settings.redis_url or "redis://unused"))
+    if show:
+        for job, trigger, next_fire in table.describe():
+            click.echo(f"{job:24} {trigger:60} next {next_fire}")
+        return
+    from scheduler.process import run
+
+    run(table)

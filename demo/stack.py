@@ -1,0 +1,102 @@
+"""The whole system in one process on the embedded default, for the demo.
+
+The embedded PostgreSQL keeps its data in the demo's folder; Dramatiq's real RedisBroker runs
+on fakeredis with worker threads; stripe_sim serves on a free loopback port and posts its
+webhooks to the app, which listens on another. Everything stops with the stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
+
+import jobs  # noqa: F401  (the broker, then every actor)
+from config import Settings
+from jobs import runtime
+from jobs.broker import broker
+from jobs.reconciliation import configure as configure_reconciliation
+from models.db import database_url, make_engine, make_session_factory
+from models.migrate import upgrade
+from payments.webhook_events import HANDLERS
+from reconciliation.stripe_http import StripeHTTP
+from stripe_sim.server import RunningSimulator, start_simulator
+from web import create_app
+
+QUEUES = (
+    "scheduled",
+    "customers",
+    "accounts",
+    "charges",
+    "refunds",
+    "payouts",
+    "webhooks",
+    "reconciliation",
+    "maintenance",
+)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    sim: RunningSimulator
+    app: Flask
+    app_url: str
+    worker: dramatiq.Worker
+
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+    def drain(self, timeout_s: float = 120) -> None:
+        """Wait until every queue is empty and every message in flight is done."""
+        for _ in range(3):  # a job may enqueue another (a webhook, a group member)
+            for queue in QUEUES:
+                broker.join(queue, timeout=int(timeout_s * 1000))
+            self.worker.join()
+
+
+def _serve(app: Flask) -> tuple[str, Any]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per webhook is noise
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+@contextmanager
+def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[Stack]:
+    url = database_url(settings)
+    upgrade(url)
+    sessions = make_session_factory(make_engine(url, pool_size=20, max_overflow=10))
+    broker.flush_all()
+    app = create_app({"SETTINGS": settings, "SESSIONS": sessions, "RATE_LIMIT": (100_000, 1)})
+    app_url, app_server = _serve(app)
+    sim = start_simulator(
+        api_key=settings.stripe_api_key,
+        webhook_url=f"{app_url}/api/webhooks/stripe",
+        webhook_secret=settings.stripe_webhook_secrets[0],
+        # Subscribe to what the system acts on, as a production endpoint would.
+        webhook_events=tuple(HANDLERS),
+    )
+    runtime.configure(sessions=sessions)
+    runtime.use_stripe_base(sim.url)
+    configure_reconciliation(StripeHTTP(sim.url, settings.stripe_api_key, timeout=(5, 60)))
+    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=worker_threads)
+    worker.start()
+    try:
+        yield Stack(settings, sessions, sim, app, app_url, worker)
+    finally:
+        worker.stop()
+        sim.stop()
+        app_server.shutdown()
+        configure_reconciliation(None)
+        runtime.configure()

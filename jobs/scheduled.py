@@ -1,0 +1,157 @@
+"""The periodic actors the scheduler enqueues, each run exactly once per period.
+
+The scheduler process only sends these messages, by actor name, with the period as argument
+(scheduler/sender.py: it never imports this package, so it loads neither pandas nor a database
+engine). Each actor claims its (job, period) row under an advisory lock, in the same
+transaction as its effect (payments/scheduled_runs.py), so two schedulers, a restarted
+scheduler, a redelivered message or the catch-up check all end in one effect per period. A try
+that fails is recorded on the row (`failed`, with the error) and retried: by Dramatiq (a
+database outage is a delayed retry), and after that by the scheduler's catch-up check, which
+re-sends every period not `done`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dramatiq
+from sqlalchemy.orm import Session
+
+from jobs import runtime
+from jobs.broker import settings
+from jobs.enqueue import send_after_commit
+from jobs.payouts import advance_batch
+from jobs.reconciliation import reconcile_day
+from jobs.retrying import retry_transient_failures
+from jobs.sweeper import sweep as sweep_stuck
+from jobs.webhooks import process_event
+from models.db import transaction
+from payments import activity, event_poller, payout_batching, scheduled_runs
+from reconciliation import runs, window
+
+log = logging.getLogger(__name__)
+
+QUEUE = "scheduled"
+RECONCILIATION = "nightly_reconciliation"
+PAYOUTS = "payout_batching"
+SWEEP = "sweep"
+# Periodic runs retry a while on their own; beyond that the catch-up check re-sends them.
+OPTIONS: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 20, "max_backoff": 60_000}
+SWEEP_HISTORY_S = 86_400
+
+Work = Callable[[Session], dict[str, Any] | None]
+
+
+def run_once(job: str, period: str, work: Work) -> dict[str, Any] | None:
+    """Do `work` for the period unless it is done; its effect and `done` commit together.
+
+    Returns the run's detail, or None when the period was already done.
+    """
+    sessions = runtime.sessions()
+    try:
+        with retry_transient_failures(), transaction(sessions) as session:
+            run = scheduled_runs.claim(session, job, period)
+            if run is None:
+                log.info("%s %s is done already: nothing to do", job, period)
+                return None
+            detail = work(session) or {}
+            scheduled_runs.finish(session, run, detail)
+            return detail
+    except Exception as error:
+        try:
+            scheduled_runs.mark_failed(sessions, job, period, f"{type(error).__name__}: {error}")
+        except Exception:  # noqa: BLE001 - the database may be the thing that is down
+            log.warning("could not record the failure of %s %s", job, period)
+        raise
+
+
+def reconcile_accounts(session: Session, day: str, tz: str) -> dict[str, Any]:
+    """Enqueue reconcile_day for the platform and each connected account active that day."""
+    span = window.day(day, tz)
+    start, end = datetime.fromtimestamp(span.start, UTC), datetime.fromtimestamp(span.end, UTC)
+    accounts = [runs.PLATFORM, *activity.active_connected_accounts(session, start, end)]
+    done = [a for a in accounts if runs.current_run(session, date.fromisoformat(day), a)]
+    todo = [a for a in accounts if a not in done]
+    # Sent before COMMIT: if Redis refuses, the period stays open and is retried; sending after
+    # COMMIT could lose the day with nobody noticing.
+    for account in todo:
+        reconcile_day.send(day, account, tz)
+    return {"timezone": tz, "accounts": todo, "already_reconciled": done}
+
+
+@dramatiq.actor(**OPTIONS)
+def run_nightly_reconciliation(day: str, tz: str) -> None:
+    run_once(RECONCILIATION, day, lambda session: reconcile_accounts(session, day, tz))
+
+
+def batch_payouts(
+    period: str, collect: list[payout_batching.Candidate] | None = None
+) -> tuple[dict[str, Any] | None, list[int]]:
+    """Create the period's payout batches once; return (the run's detail, new batch ids).
+    `collect` receives the carriers batched (for the CLI's report)."""
+    created: list[int] = []
+
+    def work(session: Session) -> dict[str, Any]:
+        ids, candidates = payout_batching.create_batches(
+            session, date.fromisoformat(period), dict(settings.payout_thresholds)
+        )
+        created.extend(ids)
+        if collect is not None:
+            collect.extend(candidates)
+        return {"batches": len(ids), "totals": payout_batching.totals(candidates)}
+
+    detail = run_once(PAYOUTS, period, work)
+    return detail, created
+
+
+@dramatiq.actor(**OPTIONS)
+def run_payout_batching(period: str) -> None:
+    detail, batch_ids = batch_payouts(period)
+    # After COMMIT: a batch whose message is lost is found by the sweeper (STUCK_AFTER_S).
+    for batch_id in batch_ids:
+        send_after_commit(advance_batch, batch_id)
+    if detail is not None:
+        log.info("payout batching %s: %s", period, detail)
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=0)
+def scheduled_sweep(minute: str) -> None:
+    """Re-enqueue stuck work and fetch events webhooks missed, once a minute.
+
+    At most once per minute (claimed first, then done): a sweep that fails is simply followed
+    by the next minute's.
+    """
+
+    def claim(session: Session) -> dict[str, Any]:
+        scheduled_runs.prune(session, SWEEP, SWEEP_HISTORY_S)
+        return {}
+
+    if run_once(SWEEP, minute, claim) is None:
+        return
+    sweep_stuck(settings.stuck_after_s)
+    try:
+        new_events = event_poller.poll(runtime.sessions(), runtime.gateway())
+    except Exception as error:  # noqa: BLE001 - Stripe down: the next minute polls again
+        log.warning("event poller: %s", error)
+        return
+    for row_id in new_events:
+        send_after_commit(process_event, row_id)
+
+
+@dramatiq.actor(**OPTIONS)
+def catch_up(expected: dict[str, list[str]], tz: str) -> None:
+    """Send the run of every expected period that is not done (oldest first)."""
+    wanted = [(job, period) for job, periods in expected.items() for period in periods]
+    with retry_transient_failures(), transaction(runtime.sessions()) as session:
+        done = scheduled_runs.done_periods(session, wanted)
+    missing = [pair for pair in wanted if pair not in done]
+    for job, period in missing:
+        if job == RECONCILIATION:
+            run_nightly_reconciliation.send(period, tz)
+        elif job == PAYOUTS:
+            run_payout_batching.send(period)
+    if missing:
+        log.info("catch-up: sent %d periods not done yet: %s", len(missing), missing)

@@ -1,0 +1,54 @@
+"""`midway scheduler`: an APScheduler BlockingScheduler running the cron table.
+
+One process, in the foreground, stopped by SIGTERM/SIGINT. Its jobs only enqueue; the
+executor is a small thread pool because a send can block for a while when Redis is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from scheduler.cron import CronTable, utc_now
+
+log = logging.getLogger(__name__)
+
+
+def build(table: CronTable) -> BlockingScheduler:
+    scheduler = BlockingScheduler(
+        timezone=table.config.timezone,
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+    )
+    for entry in table.entries:
+        scheduler.add_job(
+            table.fire,
+            entry.trigger,
+            args=[entry.job],
+            id=entry.job,
+            name=entry.job,
+            misfire_grace_time=entry.misfire_grace_time,
+            coalesce=entry.coalesce,
+            max_instances=1,
+            replace_existing=True,
+            **({"next_run_time": utc_now()} if entry.run_at_start else {}),
+        )
+    return scheduler
+
+
+def run(table: CronTable) -> None:
+    """Block until a signal stops the scheduler."""
+    scheduler = build(table)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("scheduler stopping (signal %d)", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job, trigger, next_fire in table.describe():
+        log.info("scheduled %s: %s, next at %s", job, trigger, next_fire)
+    scheduler.start()
