@@ -15,12 +15,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Carrier, PayoutBatch
 from models.db import transaction
 from models.money import Money
-from payments import bookings, chart, ledger
+from payments import bookings, chart, ledger, scheduled_runs
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused
 from payments.gateway import StripeGateway
 
@@ -52,11 +53,38 @@ def funds_on_connected_account(session: Session, stripe_account: str, currency: 
     return -ledger.balance(session, chart.carrier_funds(stripe_account).code, currency).amount
 
 
+def claimed_in_flight(session: Session, carrier_id: int, currency: str) -> tuple[int, int]:
+    """What batches not yet run already claim: (of the payable, by transfers not yet made;
+    of the connected balance, by payouts not yet made). Requests deduct it, so money is
+    never sent twice by a request racing another or the nightly batch."""
+    transfers = payouts = 0
+    for batch in session.scalars(
+        select(PayoutBatch).where(
+            PayoutBatch.carrier_id == carrier_id,
+            PayoutBatch.currency == currency,
+            PayoutBatch.recovery_point != "finished",
+        )
+    ):
+        payout_amount = batch.payout_amount or batch.amount
+        if batch.recovery_point == "started":
+            transfers += batch.amount + batch.receivable_offset
+            payouts += payout_amount - batch.amount if batch.flow == "batch" else 0
+        elif batch.stripe_payout_id is None and batch.flow != "transfer":
+            payouts += payout_amount
+    return transfers, payouts
+
+
+def _lock_payouts(session: Session) -> None:
+    # The nightly batch holds this lock while it claims balances; requests wait for it.
+    scheduled_runs.lock(session, "payout_batching")
+
+
 def request_transfer(session: Session, carrier_id: int, amount: Money) -> PayoutBatch:
     """A transfer of money we owe to the carrier's connected account (no payout)."""
     carrier = _payable_carrier(session, carrier_id)
-    bookings.lock_carrier(session, carrier_id)
+    _lock_payouts(session)
     owed = owed_to_carrier(session, carrier_id, amount.currency)
+    owed -= claimed_in_flight(session, carrier_id, amount.currency)[0]
     if not 0 < amount.amount <= owed:
         raise InvalidOperation(
             f"transfer of {amount} exceeds what we owe carrier {carrier_id}"
@@ -71,7 +99,9 @@ def request_payout(session: Session, carrier_id: int, amount: Money, method: str
         raise InvalidOperation("method must be standard or instant")
     carrier = _payable_carrier(session, carrier_id)
     assert carrier.stripe_account_id is not None
+    _lock_payouts(session)
     funds = funds_on_connected_account(session, carrier.stripe_account_id, amount.currency)
+    funds -= claimed_in_flight(session, carrier_id, amount.currency)[1]
     if not 0 < amount.amount <= funds:
         raise InvalidOperation(
             f"payout of {amount} exceeds carrier {carrier_id}'s balance"

@@ -144,3 +144,24 @@ def test_money_cannot_go_where_the_rules_forbid(market: Market) -> None:
         assert session.scalars(select(PayoutBatch)).all() == []
         carrier = session.get(Carrier, market.carrier_id)
         assert carrier is not None and carrier.payouts_enabled
+
+
+def test_requests_cannot_claim_money_a_batch_not_yet_run_already_claims(market: Market) -> None:
+    market.paid(10000, 8000)
+    with transaction(market.sessions) as session:
+        payouts.request_transfer(session, market.carrier_id, Money(5000, "usd"))
+    with transaction(market.sessions) as session:
+        # Only 3000 of the 8000 owed is not already on its way.
+        with pytest.raises(InvalidOperation, match=r"exceeds what we owe .*\$30\.00"):
+            payouts.request_transfer(session, market.carrier_id, Money(5000, "usd"))
+        payouts.request_transfer(session, market.carrier_id, Money(3000, "usd"))
+    with transaction(market.sessions) as session:
+        batch_ids = list(session.scalars(select(PayoutBatch.id).order_by(PayoutBatch.id)))
+    assert len(batch_ids) == 2
+    for batch_id in batch_ids:
+        assert payouts.advance_batch(market.sessions, market.gateway, batch_id) == "transferred"
+    with transaction(market.sessions) as session:
+        assert payouts.funds_on_connected_account(session, market.carrier_account, "usd") == 8000
+        payouts.request_payout(session, market.carrier_id, Money(8000, "usd"), "standard")
+        with pytest.raises(InvalidOperation, match="exceeds carrier"):
+            payouts.request_payout(session, market.carrier_id, Money(1, "usd"), "standard")
