@@ -97,7 +97,9 @@ def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[St
     runtime.configure(sessions=sessions)
     runtime.use_stripe_base(sim.url)
     configure_reconciliation(StripeHTTP(sim.url, settings.stripe_api_key, timeout=(5, 60)))
-    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=worker_threads)
+    # Idle consumers poll the broker; on fakeredis each poll is Lua run in this process, so
+    # poll less often than Dramatiq's default (100 ms) to leave the CPU to the work.
+    worker = dramatiq.Worker(broker, worker_timeout=250, worker_threads=worker_threads)
     worker.start()
     try:
         yield Stack(settings, sessions, sim, app, app_url, worker)
