@@ -25,23 +25,19 @@ import http.client
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from config import load_settings
-from models.db import embedded_database_url, make_engine, make_session_factory, transaction
+from harness.processes import free_port
+from models.db import make_engine, make_session_factory, transaction
 from models.migrate import upgrade
+from models.scratch import ScratchDatabases, server_url
 from payments import parties
 from web.keys import create_key
 
@@ -50,24 +46,13 @@ CONNECTIONS = 8
 Request = Callable[[], tuple[str, str, bytes, dict[str, str]]]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def scratch_database(tmp: Path) -> tuple[str, Callable[[], None]]:
-    server = load_settings().database_url or embedded_database_url(tmp)
-    name = f"midway_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+def _scratch(tmp: Path) -> tuple[str, Callable[[], None]]:
+    databases = ScratchDatabases(server_url(tmp))
+    url = databases.create("midway_bench_api")
 
     def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.drop(url)
+        databases.close()
 
     return url, drop
 
@@ -174,7 +159,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="midway-bench-"))
-    url, drop = scratch_database(tmp)
+    url, drop = _scratch(tmp)
     port = free_port()
     log_file = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115 - closed in finally
     server = None

@@ -17,7 +17,6 @@ import pstats
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,43 +24,20 @@ import dramatiq
 import psutil
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from config import load_settings
 from harness.processes import PrivateRedis, kill_group, start_stripe_sim, start_workers
 from models import Payment
-from models.db import embedded_database_url, make_session_factory, transaction
+from models.db import make_session_factory, transaction
 from models.migrate import upgrade
 from models.money import Money
+from models.scratch import ScratchDatabases, server_url
 from payments import charges, parties
 from payments.gateway import StripeGateway, make_stripe_client
 
 API_KEY = "sk_test_midway"
 HERE = Path(__file__).parent
-
-
-def scratch_database(work: Path) -> tuple[str, str]:
-    settings = load_settings()
-    server = settings.database_url or embedded_database_url(work)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"midway_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return server, url
-
-
-def drop_database(server: str, url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def wait_for(check, timeout: float) -> float:  # type: ignore[no-untyped-def]
@@ -80,7 +56,9 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="midway-bench-jobs-"))
-    server, url = scratch_database(work)
+    databases = ScratchDatabases(server_url(work))
+    url = databases.create("midway_bench_jobs")
+    upgrade(url)
     private_redis = PrivateRedis(work)
     private_redis.start()
     sim, sim_url = start_stripe_sim(work, API_KEY)
@@ -197,7 +175,8 @@ def main() -> None:
         kill_group(sim)
         private_redis.stop()
         broker.close()
-        drop_database(server, url)
+        databases.drop(url)
+        databases.close()
 
 
 def print_profile(profiler: cProfile.Profile) -> None:

@@ -21,15 +21,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from config import load_settings
-from models.db import embedded_database_url, make_session_factory
+from models.db import make_session_factory
 from models.migrate import upgrade
+from models.scratch import scratch_database, server_url
 from payments import payout_batching
 
 THRESHOLDS = {"usd": 10000, "eur": 10000, "jpy": 10000}
@@ -109,23 +107,6 @@ LOAD = [
 ]
 
 
-def scratch_database(tmp: Path) -> tuple[str, object]:
-    settings = load_settings()
-    server = settings.database_url or embedded_database_url(tmp)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"midway_bench_payouts_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
 def best_of(repeat: int, run: object) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -142,8 +123,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the query plan")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url, drop = scratch_database(Path(tmp))
-        try:
+        with scratch_database(server_url(Path(tmp)), "midway_bench_payouts") as url:
             upgrade(url)
             engine = create_engine(url)
             started = time.perf_counter()
@@ -211,8 +191,6 @@ def main() -> None:
                 f" selection / that = {selection_s / grouped_s:.1f}x"
             )
             engine.dispose()
-        finally:
-            drop()  # type: ignore[operator]
 
 
 if __name__ == "__main__":

@@ -28,21 +28,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 import recon_core_bench as core  # noqa: E402
 
-from config import load_settings  # noqa: E402
-from models.db import embedded_database_url, make_session_factory  # noqa: E402
+from models.db import make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from models.scratch import scratch_database, server_url  # noqa: E402
 from reconciliation import stripe_cache  # noqa: E402
 from reconciliation.engine import reconcile  # noqa: E402
 from reconciliation.frames import LEDGER_COLUMNS, STRIPE_COLUMNS  # noqa: E402
@@ -255,11 +253,6 @@ def child(mode: str, url: str) -> dict[str, object]:
 # --- main ----------------------------------------------------------------------------------
 
 
-def server_url(tmp: Path) -> str:
-    settings = load_settings()
-    return settings.database_url or embedded_database_url(tmp)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -275,18 +268,8 @@ def main() -> int:
 
     overall = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="midway_bench_") as tmp:
-        server = server_url(Path(tmp))
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        name = f"midway_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-        try:
+        with scratch_database(server_url(Path(tmp)), "midway_bench_recon") as url:
             return run(url, args, overall)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def run(url: str, args: argparse.Namespace, overall: float) -> int:

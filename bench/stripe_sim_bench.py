@@ -25,7 +25,8 @@ TARGETS = {"pages": 500.0, "charges": 300.0}
 def start_server() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "stripe_sim", "--port", "0", "--api-key", API_KEY],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()  # "stripe_sim listening on http://127.0.0.1:PORT"
@@ -35,8 +36,12 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
     return proc, line.rsplit(" ", 1)[1]
 
 
-def rate(fn: Callable[[requests.Session], None], seconds: float, threads: int,
-         session_setup: Callable[[], requests.Session]) -> float:
+def rate(
+    fn: Callable[[requests.Session], None],
+    seconds: float,
+    threads: int,
+    session_setup: Callable[[], requests.Session],
+) -> float:
     """Calls per second of fn, from `threads` client threads with one connection each."""
     counts = [0] * threads
     stop = time.monotonic() + seconds
@@ -61,11 +66,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     parser.add_argument("--threads", type=int, default=2, help="client connections")
-    parser.add_argument("--transactions", type=int, default=3000,
-                        help="balance transactions to page through")
+    parser.add_argument(
+        "--transactions", type=int, default=3000, help="balance transactions to page through"
+    )
     args = parser.parse_args()
     proc, url = start_server()
     try:
+
         def session() -> requests.Session:
             s = requests.Session()
             s.headers["Authorization"] = f"Bearer {API_KEY}"
@@ -74,8 +81,12 @@ def main() -> None:
         def baseline(s: requests.Session) -> None:
             s.get(f"{url}/v1/balance", timeout=10).raise_for_status()
 
-        charge_body = {"amount": "2500", "currency": "usd", "confirm": "true",
-                       "payment_method": "pm_card_bypassPending"}
+        charge_body = {
+            "amount": "2500",
+            "currency": "usd",
+            "confirm": "true",
+            "payment_method": "pm_card_bypassPending",
+        }
 
         def charge(s: requests.Session) -> None:
             s.post(f"{url}/v1/payment_intents", data=charge_body, timeout=10).raise_for_status()
@@ -83,20 +94,24 @@ def main() -> None:
         base = rate(baseline, args.seconds, args.threads, session)
         charges = rate(charge, args.seconds, args.threads, session)
         setup = session()
-        have = len(setup.get(f"{url}/v1/balance_transactions", params={"limit": 100},
-                             timeout=10).json()["data"])
+        have = len(
+            setup.get(f"{url}/v1/balance_transactions", params={"limit": 100}, timeout=10).json()[
+                "data"
+            ]
+        )
         state = setup.get(f"{url}/_sim/state", timeout=10).json()
         have = state["accounts"]["platform"].get("balance_transaction", have)
         for _ in range(max(args.transactions - have, 0)):
             charge(setup)
         cursors: list[str | None] = [None]
-        page = setup.get(f"{url}/v1/balance_transactions", params={"limit": 100},
-                         timeout=10).json()
+        page = setup.get(f"{url}/v1/balance_transactions", params={"limit": 100}, timeout=10).json()
         while page["has_more"] and len(cursors) < 30:
             cursors.append(page["data"][-1]["id"])
-            page = setup.get(f"{url}/v1/balance_transactions",
-                             params={"limit": 100, "starting_after": cursors[-1]},
-                             timeout=10).json()
+            page = setup.get(
+                f"{url}/v1/balance_transactions",
+                params={"limit": 100, "starting_after": cursors[-1]},
+                timeout=10,
+            ).json()
         setup.close()
         position = [0]
 
@@ -111,15 +126,21 @@ def main() -> None:
             assert len(resp.json()["data"]) == 100
 
         pages = rate(list_page, args.seconds, args.threads, session)
-        print(f"stripe_sim benchmark ({args.threads} client connections, server in its own "
-              f"process, {args.seconds:.0f} s per figure)")
+        print(
+            f"stripe_sim benchmark ({args.threads} client connections, server in its own "
+            f"process, {args.seconds:.0f} s per figure)"
+        )
         print(f"  baseline GET /v1/balance:              {base:8.0f} req/s")
-        for name, value, unit in (("pages", pages, "pages/s (limit 100)"),
-                                  ("charges", charges, "charges/s (PI create+confirm)")):
+        for name, value, unit in (
+            ("pages", pages, "pages/s (limit 100)"),
+            ("charges", charges, "charges/s (PI create+confirm)"),
+        ):
             target = TARGETS[name]
             verdict = "OK" if value >= target else "BELOW TARGET"
-            print(f"  {unit:38s}{value:8.0f}   ratio to baseline {value / base:5.2f}   "
-                  f"target >= {target:.0f}: {verdict}")
+            print(
+                f"  {unit:38s}{value:8.0f}   ratio to baseline {value / base:5.2f}   "
+                f"target >= {target:.0f}: {verdict}"
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

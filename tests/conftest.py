@@ -9,7 +9,6 @@ In CI (CI=true) a missing DATABASE_URL is a failure, not a quiet fallback.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
-from models.db import embedded_database_url, make_session_factory
+from models.db import make_session_factory
 from models.migrate import upgrade
+from models.scratch import ScratchDatabases, server_url
 from payments.gateway import StripeGateway, make_stripe_client
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -32,35 +32,9 @@ os.environ.setdefault("PROMETHEUS_METRICS", "off")
 
 
 def _server_url(tmp_root: Path) -> str:
-    settings = load_settings()
-    if settings.database_url is not None:
-        return settings.database_url
-    if IN_CI:
+    if IN_CI and load_settings().database_url is None:
         pytest.fail("CI=true but DATABASE_URL is not set: CI must test against real PostgreSQL")
-    return embedded_database_url(tmp_root)
-
-
-class ScratchDatabases:
-    """Creates and drops uniquely named databases on the test server."""
-
-    def __init__(self, server_url: str) -> None:
-        self.server_url = server_url
-        self._admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-
-    def create(self, prefix: str, template: str | None = None) -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        clause = f' TEMPLATE "{template}"' if template else ""
-        with self._admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
-        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop(self, url: str) -> None:
-        name = make_url(url).database
-        with self._admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def close(self) -> None:
-        self._admin.dispose()
+    return server_url(tmp_root)
 
 
 @pytest.fixture(scope="session")
