@@ -15,15 +15,18 @@ from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from web_helpers import make_test_app
 
 from config import load_settings
-from models.db import make_session_factory
+from models.db import make_session_factory, transaction
 from models.migrate import upgrade
 from models.scratch import ScratchDatabases, server_url
 from payments.gateway import StripeGateway, make_stripe_client
+from web.keys import create_key
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # In-process workers never boot a Dramatiq process, which the Prometheus middleware needs;
@@ -174,6 +177,24 @@ def worker(broker: Any, sessions: sessionmaker[Session], gateway: StripeGateway)
     yield dramatiq_worker
     dramatiq_worker.stop()
     runtime.configure()
+
+
+# The web app on this test's database, and one API key per role -----------------------------
+
+
+@pytest.fixture
+def app(sessions: sessionmaker[Session], gateway: StripeGateway, broker: Any) -> Flask:
+    return make_test_app(sessions, gateway)
+
+
+@pytest.fixture
+def tokens(sessions: sessionmaker[Session]) -> dict[str, str]:
+    """A key per role, named after the person holding it ("finance person", …)."""
+    out = {}
+    with transaction(sessions) as session:
+        for role in ("backend", "finance", "admin"):
+            _, out[role] = create_key(session, role=role, name=f"{role} person")
+    return out
 
 
 @pytest.hookimpl(hookwrapper=True)

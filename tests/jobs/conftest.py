@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -144,10 +143,6 @@ def cluster(
     cluster = Cluster(sessions, committed_database_url, own_redis, stripe_sim_process, tmp_path)
     yield cluster
     cluster.stop()
-
-
-# Let test modules here import scenario.py (pytest runs with --import-mode=importlib).
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 class OwnPostgres:

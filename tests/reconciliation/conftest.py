@@ -1,19 +1,11 @@
-"""The project runs pytest with --import-mode=importlib, which puts no test folder on
-sys.path; put this one there so the tests can share `recon_builders` and `recon_world`."""
+"""Fixtures for reconciliation tests against the simulator (helpers: tests/support)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-_HERE = str(Path(__file__).parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from recon_world import World  # noqa: E402
+from recon_world import World
 
 
 @pytest.fixture

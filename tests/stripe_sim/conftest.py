@@ -6,24 +6,16 @@ Tests talk to it only over HTTP: the real stripe SDK, `requests` for raw calls a
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import stripe
+from sim_helpers import API_KEY, Control, Hooks, Receiver
 from stripe._http_client import HTTPClient
 
 from stripe_sim.server import RunningSimulator, start_simulator
-
-# pytest runs with --import-mode=importlib (no test folder on sys.path): share sim_helpers.
-_HERE = str(Path(__file__).parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from sim_helpers import API_KEY, Control, Hooks, Receiver  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -11,23 +11,37 @@ START = 1_700_000_000  # 2023-11-14 22:13:20 UTC
 AVAILABLE_ON = 1_699_920_000 + 2 * 86_400  # midnight UTC two days after the charge
 
 
-def _charge(client: stripe.StripeClient, amount: int,
-            options: stripe.RequestOptions | None = None) -> None:
-    client.v1.payment_intents.create(params={
-        "amount": amount, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True},
-        options=options or {})
+def _charge(
+    client: stripe.StripeClient, amount: int, options: stripe.RequestOptions | None = None
+) -> None:
+    client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+        },
+        options=options or {},
+    )
 
 
 def _available_events(events: list[Any]) -> list[Any]:
     return [e for e in events if e.type == "balance.available"]
 
 
-def test_balance_available_fires_once_funds_settle(client: stripe.StripeClient, ctl: Control,
-                                                   hooks: Hooks) -> None:
+def test_balance_available_fires_once_funds_settle(
+    client: stripe.StripeClient, ctl: Control, hooks: Hooks
+) -> None:
     ctl.post("clock", {"set": START, "freeze": True})
-    acct = client.v1.accounts.create(params={
-        "type": "express", "capabilities": {"card_payments": {"requested": True},
-                                            "transfers": {"requested": True}}})
+    acct = client.v1.accounts.create(
+        params={
+            "type": "express",
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+        }
+    )
     ctl.onboard(acct.id)
     on_acct: stripe.RequestOptions = {"stripe_account": acct.id}
     _charge(client, 10_000)
@@ -61,13 +75,15 @@ def test_balance_available_fires_once_funds_settle(client: stripe.StripeClient, 
     assert len(_available_events(hooks.verified(hooks.platform, hooks.platform_secret))) == 1
 
 
-def test_balance_available_without_any_request(client: stripe.StripeClient, ctl: Control,
-                                               hooks: Hooks) -> None:
+def test_balance_available_without_any_request(
+    client: stripe.StripeClient, ctl: Control, hooks: Hooks
+) -> None:
     # An unfrozen clock: the background thread settles the funds on its own as time passes.
     ctl.post("clock", {"set": START, "freeze": True})
     _charge(client, 10_000)
     ctl.post("clock", {"set": AVAILABLE_ON - 1, "freeze": False})
     events = hooks.platform.wait_for(
-        lambda evs: any(e["type"] == "balance.available" for e in evs), timeout=5)
+        lambda evs: any(e["type"] == "balance.available" for e in evs), timeout=5
+    )
     [event] = [e for e in events if e["type"] == "balance.available"]
     assert event["data"]["object"]["available"][0]["amount"] == 10_000 - 320

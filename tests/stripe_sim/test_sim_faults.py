@@ -15,8 +15,7 @@ PI = {"amount": 2_000, "currency": "usd", "payment_method": "pm_card_visa", "con
 
 
 @pytest.fixture(params=["platform", "connected"])
-def scope(request: pytest.FixtureRequest, client: stripe.StripeClient,
-          ctl: Control) -> str | None:
+def scope(request: pytest.FixtureRequest, client: stripe.StripeClient, ctl: Control) -> str | None:
     """Run each test once on the platform and once on a connected account."""
     if request.param == "platform":
         return None
@@ -38,8 +37,9 @@ def _rule(scope: str | None, **rule: object) -> dict[str, object]:
     return {"account": scope or "platform", **rule}
 
 
-def test_error_500_before_effect(make_client: Callable[..., stripe.StripeClient],
-                                 ctl: Control, scope: str | None) -> None:
+def test_error_500_before_effect(
+    make_client: Callable[..., stripe.StripeClient], ctl: Control, scope: str | None
+) -> None:
     ctl.faults(**_rule(scope, error_500=1, path="/v1/payment_intents", next=1))
     with pytest.raises(stripe.APIError) as err:
         make_client(0).v1.payment_intents.create(params=PI, options=_opts(scope))
@@ -72,8 +72,9 @@ def test_slow_ms(client: stripe.StripeClient, ctl: Control, scope: str | None) -
     assert time.monotonic() - start < 0.3
 
 
-def test_drop_connection(make_client: Callable[..., stripe.StripeClient], ctl: Control,
-                         scope: str | None) -> None:
+def test_drop_connection(
+    make_client: Callable[..., stripe.StripeClient], ctl: Control, scope: str | None
+) -> None:
     ctl.faults(**_rule(scope, drop_connection=1, next=1))
     with pytest.raises(stripe.APIConnectionError):
         make_client(0).v1.payment_intents.create(params=PI, options=_opts(scope))
@@ -84,8 +85,9 @@ def test_drop_connection(make_client: Callable[..., stripe.StripeClient], ctl: C
 
 
 @pytest.mark.parametrize("mode", ["500", "drop"])
-def test_commit_then_fail(make_client: Callable[..., stripe.StripeClient], ctl: Control,
-                          scope: str | None, mode: str) -> None:
+def test_commit_then_fail(
+    make_client: Callable[..., stripe.StripeClient], ctl: Control, scope: str | None, mode: str
+) -> None:
     # A naive client sees a failure, calls again with a new key, and charges twice.
     ctl.faults(**_rule(scope, commit_then_fail=1, commit_then_fail_mode=mode, next=1))
     naive = make_client(0)
@@ -99,7 +101,8 @@ def test_commit_then_fail(make_client: Callable[..., stripe.StripeClient], ctl: 
     ctl.faults(**_rule(scope, commit_then_fail=1, commit_then_fail_mode=mode, next=1))
     careful = make_client(3)
     pi = careful.v1.payment_intents.create(
-        params=PI, options={**_opts(scope), "idempotency_key": f"charge:{mode}:{scope}"})
+        params=PI, options={**_opts(scope), "idempotency_key": f"charge:{mode}:{scope}"}
+    )
     assert pi.status == "succeeded"
     assert _count(ctl, scope, "charge") == 3
     assert pi.last_response.headers.get("Idempotent-Replayed") == "true"
@@ -121,21 +124,29 @@ def test_path_and_next_select_requests(client: stripe.StripeClient, ctl: Control
 
 
 def _connected_or_platform(hooks: Hooks, scope: str | None) -> tuple[Receiver, str]:
-    return (hooks.connect, hooks.connect_secret) if scope else (hooks.platform,
-                                                                hooks.platform_secret)
+    return (
+        (hooks.connect, hooks.connect_secret) if scope else (hooks.platform, hooks.platform_secret)
+    )
 
 
 def _make_events(client: stripe.StripeClient, scope: str | None, n: int) -> list[str]:
-    return [str(client.v1.customers.create(params={"email": f"c{i}@example.com"},
-                                            options=_opts(scope)).id) for i in range(n)]
+    return [
+        str(
+            client.v1.customers.create(
+                params={"email": f"c{i}@example.com"}, options=_opts(scope)
+            ).id
+        )
+        for i in range(n)
+    ]
 
 
 def _customer_ids(events: list[stripe.Event]) -> list[str]:
     return [e.data.object.id for e in events if e.type == "customer.created"]
 
 
-def test_webhook_drop(client: stripe.StripeClient, ctl: Control, hooks: Hooks,
-                      scope: str | None) -> None:
+def test_webhook_drop(
+    client: stripe.StripeClient, ctl: Control, hooks: Hooks, scope: str | None
+) -> None:
     receiver, secret = _connected_or_platform(hooks, scope)
     ctl.faults(**_rule(scope, webhook_drop=1, event_type="customer.created", next=1))
     ids = _make_events(client, scope, 2)
@@ -146,8 +157,9 @@ def test_webhook_drop(client: stripe.StripeClient, ctl: Control, hooks: Hooks,
     assert any(d["outcome"] == "dropped" and d["type"] == "customer.created" for d in log)
 
 
-def test_webhook_duplicate(client: stripe.StripeClient, ctl: Control, hooks: Hooks,
-                           scope: str | None) -> None:
+def test_webhook_duplicate(
+    client: stripe.StripeClient, ctl: Control, hooks: Hooks, scope: str | None
+) -> None:
     receiver, secret = _connected_or_platform(hooks, scope)
     ctl.faults(**_rule(scope, webhook_duplicate=1, event_type="customer.created"))
     ids = _make_events(client, scope, 1)
@@ -157,8 +169,9 @@ def test_webhook_duplicate(client: stripe.StripeClient, ctl: Control, hooks: Hoo
     assert events[0].id == events[1].id  # the same event, twice
 
 
-def test_webhook_reorder(client: stripe.StripeClient, ctl: Control, hooks: Hooks,
-                         scope: str | None) -> None:
+def test_webhook_reorder(
+    client: stripe.StripeClient, ctl: Control, hooks: Hooks, scope: str | None
+) -> None:
     receiver, secret = _connected_or_platform(hooks, scope)
     ctl.faults(**_rule(scope, webhook_reorder=1, event_type="customer.created", next=1))
     ids = _make_events(client, scope, 2)
@@ -167,8 +180,13 @@ def test_webhook_reorder(client: stripe.StripeClient, ctl: Control, hooks: Hooks
     assert delivered == [ids[1], ids[0]]
 
 
-def test_webhook_delay_and_retries(client: stripe.StripeClient, ctl: Control, hooks: Hooks,
-                                   sim: RunningSimulator, scope: str | None) -> None:
+def test_webhook_delay_and_retries(
+    client: stripe.StripeClient,
+    ctl: Control,
+    hooks: Hooks,
+    sim: RunningSimulator,
+    scope: str | None,
+) -> None:
     receiver, secret = _connected_or_platform(hooks, scope)
     ctl.post("clock", {"freeze": True})
     ctl.faults(**_rule(scope, webhook_delay_s=120, event_type="customer.created"))
@@ -192,8 +210,11 @@ def test_webhook_delay_and_retries(client: stripe.StripeClient, ctl: Control, ho
     ctl.advance(300)  # second retry after 300 s more: delivered
     ctl.drain()
     assert _customer_ids(hooks.verified(receiver, secret))[-1:] == ids
-    attempts = [d for d in ctl.get("webhooks")["deliveries"]
-                if d["type"] == "customer.created" and d["outcome"] != "dropped"]
+    attempts = [
+        d
+        for d in ctl.get("webhooks")["deliveries"]
+        if d["type"] == "customer.created" and d["outcome"] != "dropped"
+    ]
     last = [d for d in attempts if d["attempt"] >= 1][-3:]
     assert [d["outcome"] for d in last] == ["failed", "failed", "delivered"]
     assert [d["attempt"] for d in last] == [1, 2, 3]

@@ -92,8 +92,14 @@ class Api:
             for v in value:
                 self._collect(v)
 
-    def call(self, method: str, path: str, data: dict[str, Any] | None = None,
-             account: str | None = None, status: int = 200) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        data: dict[str, Any] | None = None,
+        account: str | None = None,
+        status: int = 200,
+    ) -> Any:
         headers = {"Stripe-Account": account} if account else {}
         if method == "GET":
             resp = self.http.get(self.url + path, params=data, headers=headers, timeout=10)
@@ -109,45 +115,92 @@ def test_every_object_matches_stripe_examples(
     sim: RunningSimulator, ctl: Control, receiver: Receiver
 ) -> None:
     api = Api(sim.url)
-    api.call("POST", "/v1/webhook_endpoints",
-             {"url": receiver.url, "enabled_events[]": "*", "connect": "true"})
+    api.call(
+        "POST",
+        "/v1/webhook_endpoints",
+        {"url": receiver.url, "enabled_events[]": "*", "connect": "true"},
+    )
     api.call("GET", "/v1/webhook_endpoints")
     cus = api.call("POST", "/v1/customers", {"email": "a@example.com", "name": "A"})
     pm = api.call("POST", "/v1/payment_methods/pm_card_visa/attach", {"customer": cus["id"]})
     api.call("GET", f"/v1/customers/{cus['id']}/payment_methods")
-    acct = api.call("POST", "/v1/accounts",
-                    {"type": "express", "capabilities[transfers][requested]": "true"})
-    api.call("POST", "/v1/account_links", {"account": acct["id"], "type": "account_onboarding",
-                                            "return_url": "https://x.example/r"})
+    acct = api.call(
+        "POST", "/v1/accounts", {"type": "express", "capabilities[transfers][requested]": "true"}
+    )
+    api.call(
+        "POST",
+        "/v1/account_links",
+        {"account": acct["id"], "type": "account_onboarding", "return_url": "https://x.example/r"},
+    )
     ctl.onboard(acct["id"])
     api.call("GET", f"/v1/accounts/{acct['id']}")
-    pi = api.call("POST", "/v1/payment_intents", {
-        "amount": 5000, "currency": "usd", "customer": cus["id"], "payment_method": pm["id"],
-        "confirm": "true", "transfer_data[destination]": acct["id"],
-        "application_fee_amount": "500", "expand[]": "latest_charge"})
-    api.call("POST", "/v1/payment_intents", {
-        "amount": 20000, "currency": "usd", "payment_method": "pm_card_bypassPending",
-        "confirm": "true", "capture_method": "manual"})
-    declined = api.call("POST", "/v1/payment_intents", {
-        "amount": 2000, "currency": "usd", "payment_method": "pm_card_chargeDeclined",
-        "confirm": "true"}, status=402)
+    pi = api.call(
+        "POST",
+        "/v1/payment_intents",
+        {
+            "amount": 5000,
+            "currency": "usd",
+            "customer": cus["id"],
+            "payment_method": pm["id"],
+            "confirm": "true",
+            "transfer_data[destination]": acct["id"],
+            "application_fee_amount": "500",
+            "expand[]": "latest_charge",
+        },
+    )
+    api.call(
+        "POST",
+        "/v1/payment_intents",
+        {
+            "amount": 20000,
+            "currency": "usd",
+            "payment_method": "pm_card_bypassPending",
+            "confirm": "true",
+            "capture_method": "manual",
+        },
+    )
+    declined = api.call(
+        "POST",
+        "/v1/payment_intents",
+        {
+            "amount": 2000,
+            "currency": "usd",
+            "payment_method": "pm_card_chargeDeclined",
+            "confirm": "true",
+        },
+        status=402,
+    )
     assert declined["error"]["decline_code"] == "generic_decline"
-    disputed = api.call("POST", "/v1/payment_intents", {
-        "amount": 3000, "currency": "usd", "payment_method": "pm_card_createDispute",
-        "confirm": "true"})
+    disputed = api.call(
+        "POST",
+        "/v1/payment_intents",
+        {
+            "amount": 3000,
+            "currency": "usd",
+            "payment_method": "pm_card_createDispute",
+            "confirm": "true",
+        },
+    )
     dispute = api.call("GET", "/v1/disputes", {"payment_intent": disputed["id"]})["data"][0]
-    api.call("POST", f"/v1/disputes/{dispute['id']}",
-             {"evidence[customer_name]": "A", "metadata[case]": "1", "submit": "false"})
+    api.call(
+        "POST",
+        f"/v1/disputes/{dispute['id']}",
+        {"evidence[customer_name]": "A", "metadata[case]": "1", "submit": "false"},
+    )
     ctl.post(f"disputes/{dispute['id']}/resolve", {"status": "won"})
     api.call("GET", f"/v1/disputes/{dispute['id']}")
     for listed in api.call("GET", "/v1/payment_intents")["data"]:
         if listed["status"] == "requires_capture":
-            api.call("POST", f"/v1/payment_intents/{listed['id']}/capture",
-                     {"amount_to_capture": "15000"})
+            api.call(
+                "POST",
+                f"/v1/payment_intents/{listed['id']}/capture",
+                {"amount_to_capture": "15000"},
+            )
     refund = api.call("POST", "/v1/refunds", {"payment_intent": pi["id"], "amount": "1000"})
     api.call("GET", f"/v1/refunds/{refund['id']}")
-    tr = api.call("POST", "/v1/transfers",
-                  {"amount": "3000", "currency": "usd", "destination": acct["id"]})
+    tr = api.call(
+        "POST", "/v1/transfers", {"amount": "3000", "currency": "usd", "destination": acct["id"]}
+    )
     api.call("POST", f"/v1/transfers/{tr['id']}/reversals", {"amount": "500"})
     api.call("GET", "/v1/application_fees")
     api.call("POST", "/v1/payouts", {"amount": "100", "currency": "usd"})
@@ -162,10 +215,15 @@ def test_every_object_matches_stripe_examples(
     api.call("GET", "/v1/events", {"limit": "100"})
     api.call("GET", "/v1/events", {"limit": "100"}, account=acct["id"])
     now = ctl.get("clock")["now"]
-    run = api.call("POST", "/v1/reporting/report_runs", {
-        "report_type": "balance_change_from_activity.itemized.3",
-        "parameters[interval_start]": str(now - 10 * 86_400),
-        "parameters[interval_end]": str(now)})
+    run = api.call(
+        "POST",
+        "/v1/reporting/report_runs",
+        {
+            "report_type": "balance_change_from_activity.itemized.3",
+            "parameters[interval_start]": str(now - 10 * 86_400),
+            "parameters[interval_end]": str(now),
+        },
+    )
     ctl.advance(1)
     api.call("GET", f"/v1/reporting/report_runs/{run['id']}")
     api.call("GET", "/v1/files")

@@ -33,11 +33,17 @@ def test_full_marketplace_flow(
 ) -> None:
     # A shipper pays for a load.
     customer = client.v1.customers.create(params={"email": "shipper@example.com"})
-    pi = client.v1.payment_intents.create(params={
-        "amount": 125_000, "currency": "usd", "customer": customer.id,
-        "payment_method": "pm_card_visa", "confirm": True, "transfer_group": "load_42",
-        "metadata": {"load": "42"},
-    })
+    pi = client.v1.payment_intents.create(
+        params={
+            "amount": 125_000,
+            "currency": "usd",
+            "customer": customer.id,
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "transfer_group": "load_42",
+            "metadata": {"load": "42"},
+        }
+    )
     assert pi.status == "succeeded"
     assert pi.amount_received == 125_000
     charge = client.v1.charges.retrieve(str(pi.latest_charge))
@@ -48,24 +54,32 @@ def test_full_marketplace_flow(
     assert txn.fee_details[0].type == "stripe_fee"
 
     # Part of it is refunded; Stripe keeps its fee.
-    refund = client.v1.refunds.create(params={
-        "payment_intent": pi.id, "amount": 25_000, "reason": "requested_by_customer"})
+    refund = client.v1.refunds.create(
+        params={"payment_intent": pi.id, "amount": 25_000, "reason": "requested_by_customer"}
+    )
     assert refund.status == "succeeded" and refund.charge == charge.id
     rtxn = client.v1.balance_transactions.retrieve(str(refund.balance_transaction))
     assert (rtxn.amount, rtxn.fee, rtxn.net, rtxn.type) == (-25_000, 0, -25_000, "refund")
     assert client.v1.charges.retrieve(charge.id).amount_refunded == 25_000
 
     # The carrier onboards as an Express account.
-    acct = client.v1.accounts.create(params={
-        "type": "express", "country": "US", "email": "carrier@example.com",
-        "capabilities": {"transfers": {"requested": True}},
-    })
+    acct = client.v1.accounts.create(
+        params={
+            "type": "express",
+            "country": "US",
+            "email": "carrier@example.com",
+            "capabilities": {"transfers": {"requested": True}},
+        }
+    )
     assert acct.type == "express" and not acct.payouts_enabled
-    link = client.v1.account_links.create(params={
-        "account": acct.id, "type": "account_onboarding",
-        "refresh_url": "https://midway.example/refresh",
-        "return_url": "https://midway.example/done",
-    })
+    link = client.v1.account_links.create(
+        params={
+            "account": acct.id,
+            "type": "account_onboarding",
+            "refresh_url": "https://midway.example/refresh",
+            "return_url": "https://midway.example/done",
+        }
+    )
     page = requests.get(link.url, allow_redirects=False, timeout=10)
     assert page.status_code == 302 and page.headers["Location"] == "https://midway.example/done"
     acct = client.v1.accounts.retrieve(acct.id)
@@ -75,18 +89,21 @@ def test_full_marketplace_flow(
     # Funds settle, the carrier is paid by transfer, then pays out to the bank.
     ctl.advance(3 * 86_400)
     assert client.v1.balance_transactions.retrieve(txn.id).status == "available"
-    transfer = client.v1.transfers.create(params={
-        "amount": 90_000, "currency": "usd", "destination": acct.id, "transfer_group": "load_42",
-    })
+    transfer = client.v1.transfers.create(
+        params={
+            "amount": 90_000,
+            "currency": "usd",
+            "destination": acct.id,
+            "transfer_group": "load_42",
+        }
+    )
     assert transfer.destination_payment
     on_acct: stripe.RequestOptions = {"stripe_account": acct.id}
     payment = client.v1.charges.retrieve(str(transfer.destination_payment), options=on_acct)
     assert payment.amount == 90_000 and payment.source_transfer == transfer.id
-    payout = client.v1.payouts.create(params={"amount": 60_000, "currency": "usd"},
-                                      options=on_acct)
+    payout = client.v1.payouts.create(params={"amount": 60_000, "currency": "usd"}, options=on_acct)
     assert payout.status == "pending"
-    ptxn = client.v1.balance_transactions.retrieve(str(payout.balance_transaction),
-                                                   options=on_acct)
+    ptxn = client.v1.balance_transactions.retrieve(str(payout.balance_transaction), options=on_acct)
     assert (ptxn.amount, ptxn.type, ptxn.reporting_category) == (-60_000, "payout", "payout")
     ctl.advance(3 * 86_400)
     assert client.v1.payouts.retrieve(payout.id, options=on_acct).status == "paid"
@@ -102,9 +119,16 @@ def test_full_marketplace_flow(
     platform_events = hooks.verified(hooks.platform, hooks.platform_secret)
     connect_events = hooks.verified(hooks.connect, hooks.connect_secret)
     ptypes = [e.type for e in platform_events]
-    for expected in ("customer.created", "payment_intent.created", "payment_intent.succeeded",
-                     "charge.succeeded", "refund.created", "charge.refunded",
-                     "transfer.created", "balance.available"):
+    for expected in (
+        "customer.created",
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "refund.created",
+        "charge.refunded",
+        "transfer.created",
+        "balance.available",
+    ):
         assert expected in ptypes
     assert all(getattr(e, "account", None) is None for e in platform_events)
     ctypes = [e.type for e in connect_events]
@@ -124,8 +148,9 @@ def test_events_api_lists_per_account(client: stripe.StripeClient, ctl: Control)
     client.v1.customers.create()
     platform_types = [e.type for e in client.v1.events.list(params={"limit": 100}).data]
     assert "customer.created" in platform_types and "account.updated" not in platform_types
-    connected = client.v1.events.list(params={"limit": 100},
-                                      options={"stripe_account": acct.id}).data
+    connected = client.v1.events.list(
+        params={"limit": 100}, options={"stripe_account": acct.id}
+    ).data
     assert [e.type for e in connected] == ["account.updated"]
     assert connected[0].account == acct.id
     filtered = client.v1.events.list(params={"type": "customer.*"}).data

@@ -13,10 +13,22 @@ from stripe_sim.fees import FeeModel, percent_of
 from stripe_sim.server import RunningSimulator
 
 
-def _charge(client: stripe.StripeClient, amount: int, currency: str = "usd",
-            pm: str = "pm_card_visa", **extra: Any) -> stripe.PaymentIntent:
-    return client.v1.payment_intents.create(params={
-        "amount": amount, "currency": currency, "payment_method": pm, "confirm": True, **extra})
+def _charge(
+    client: stripe.StripeClient,
+    amount: int,
+    currency: str = "usd",
+    pm: str = "pm_card_visa",
+    **extra: Any,
+) -> stripe.PaymentIntent:
+    return client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": currency,
+            "payment_method": pm,
+            "confirm": True,
+            **extra,
+        }
+    )
 
 
 def _txn_of(client: stripe.StripeClient, pi: stripe.PaymentIntent) -> stripe.BalanceTransaction:
@@ -36,12 +48,20 @@ def test_fee_rounding_is_half_up_integer() -> None:
     assert FeeModel().ach_fee(10_000_000, "usd") == 500  # capped
 
 
-@pytest.mark.parametrize(("amount", "currency", "fee"), [
-    (10_000, "usd", 320), (1_724, "usd", 80), (10_000, "eur", 315), (10_000, "gbp", 310),
-    (5_000, "jpy", 145), (10_000, "kwd", 390),
-])
-def test_card_fees_by_currency(client: stripe.StripeClient, amount: int, currency: str,
-                               fee: int) -> None:
+@pytest.mark.parametrize(
+    ("amount", "currency", "fee"),
+    [
+        (10_000, "usd", 320),
+        (1_724, "usd", 80),
+        (10_000, "eur", 315),
+        (10_000, "gbp", 310),
+        (5_000, "jpy", 145),
+        (10_000, "kwd", 390),
+    ],
+)
+def test_card_fees_by_currency(
+    client: stripe.StripeClient, amount: int, currency: str, fee: int
+) -> None:
     txn = _txn_of(client, _charge(client, amount, currency))
     assert (txn.amount, txn.fee, txn.net, txn.currency) == (amount, fee, amount - fee, currency)
     assert isinstance(txn.fee, int) and isinstance(txn.net, int)
@@ -56,8 +76,10 @@ def test_fee_model_is_configurable(client: stripe.StripeClient, ctl: Control) ->
 
 
 def test_declines_leave_no_money(client: stripe.StripeClient, ctl: Control) -> None:
-    for pm, code in (("pm_card_chargeDeclined", "generic_decline"),
-                     ("pm_card_insufficientFunds", "insufficient_funds")):
+    for pm, code in (
+        ("pm_card_chargeDeclined", "generic_decline"),
+        ("pm_card_insufficientFunds", "insufficient_funds"),
+    ):
         with pytest.raises(stripe.CardError) as err:
             _charge(client, 1_000, pm=pm)
         assert err.value.http_status == 402 and err.value.code == "card_declined"
@@ -82,8 +104,9 @@ def test_manual_capture_partial_and_cancel(client: stripe.StripeClient) -> None:
     txn = _txn_of(client, pi)
     assert (txn.amount, txn.fee) == (6_000, 204)
     other = _charge(client, 5_000, capture_method="manual")
-    canceled = client.v1.payment_intents.cancel(other.id,
-                                                params={"cancellation_reason": "abandoned"})
+    canceled = client.v1.payment_intents.cancel(
+        other.id, params={"cancellation_reason": "abandoned"}
+    )
     assert canceled.status == "canceled"
     assert client.v1.charges.retrieve(str(other.latest_charge)).refunded
     with pytest.raises(stripe.InvalidRequestError) as err:
@@ -97,8 +120,9 @@ def test_two_step_confirm_and_update(client: stripe.StripeClient) -> None:
     assert pm.customer == cus.id and pm.card and pm.card.brand == "mastercard"
     listed = client.v1.payment_methods.list(params={"customer": cus.id, "type": "card"})
     assert [p.id for p in listed.data] == [pm.id]
-    pi = client.v1.payment_intents.create(params={"amount": 3_000, "currency": "usd",
-                                                  "customer": cus.id})
+    pi = client.v1.payment_intents.create(
+        params={"amount": 3_000, "currency": "usd", "customer": cus.id}
+    )
     assert pi.status == "requires_payment_method"
     pi = client.v1.payment_intents.update(pi.id, params={"metadata": {"load": "7"}})
     pi = client.v1.payment_intents.confirm(pi.id, params={"payment_method": pm.id})
@@ -130,8 +154,7 @@ def test_refunds_full_partial_and_too_much(client: stripe.StripeClient, ctl: Con
     assert fees == 320  # the fee is not returned
 
 
-def test_availability_bypass_pending_and_clock(client: stripe.StripeClient,
-                                               ctl: Control) -> None:
+def test_availability_bypass_pending_and_clock(client: stripe.StripeClient, ctl: Control) -> None:
     ctl.post("clock", {"set": 1_700_000_000, "freeze": True})  # 2023-11-14 22:13:20 UTC
     slow = _txn_of(client, _charge(client, 1_000))
     fast = _txn_of(client, _charge(client, 1_000, pm="pm_card_bypassPending"))
@@ -145,9 +168,15 @@ def test_availability_bypass_pending_and_clock(client: stripe.StripeClient,
 
 
 def test_ach_debit_processes_then_succeeds(client: stripe.StripeClient, ctl: Control) -> None:
-    pi = client.v1.payment_intents.create(params={
-        "amount": 100_000, "currency": "usd", "payment_method": "pm_usBankAccount",
-        "payment_method_types": ["us_bank_account"], "confirm": True})
+    pi = client.v1.payment_intents.create(
+        params={
+            "amount": 100_000,
+            "currency": "usd",
+            "payment_method": "pm_usBankAccount",
+            "payment_method_types": ["us_bank_account"],
+            "confirm": True,
+        }
+    )
     assert pi.status == "processing"
     ctl.advance(61)
     pi = client.v1.payment_intents.retrieve(pi.id)
@@ -164,9 +193,9 @@ def test_fee_changed_after_the_fact(client: stripe.StripeClient, ctl: Control) -
     assert client.v1.balance.retrieve().available[0].amount == 9_650
 
 
-def test_balance_transaction_pagination_and_filters(sim: RunningSimulator,
-                                                    client: stripe.StripeClient,
-                                                    ctl: Control) -> None:
+def test_balance_transaction_pagination_and_filters(
+    sim: RunningSimulator, client: stripe.StripeClient, ctl: Control
+) -> None:
     ctl.post("clock", {"set": 1_700_000_000, "freeze": True})
     ids = []
     for i in range(25):
@@ -177,13 +206,16 @@ def test_balance_transaction_pagination_and_filters(sim: RunningSimulator,
     page = client.v1.balance_transactions.list(params={"limit": 10, "type": "charge"})
     assert [t.id for t in page.data] == ids[::-1][:10] and page.has_more
     page2 = client.v1.balance_transactions.list(
-        params={"limit": 10, "type": "charge", "starting_after": page.data[-1].id})
+        params={"limit": 10, "type": "charge", "starting_after": page.data[-1].id}
+    )
     assert [t.id for t in page2.data] == ids[::-1][10:20]
     back = client.v1.balance_transactions.list(
-        params={"limit": 5, "ending_before": page2.data[0].id, "type": "charge"})
+        params={"limit": 5, "ending_before": page2.data[0].id, "type": "charge"}
+    )
     assert [t.id for t in back.data] == ids[::-1][5:10] and back.has_more
-    window = client.v1.balance_transactions.list(params={
-        "created": {"gte": 1_700_000_000 + 60 * 5, "lt": 1_700_000_000 + 60 * 8}})
+    window = client.v1.balance_transactions.list(
+        params={"created": {"gte": 1_700_000_000 + 60 * 5, "lt": 1_700_000_000 + 60 * 8}}
+    )
     assert [t.id for t in window.data] == [ids[7], ids[6], ids[5]] and not window.has_more
     every = list(client.v1.balance_transactions.list(params={"limit": 7}).auto_paging_iter())
     assert len(every) == 26
@@ -191,21 +223,32 @@ def test_balance_transaction_pagination_and_filters(sim: RunningSimulator,
     assert [t.type for t in by_source] == ["refund"]
     assert client.v1.balance_transactions.list(params={"currency": "eur"}).data == []
     for bad in ({"limit": "0"}, {"limit": "101"}, {"created[between]": "1"}):
-        resp = requests.get(f"{sim.url}/v1/balance_transactions", params=bad, timeout=10,
-                            headers={"Authorization": "Bearer sk_test_simtests"})
+        resp = requests.get(
+            f"{sim.url}/v1/balance_transactions",
+            params=bad,
+            timeout=10,
+            headers={"Authorization": "Bearer sk_test_simtests"},
+        )
         assert resp.status_code == 400, bad
 
 
 def test_invalid_confirmation_leaves_no_trace(client: stripe.StripeClient, ctl: Control) -> None:
     # Rejected before anything is created: no PaymentIntent, PaymentMethod or event.
     with pytest.raises(stripe.InvalidRequestError) as err:
-        client.v1.payment_intents.create(params={
-            "amount": 1_000, "currency": "eur", "payment_method": "pm_usBankAccount",
-            "payment_method_types": ["us_bank_account"], "confirm": True})
+        client.v1.payment_intents.create(
+            params={
+                "amount": 1_000,
+                "currency": "eur",
+                "payment_method": "pm_usBankAccount",
+                "payment_method_types": ["us_bank_account"],
+                "confirm": True,
+            }
+        )
     assert err.value.http_status == 400
     assert ctl.get("state")["accounts"]["platform"] == {}
-    pi = client.v1.payment_intents.create(params={
-        "amount": 1_000, "currency": "usd", "payment_method_types": ["card"]})
+    pi = client.v1.payment_intents.create(
+        params={"amount": 1_000, "currency": "usd", "payment_method_types": ["card"]}
+    )
     with pytest.raises(stripe.InvalidRequestError) as bad:
         client.v1.payment_intents.confirm(pi.id, params={"payment_method": "pm_usBankAccount"})
     assert bad.value.code == "payment_intent_incompatible_payment_method"

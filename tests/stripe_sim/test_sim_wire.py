@@ -21,9 +21,12 @@ def test_decode_form_nested_and_arrays() -> None:
         "&transfer_data[destination]=acct_1&types[0]=a&types[1]=b&amount=100"
     )
     assert decoded == {
-        "metadata": {"a": "1", "b": ""}, "expand": ["x", "y"],
+        "metadata": {"a": "1", "b": ""},
+        "expand": ["x", "y"],
         "items": [{"price": "p"}, {"price": "q"}],
-        "transfer_data": {"destination": "acct_1"}, "types": ["a", "b"], "amount": "100",
+        "transfer_data": {"destination": "acct_1"},
+        "types": ["a", "b"],
+        "amount": "100",
     }
 
 
@@ -32,22 +35,30 @@ def test_auth_is_required_and_checked(sim: RunningSimulator) -> None:
     assert missing.status_code == 401
     assert missing.json()["error"]["type"] == "invalid_request_error"
     assert "did not provide an API key" in missing.json()["error"]["message"]
-    wrong = requests.get(f"{sim.url}/v1/balance", timeout=10,
-                         headers={"Authorization": "Bearer sk_test_wrong"})
+    wrong = requests.get(
+        f"{sim.url}/v1/balance", timeout=10, headers={"Authorization": "Bearer sk_test_wrong"}
+    )
     assert wrong.status_code == 401 and "Invalid API Key" in wrong.json()["error"]["message"]
     basic = base64.b64encode(f"{API_KEY}:".encode()).decode()
-    ok = requests.get(f"{sim.url}/v1/balance", timeout=10,
-                      headers={"Authorization": f"Basic {basic}"})
+    ok = requests.get(
+        f"{sim.url}/v1/balance", timeout=10, headers={"Authorization": f"Basic {basic}"}
+    )
     assert ok.status_code == 200 and ok.headers["Request-Id"].startswith("req_")
     assert ok.json()["object"] == "balance"
 
 
 def test_any_test_key_accepted_without_configured_key() -> None:
     with start_simulator(port=0) as other:
-        ok = requests.get(f"{other.url}/v1/balance", timeout=10,
-                          headers={"Authorization": "Bearer sk_test_anything"})
-        live = requests.get(f"{other.url}/v1/balance", timeout=10,
-                            headers={"Authorization": "Bearer sk_live_anything"})
+        ok = requests.get(
+            f"{other.url}/v1/balance",
+            timeout=10,
+            headers={"Authorization": "Bearer sk_test_anything"},
+        )
+        live = requests.get(
+            f"{other.url}/v1/balance",
+            timeout=10,
+            headers={"Authorization": "Bearer sk_live_anything"},
+        )
     assert ok.status_code == 200 and live.status_code == 401
 
 
@@ -64,8 +75,7 @@ def test_error_bodies_and_codes(sim: RunningSimulator) -> None:
         ({"amount": "1000", "currency": "xyz"}, None, "currency"),
     ]
     for body, code, param in cases:
-        resp = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=AUTH,
-                             timeout=10)
+        resp = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=AUTH, timeout=10)
         assert resp.status_code == 400, body
         err = resp.json()["error"]
         assert set(err) >= {"type", "code", "message", "param"}
@@ -94,47 +104,69 @@ def test_stripe_account_scopes_state(client: stripe.StripeClient, ctl: Control) 
 
 def test_idempotency_replays_and_rejects_other_params(sim: RunningSimulator) -> None:
     headers = {**AUTH, "Idempotency-Key": "key-1"}
-    body = {"amount": "1500", "currency": "usd", "payment_method": "pm_card_visa",
-            "confirm": "true"}
-    first = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers,
-                          timeout=10)
-    again = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers,
-                          timeout=10)
+    body = {
+        "amount": "1500",
+        "currency": "usd",
+        "payment_method": "pm_card_visa",
+        "confirm": "true",
+    }
+    first = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
+    again = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    other = requests.post(f"{sim.url}/v1/payment_intents", data={**body, "amount": "1600"},
-                          headers=headers, timeout=10)
+    other = requests.post(
+        f"{sim.url}/v1/payment_intents",
+        data={**body, "amount": "1600"},
+        headers=headers,
+        timeout=10,
+    )
     assert other.status_code == 400
     assert other.json()["error"]["type"] == "idempotency_error"
     # Keys are per account: the same key on a connected account is a new request.
     state = requests.get(f"{sim.url}/_sim/state", timeout=10).json()
     assert state["accounts"]["platform"]["payment_intent"] == 1
     # A validation failure is not saved: fixing the request under the same key works.
-    bad = requests.post(f"{sim.url}/v1/customers", data={"bogus": "1"},
-                        headers={**AUTH, "Idempotency-Key": "key-2"}, timeout=10)
-    good = requests.post(f"{sim.url}/v1/customers", data={"email": "x@example.com"},
-                         headers={**AUTH, "Idempotency-Key": "key-2"}, timeout=10)
+    bad = requests.post(
+        f"{sim.url}/v1/customers",
+        data={"bogus": "1"},
+        headers={**AUTH, "Idempotency-Key": "key-2"},
+        timeout=10,
+    )
+    good = requests.post(
+        f"{sim.url}/v1/customers",
+        data={"email": "x@example.com"},
+        headers={**AUTH, "Idempotency-Key": "key-2"},
+        timeout=10,
+    )
     assert bad.status_code == 400 and good.status_code == 200
 
 
 def test_declines_are_replayed_like_stripe(sim: RunningSimulator) -> None:
     headers = {**AUTH, "Idempotency-Key": "decline-1"}
-    body = {"amount": "1500", "currency": "usd", "payment_method": "pm_card_insufficientFunds",
-            "confirm": "true"}
-    first = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers,
-                          timeout=10)
-    again = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers,
-                          timeout=10)
+    body = {
+        "amount": "1500",
+        "currency": "usd",
+        "payment_method": "pm_card_insufficientFunds",
+        "confirm": "true",
+    }
+    first = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
+    again = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
     assert first.status_code == again.status_code == 402
     assert first.json()["error"]["decline_code"] == "insufficient_funds"
     assert first.json() == again.json()
 
 
 def test_expand(client: stripe.StripeClient) -> None:
-    pi = client.v1.payment_intents.create(params={
-        "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
-        "expand": ["latest_charge.balance_transaction"]})
+    pi = client.v1.payment_intents.create(
+        params={
+            "amount": 1000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "expand": ["latest_charge.balance_transaction"],
+        }
+    )
     charge = pi.latest_charge
     assert isinstance(charge, stripe.Charge)
     assert isinstance(charge.balance_transaction, stripe.BalanceTransaction)

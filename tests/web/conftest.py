@@ -1,40 +1,14 @@
-"""Fixtures for the web API: an app on the test's own database, the project broker (flushed),
-the simulator's gateway, and one API key per role."""
+"""Fixtures for the web API: clients with each role's key (the app and the keys themselves come
+from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy.orm import Session, sessionmaker
-
-_HERE = str(Path(__file__).parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from web_helpers import Api, create_parties, make_test_app  # noqa: E402
-
-from models.db import transaction  # noqa: E402
-from payments.gateway import StripeGateway  # noqa: E402
-from web.keys import create_key  # noqa: E402
-
-
-@pytest.fixture
-def app(sessions: sessionmaker[Session], gateway: StripeGateway, broker: Any) -> Flask:
-    return make_test_app(sessions, gateway)
-
-
-@pytest.fixture
-def tokens(sessions: sessionmaker[Session]) -> dict[str, str]:
-    out = {}
-    with transaction(sessions) as session:
-        for role in ("backend", "finance", "admin"):
-            _, out[role] = create_key(session, role=role, name=f"test {role}")
-    return out
+from web_helpers import Api, create_parties
 
 
 @pytest.fixture

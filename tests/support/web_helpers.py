@@ -1,5 +1,4 @@
-"""Helpers shared by the web tests (imported by name: conftest.py puts this folder on sys.path,
-as --import-mode=importlib does not)."""
+"""Helpers for tests that drive the HTTP API (the web, reports and flow tests)."""
 
 from __future__ import annotations
 
