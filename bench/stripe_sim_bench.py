@@ -2,7 +2,7 @@
 
 Runs the simulator in its own process (as `midway stripe-sim` does), drives it over HTTP
 keep-alive with `requests`, and prints each figure with its ratio to a baseline measured in
-the same run (a trivial GET to the same server) and the target from issue 3:
+the same run (a trivial GET to the same server) and the targets:
   balance_transactions list pages of 100 >= 500 pages/s; charge creations >= 300/s.
 Bounded: about 15 seconds. Usage: python bench/stripe_sim_bench.py [--seconds 3]
 """

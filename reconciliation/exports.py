@@ -41,7 +41,7 @@ def _iso(value: Any) -> str | None:
 
 
 def run_report(session: Session, run_id: int) -> dict[str, Any]:
-    """The JSON report of a stored run (see the issue for the required keys)."""
+    """The JSON report of a stored run: the shape `midway recon run --format json` prints."""
     run = session.get(ReconciliationRun, run_id)
     if run is None:
         raise RunNotFound(f"no reconciliation run {run_id}")

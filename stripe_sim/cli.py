@@ -1,4 +1,4 @@
-"""`midway stripe-sim`: serve the simulator in the foreground (the CLI owner registers it)."""
+"""`midway stripe-sim`: serve the simulator in the foreground (registered by cli/main.py)."""
 
 from __future__ import annotations
 
