@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from reconciliation.money_format import format_minor
+from models.money import format_minor
 
 
 def _money(amount: int | None, currency: str) -> str:

@@ -41,7 +41,6 @@ QUEUES = (
     "payouts",
     "webhooks",
     "reconciliation",
-    "maintenance",
 )
 
 

@@ -33,14 +33,19 @@ def check_currency(currency: str) -> str:
     return currency
 
 
-def exponent(currency: str) -> int:
-    """Digits after the decimal point in the currency's major unit (jpy 0, usd 2, kwd 3)."""
-    check_currency(currency)
+def minor_digits(currency: str) -> int:
+    """Digits of any ISO currency's minor unit (jpy 0, usd 2, kwd 3), whether or not we settle
+    in it: reports and explanations may name a currency Stripe presents and we do not."""
     if currency in ZERO_DECIMAL:
         return 0
     if currency in THREE_DECIMAL:
         return 3
     return 2
+
+
+def exponent(currency: str) -> int:
+    """Digits after the decimal point in a currency we settle in; UnknownCurrency otherwise."""
+    return minor_digits(check_currency(currency))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +101,12 @@ def parse_major(text: str, currency: str) -> Money:
 
 def to_major_decimal(amount: int, currency: str) -> Decimal:
     """The exact major-unit Decimal of a minor-unit amount, for display columns."""
-    return Decimal(amount).scaleb(-exponent(currency))
+    return Decimal(amount).scaleb(-minor_digits(currency))
 
 
 def format_minor(amount: int, currency: str, *, symbol: bool = True) -> str:
     """Format for people: "$1,234.50", "¥1,500", "KWD 1.234", "-€3.00"."""
-    digits = exponent(currency)
+    digits = minor_digits(currency)
     sign = "-" if amount < 0 else ""
     number = f"{to_major_decimal(abs(amount), currency):,.{digits}f}"
     if not symbol:

@@ -12,7 +12,7 @@ import urllib.request
 from collections import Counter
 from typing import Any
 
-from reconciliation.money_format import format_minor
+from models.money import format_minor
 
 log = logging.getLogger("midway.reconciliation.alerts")
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from models.money import format_minor
 from reconciliation.classify import CLEAN, Classification
 from reconciliation.matcher import MATCHED_BY
-from reconciliation.money_format import format_minor
 from reconciliation.result import Discrepancy
 from reconciliation.rules import FAILED_PAYOUT_STATUSES, PAID_STATUS
 from reconciliation.window import DayWindow

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Discrepancy, ReconciliationRun
+from models.money import minor_digits as exponent
+from models.money import to_major_decimal
 from reconciliation.errors import RunNotFound
-from reconciliation.money_format import exponent
 
 MONEY_FIELDS = ("stripe_amount", "ledger_amount", "difference", "stripe_fee", "ledger_fee")
 TOTAL_FIELDS = (
@@ -101,9 +102,7 @@ def _discrepancy(row: Discrepancy) -> dict[str, Any]:
 
 def major(amount: int | None, currency: str) -> Decimal | None:
     """The exact major-unit value of a minor-unit amount (display only)."""
-    if amount is None:
-        return None
-    return Decimal(int(amount)).scaleb(-exponent(currency))
+    return None if amount is None else to_major_decimal(int(amount), currency)
 
 
 def major_text(amount: int | None, currency: str) -> str:

@@ -1,17 +1,18 @@
 """Currency exponents, display formatting and exact parsing of major-unit text.
 
-The exponent table (zero- and three-decimal currencies) and the display symbols are
-`models.money`'s: there is one table. This module adds what the core needs on top: a wider
-set of ISO codes Stripe may present (a report can carry a currency the platform does not
-settle in, and must still parse), errors of the reconciliation package, and helpers that do
-not raise for such codes. Amounts are ints in minor units; Decimal only parses text.
+The exponent table, `exponent` and `format_minor` are `models.money`'s: there is one table.
+This module adds what the core needs on top: the wider set of ISO codes Stripe may present
+(a report can carry a currency the platform does not settle in, and must still parse) and
+parsing that raises the reconciliation package's errors. Amounts are ints in minor units;
+Decimal only parses text.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from models.money import SUPPORTED, SYMBOLS, THREE_DECIMAL, ZERO_DECIMAL
+from models.money import SUPPORTED, THREE_DECIMAL, ZERO_DECIMAL, format_minor
+from models.money import minor_digits as exponent
 from reconciliation.errors import InvalidAmount, UnknownCurrency
 
 __all__ = [
@@ -48,28 +49,6 @@ def check_currency(currency: str) -> str:
     if not isinstance(currency, str) or currency not in KNOWN_CURRENCIES:
         raise UnknownCurrency(f"unknown currency {currency!r}: expected a lowercase ISO 4217 code")
     return currency
-
-
-def exponent(currency: str) -> int:
-    """Digits after the decimal point of the currency's major unit (jpy 0, usd 2, kwd 3)."""
-    if currency in ZERO_DECIMAL:
-        return 0
-    if currency in THREE_DECIMAL:
-        return 3
-    return 2
-
-
-def format_minor(amount: int, currency: str) -> str:
-    """Format minor units for people: 1234 usd -> "$12.34", 1500 jpy -> "¥1,500",
-    1234 kwd -> "KWD 1.234", -50 usd -> "-$0.50"."""
-    digits = exponent(currency)
-    sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(int(amount)), 10**digits)
-    number = f"{major:,}" + (f".{minor:0{digits}d}" if digits else "")
-    symbol = SYMBOLS.get(currency)
-    if symbol:
-        return f"{sign}{symbol}{number}"
-    return f"{sign}{currency.upper()} {number}"
 
 
 def parse_major(text: str, currency: str) -> int:

@@ -72,13 +72,28 @@ class StripeHTTP:
         return _decode(self.get(path, params, account=account), path)
 
     def post_json(
-        self, path: str, params: Params | None = None, *, account: str | None = None
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        idempotency_key: str,
+        account: str | None = None,
     ) -> dict[str, Any]:
-        return _decode(self._send("POST", path, params or {}, account), path)
+        """A write: always with an idempotency key, so a retried request creates nothing new."""
+        return _decode(self._send("POST", path, params or {}, account, idempotency_key), path)
 
-    def _send(self, method: str, path: str, params: Params, account: str | None) -> bytes:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Params,
+        account: str | None,
+        idempotency_key: str | None = None,
+    ) -> bytes:
         url = path if path.startswith(("http://", "https://")) else self.api_base + path
         headers = {"Stripe-Account": account} if account and account != "platform" else {}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
         pairs = flatten(params)
         try:
             if method == "GET":

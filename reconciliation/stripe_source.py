@@ -209,7 +209,11 @@ class ReportRunSource:
         if account != PLATFORM:
             parameters["connected_account"] = account
         run = self.http.post_json(
-            "/v1/reporting/report_runs", {"report_type": report_type, "parameters": parameters}
+            "/v1/reporting/report_runs",
+            {"report_type": report_type, "parameters": parameters},
+            # Same interval over the same data horizon: the same report, so a retry reuses it;
+            # once Stripe's data has moved on, a re-run asks for a new one.
+            idempotency_key=f"report_run:{account}:{window.start}:{window.end}:{data_end}",
         )
         self.detail = f"report run {run['id']}"
         deadline = time.monotonic() + self.timeout_s

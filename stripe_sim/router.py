@@ -9,7 +9,8 @@ from typing import Any
 
 from .collection import Obj
 from .errors import InvalidRequest, UnknownUrl
-from .params import Params
+from .events import changed, emit
+from .params import Params, merge_metadata
 from .store import AccountState, Store
 
 
@@ -55,6 +56,19 @@ def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
             if match:
                 return h, match.groupdict()
     raise UnknownUrl(method, path)
+
+
+def update_metadata(ctx: Ctx, p: Params, resource: str, obj_id: str) -> Obj:
+    """POST /v1/<resource>s/{id} for resources whose only updatable field is metadata:
+    merge it and emit `<resource>.updated` when anything changed."""
+    obj = ctx.store.get(ctx.acct, resource, obj_id)
+    metadata = p.metadata()
+    p.done()
+    if metadata is not None:
+        previous = changed(obj, {"metadata": merge_metadata(obj["metadata"], metadata)})
+        if previous:
+            emit(ctx.store, ctx.acct, f"{resource}.updated", obj, previous)
+    return obj
 
 
 def list_page(

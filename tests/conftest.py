@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import requests
+from ci import IN_CI
 from flask import Flask
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -28,7 +29,6 @@ from models.scratch import ScratchDatabases, server_url
 from payments.gateway import StripeGateway, make_stripe_client
 from web.keys import create_key
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # In-process workers never boot a Dramatiq process, which the Prometheus middleware needs;
 # the test that runs real worker processes turns it back on for them.
 os.environ.setdefault("PROMETHEUS_METRICS", "off")

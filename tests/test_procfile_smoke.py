@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+from ci import IN_CI
 
 from harness.processes import (
     BIN,
@@ -30,7 +31,7 @@ WEBHOOK_SECRET = "whsec_procfile_smoke"
 def test_procfile_processes_take_a_payment_to_a_clean_reconciliation(
     committed_database_url: str, tmp_path: Path
 ) -> None:
-    redis_server = PrivateRedis(tmp_path, require_binary=os.environ.get("CI") == "true")
+    redis_server = PrivateRedis(tmp_path, require_binary=IN_CI)
     redis_server.start()
     port = free_port()
     sim, sim_url = start_stripe_sim(

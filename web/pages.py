@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import Flask, Response, render_template, request
 from markupsafe import Markup
 
-from reconciliation.money_format import format_minor
+from models.money import format_minor
 from web.context import state
 
 # The blueprints that serve HTML (not in the OpenAPI document, which describes the JSON API).

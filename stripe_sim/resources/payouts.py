@@ -15,8 +15,8 @@ from ..collection import Obj
 from ..config import DAY
 from ..errors import InvalidRequest
 from ..events import changed, emit
-from ..params import Params, merge_metadata
-from ..router import Ctx, list_page, route
+from ..params import Params
+from ..router import Ctx, list_page, route, update_metadata
 from ..store import AccountState, Store, on_due
 
 FAILURE_MESSAGES = {
@@ -183,14 +183,7 @@ def retrieve(ctx: Ctx, p: Params, po_id: str) -> Obj:
 
 @route("POST", "/v1/payouts/{po_id}")
 def update(ctx: Ctx, p: Params, po_id: str) -> Obj:
-    payout = ctx.store.get(ctx.acct, "payout", po_id)
-    metadata = p.metadata()
-    p.done()
-    if metadata is not None:
-        previous = changed(payout, {"metadata": merge_metadata(payout["metadata"], metadata)})
-        if previous:
-            emit(ctx.store, ctx.acct, "payout.updated", payout, previous)
-    return payout
+    return update_metadata(ctx, p, "payout", po_id)
 
 
 @route("GET", "/v1/payouts")

@@ -11,8 +11,8 @@ from .. import ids, ledger
 from ..collection import Obj
 from ..errors import InvalidRequest
 from ..events import changed, emit
-from ..params import Params, merge_metadata
-from ..router import Ctx, list_page, route
+from ..params import Params
+from ..router import Ctx, list_page, route, update_metadata
 from . import application_fees, charges, disputes, transfers
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -150,14 +150,7 @@ def retrieve(ctx: Ctx, p: Params, re_id: str) -> Obj:
 
 @route("POST", "/v1/refunds/{re_id}")
 def update(ctx: Ctx, p: Params, re_id: str) -> Obj:
-    refund = ctx.store.get(ctx.acct, "refund", re_id)
-    metadata = p.metadata()
-    p.done()
-    if metadata is not None:
-        previous = changed(refund, {"metadata": merge_metadata(refund["metadata"], metadata)})
-        if previous:
-            emit(ctx.store, ctx.acct, "refund.updated", refund, previous)
-    return refund
+    return update_metadata(ctx, p, "refund", re_id)
 
 
 @route("GET", "/v1/refunds")

@@ -18,16 +18,16 @@ from typing import Any
 import dramatiq
 import pytest
 import requests
+from ci import IN_CI
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
 from harness.processes import PrivateRedis, kill_group, start_stripe_sim, start_workers
+from jobs.sweeper import stuck_messages
 from payments.gateway import StripeGateway, make_stripe_client
-from payments.sweeper import find_stuck
 
 API_KEY = "sk_test_midway"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @dataclass
@@ -102,19 +102,10 @@ class Cluster:
 
     def sweep(self, older_than_s: int = 2) -> int:
         """What the scheduler's sweeper does every minute, enqueued into this cluster."""
-        with self.sessions() as session:
-            stuck = find_stuck(session, older_than_s=older_than_s)
-        for queue, actor, ids in (
-            ("customers", "create_customer", stuck.customers),
-            ("accounts", "create_connected_account", stuck.accounts),
-            ("charges", "advance_payment", stuck.payments),
-            ("refunds", "advance_refund", stuck.refunds),
-            ("payouts", "advance_batch", stuck.batches),
-            ("webhooks", "process_event", stuck.events),
-        ):
-            for row_id in ids:
-                self.send(queue, actor, row_id)
-        return stuck.total()
+        messages = stuck_messages(self.sessions, older_than_s)
+        for actor, row_id in messages:
+            self.send(actor.queue_name, actor.actor_name, row_id)
+        return len(messages)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+from ci import IN_CI
 from werkzeug.serving import make_server
 
 from reconciliation.exports import major_text
@@ -30,7 +31,6 @@ from reconciliation.exports import major_text
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 WAIT_S = 30
 
 

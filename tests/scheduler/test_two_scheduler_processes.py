@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ci import IN_CI
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +34,6 @@ from scheduler.cron import CronTable
 from scheduler.sender import Sender
 
 API_KEY = "sk_test_midway"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture

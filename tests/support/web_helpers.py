@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -63,13 +61,6 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> Any:
         return self.client.delete(path, headers=self.headers(kw.pop("headers", {})), **kw)
-
-
-def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """A Stripe-Signature header as Stripe computes it: HMAC-SHA256 of "t.payload"."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
 
 
 def event_payload(event_id: str, event_type: str, obj: dict[str, Any], **extra: Any) -> bytes:

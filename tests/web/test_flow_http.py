@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import func, select
-from web_helpers import event_payload, make_test_app, sign
+from web_helpers import event_payload, make_test_app
 from werkzeug.serving import make_server
 
 from config import load_settings
 from models import LedgerLine, Posting, WebhookEvent
 from models.db import transaction
+from stripe_sim.signing import sign
 from web.keys import create_key
 
 DAY = 86_400

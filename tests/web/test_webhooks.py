@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import select
-from web_helpers import WEBHOOK_SECRETS, event_payload, sign
+from web_helpers import WEBHOOK_SECRETS, event_payload
 
 from models import WebhookEvent
 from models.db import transaction
+from stripe_sim.signing import sign
 
 PATH = "/api/webhooks/stripe"
 
