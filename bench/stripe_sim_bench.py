@@ -85,6 +85,8 @@ def main() -> None:
             "amount": "2500",
             "currency": "usd",
             "confirm": "true",
+            "automatic_payment_methods[enabled]": "true",
+            "automatic_payment_methods[allow_redirects]": "never",
             "payment_method": "pm_card_bypassPending",
         }
 

@@ -16,12 +16,23 @@ from .server import start_simulator
               help="Register a default endpoint receiving every event (incl. Connect).")
 @click.option("--webhook-secret", default=None,
               help="Signing secret (whsec_...) of the default endpoint; generated if omitted.")
+@click.option("--rate-limit-test", default=25, show_default=True, type=click.IntRange(min=0),
+              help="Requests/s per sk_test_ key (Stripe's sandbox limit); 0 lifts it.")
+@click.option("--rate-limit-live", default=100, show_default=True, type=click.IntRange(min=0),
+              help="Requests/s per sk_live_ key (Stripe's live-mode limit); 0 lifts it.")
+@click.option("--search-indexing-delay", default=60, show_default=True,
+              type=click.IntRange(min=0),
+              help="Simulated seconds before a new object appears in Search API results.")
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def stripe_sim_command(host: str, port: int, api_key: str | None, webhook_url: str | None,
-                       webhook_secret: str | None, verbose: bool) -> None:
+                       webhook_secret: str | None, rate_limit_test: int, rate_limit_live: int,
+                       search_indexing_delay: int, verbose: bool) -> None:
     """Run the stateful Stripe simulator (Stripe API under /v1, control API under /_sim)."""
     sim = start_simulator(host=host, port=port, api_key=api_key, webhook_url=webhook_url,
-                          webhook_secret=webhook_secret, verbose=verbose)
+                          webhook_secret=webhook_secret, verbose=verbose,
+                          rate_limit_test_per_s=rate_limit_test,
+                          rate_limit_live_per_s=rate_limit_live,
+                          search_indexing_delay_s=search_indexing_delay)
     click.echo(f"stripe_sim listening on {sim.url}")
     if webhook_url:
         click.echo(f"default webhook endpoint {webhook_url} secret {sim.webhook_secret}")

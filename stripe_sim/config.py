@@ -40,4 +40,11 @@ class SimConfig:
     webhook_timeout_s: float = 10.0
     # Idempotency keys are forgotten after this much simulated time, as at Stripe.
     idempotency_ttl_s: int = DAY
+    # Search results include an object only this long after it was created (simulated
+    # seconds): https://docs.stripe.com/search ("searchable in less than 1 minute").
+    search_indexing_delay_s: int = 60
+    # Requests per second per secret key over a sliding 1 s window; 0 lifts the limit.
+    # https://docs.stripe.com/rate-limits: sandbox 25/s, live mode 100/s.
+    rate_limit_test_per_s: int = 25
+    rate_limit_live_per_s: int = 100
     seed: int | None = None

@@ -11,6 +11,8 @@ These paths and keys are a contract other tools rely on:
   GET|POST /_sim/faults           see faults.py
   POST /_sim/balance_transactions/{id}/fee  {"fee": minor units}
   GET|POST /_sim/fees             the fee model (see fees.FeeModel)
+  GET|POST /_sim/rate_limits      {"test_per_s": 25, "live_per_s": 100} (0 lifts a limit)
+  GET|POST /_sim/search           {"indexing_delay_s": 60}
   GET /_sim/state                 object counts per account, clock, faults, webhooks
   GET /_sim/webhooks              delivery log;  POST /_sim/webhooks/drain {"timeout": s}
   GET /_sim/onboarding/{token}    an account link's page: completes onboarding, redirects
@@ -203,6 +205,46 @@ def set_fees(sim: Simulator, body: dict[str, Any]) -> Any:
         else:
             raise InvalidRequest(f"{key} must be a non-negative integer", param=key)
     return asdict(model)
+
+
+def _non_negative(body: dict[str, Any], key: str) -> int | None:
+    if key not in body:
+        return None
+    value = body[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRequest(f"{key} must be a non-negative integer", param=key)
+    return value
+
+
+@_route("GET", "/_sim/rate_limits")
+def get_rate_limits(sim: Simulator, body: dict[str, Any]) -> Any:
+    return sim.rate_limiter.describe()
+
+
+@_route("POST", "/_sim/rate_limits")
+def set_rate_limits(sim: Simulator, body: dict[str, Any]) -> Any:
+    unknown = set(body) - {"test_per_s", "live_per_s"}
+    if unknown:
+        raise InvalidRequest(f"Unknown rate limit setting: {', '.join(sorted(unknown))}")
+    sim.rate_limiter.configure(test_per_s=_non_negative(body, "test_per_s"),
+                               live_per_s=_non_negative(body, "live_per_s"))
+    return sim.rate_limiter.describe()
+
+
+@_route("GET", "/_sim/search")
+def get_search(sim: Simulator, body: dict[str, Any]) -> Any:
+    return {"indexing_delay_s": sim.config.search_indexing_delay_s}
+
+
+@_route("POST", "/_sim/search")
+def set_search(sim: Simulator, body: dict[str, Any]) -> Any:
+    unknown = set(body) - {"indexing_delay_s"}
+    if unknown:
+        raise InvalidRequest(f"Unknown search setting: {', '.join(sorted(unknown))}")
+    delay = _non_negative(body, "indexing_delay_s")
+    if delay is not None:
+        sim.config.search_indexing_delay_s = delay
+    return {"indexing_delay_s": sim.config.search_indexing_delay_s}
 
 
 @_route("GET", "/_sim/state")

@@ -1,8 +1,10 @@
 """The simulator core: one request in, one response out (no sockets here).
 
-Order of a Stripe API request: fault injection -> API-key auth -> route -> (under the state
-lock) due transitions, Stripe-Account scope, idempotency replay, the handler, expansion,
-saving the idempotent result. "Commit then fail" faults act after all of that.
+Order of a Stripe API request: rate limit -> idempotency key length and in-flight check ->
+fault injection -> API-key auth -> route -> (under the state lock) due transitions,
+Stripe-Account scope, idempotency replay, the handler, expansion, saving the idempotent
+result. "Commit then fail" faults act after all of that (a 500 then replaces the saved
+result, as Stripe replays a 500 for its key).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from .errors import (
 )
 from .events import API_VERSION
 from .faults import Faults
-from .idempotency import IdempotencyCache, Saved, fingerprint, should_save
+from .idempotency import IdempotencyCache, Saved, check_key, fingerprint, should_save
 from .params import Params
+from .ratelimit import RateLimiter
 from .resources import accounts, webhook_endpoints
 from .router import Ctx, Raw, resolve
 from .store import AccountState, Store
@@ -60,6 +63,19 @@ class Response:
     drop: bool = False  # close the connection without answering
 
 
+def _presented_key(headers: dict[str, str]) -> str:
+    """The secret key of a request (Bearer or Basic auth); "" when none."""
+    auth = headers.get("authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:].strip()
+    if auth.startswith("Basic "):
+        try:
+            return base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return ""
+
+
 def _masked(key: str) -> str:
     return key[:8] + "*" * max(len(key) - 12, 4) + key[-4:] if len(key) > 12 else "****"
 
@@ -70,6 +86,8 @@ class Simulator:
         self.store = Store(self.config)
         self.faults = Faults(self.config.seed)
         self.idempotency = IdempotencyCache(self.config.idempotency_ttl_s)
+        self.rate_limiter = RateLimiter(self.config.rate_limit_test_per_s,
+                                        self.config.rate_limit_live_per_s)
         self.dispatcher = Dispatcher(self.store, self.faults)
         self.store.event_sink = self.dispatcher.on_event
         self._install_defaults()
@@ -107,12 +125,35 @@ class Simulator:
         request_id = "req_" + secrets.token_hex(7)
         if req.path.startswith("/_sim/"):
             return control.handle(self, req)
+        presented = _presented_key(req.headers)
+        if not self.rate_limiter.admit(presented):
+            return self._error(RateLimited(
+                "Request rate limit exceeded. You can learn more about rate limits here "
+                "https://stripe.com/docs/rate-limits.", code="rate_limit",
+                headers={"Stripe-Rate-Limited-Reason": "global-rate"}), request_id)
+        idem_key = req.headers.get("idempotency-key") if req.method == "POST" else None
+        if not idem_key:
+            return self._faulty(req, request_id)
+        flight = (presented, req.headers.get("stripe-account") or "", idem_key)
+        try:
+            check_key(idem_key)
+            self.idempotency.begin(flight)
+        except StripeSimError as err:
+            return self._error(err, request_id)
+        try:
+            return self._faulty(req, request_id)
+        finally:
+            self.idempotency.end(flight)
+
+    def _faulty(self, req: Request, request_id: str) -> Response:
+        """The request with any injected fault around it."""
         fault = self.faults.for_request(req.method, req.path, req.headers.get("stripe-account"))
         if fault.slow_ms:
             time.sleep(fault.slow_ms / 1000)
         if fault.before == "drop":
             return Response(drop=True)
         if fault.before == "500":
+            # Failed before executing: nothing saved, and Stripe says a retry may succeed.
             return self._error(ApiError("An unknown error occurred (injected by stripe_sim).",
                                         headers={"Stripe-Should-Retry": "true"}), request_id)
         if fault.before == "429":
@@ -120,12 +161,20 @@ class Simulator:
                 "Request rate limit exceeded. You can learn more about rate limits here "
                 "https://stripe.com/docs/rate-limits.", code="rate_limit",
                 headers={"Retry-After": "1"}), request_id)
-        resp = self._execute(req, request_id)
+        resp, saved_as = self._execute(req, request_id)
         if fault.after == "drop":
             return Response(drop=True)
         if fault.after == "500":
-            return self._error(ApiError("An unknown error occurred (injected by stripe_sim)."),
-                               request_id)
+            # Executed, then failed: Stripe saves this 500 for the key and replays it.
+            failed = self._error(ApiError(
+                "An unknown error occurred (injected by stripe_sim).",
+                headers={"Stripe-Should-Retry": "false"}), request_id)
+            if saved_as is not None:
+                scope, fp = saved_as
+                with self.store.lock:
+                    self.idempotency.save(scope, Saved(fp, failed.status, failed.body,
+                                                       dict(failed.headers), self.store.now()))
+            return failed
         return resp
 
     def _error(self, err: StripeSimError, request_id: str) -> Response:
@@ -136,15 +185,7 @@ class Simulator:
         return Response(err.status, wire.dumps(err.body()), headers)
 
     def _authenticate(self, headers: dict[str, str]) -> str:
-        auth = headers.get("authorization", "")
-        key = ""
-        if auth.startswith("Bearer "):
-            key = auth[7:].strip()
-        elif auth.startswith("Basic "):
-            try:
-                key = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
-            except (ValueError, UnicodeDecodeError):
-                key = ""
+        key = _presented_key(headers)
         if not key:
             raise AuthenticationFailed(NO_KEY)
         expected = self.config.api_key
@@ -166,7 +207,10 @@ class Simulator:
             )
         return acct
 
-    def _execute(self, req: Request, request_id: str) -> Response:
+    def _execute(
+        self, req: Request, request_id: str
+    ) -> tuple[Response, tuple[tuple[str, str, str], str] | None]:
+        """The response, and (scope, fingerprint) when it was saved for its idempotency key."""
         headers = {"Request-Id": request_id, "Content-Type": "application/json",
                    "Stripe-Version": req.headers.get("stripe-version") or API_VERSION}
         idem_key = req.headers.get("idempotency-key") if req.method == "POST" else None
@@ -195,16 +239,18 @@ class Simulator:
                         replay["Idempotent-Replayed"] = "true"
                         replay["Request-Id"] = request_id
                         replay["Original-Request"] = saved.headers.get("Request-Id", "")
-                        return Response(saved.status, saved.body, replay)
+                        return Response(saved.status, saved.body, replay), None
                 status, body, extra = self._run(handler, args, data, acct, req, request_id,
                                                 idem_key)
                 headers.update(extra)
+                saved_as = None
                 if idem_key and should_save(status):
                     self.idempotency.save(scope, Saved(fp, status, body, dict(headers),
                                                        store.now()))
-            return Response(status, body, headers)
+                    saved_as = (scope, fp)
+            return Response(status, body, headers), saved_as
         except StripeSimError as err:
-            return self._error(err, request_id)
+            return self._error(err, request_id), None
 
     def _run(self, handler: Any, args: dict[str, str], data: dict[str, Any],
              acct: AccountState, req: Request, request_id: str,

@@ -18,15 +18,18 @@ from config import Settings
 from payments.errors import StripeRequestRefused, StripeUnavailable
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
+from payments.gateway.pacing import PacedRequestsClient, shared_pacer
 
 StripeJSON = dict[str, Any]
 _SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
 
 
 def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient:
-    """A StripeClient for the configured account, pointed at api_base (Stripe or stripe_sim)."""
-    http_client = stripe.RequestsClient(
-        timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s)
+    """A StripeClient for the configured account, pointed at api_base (Stripe or stripe_sim),
+    its requests paced under STRIPE_RATE_LIMIT_PER_S within this process (see pacing.py)."""
+    http_client = PacedRequestsClient(
+        shared_pacer(settings.stripe_rate_limit_per_s),
+        timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
     )
     return stripe.StripeClient(
         settings.stripe_api_key,

@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     payouts,
     refunds,
     reporting,
+    search,
     transfers,
     webhook_endpoints,
 )

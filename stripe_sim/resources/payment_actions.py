@@ -48,7 +48,29 @@ def check_fee(ctx: Ctx, fee: int | None, amount: int, destination: str | None) -
         )
 
 
-def check_confirmable(ctx: Ctx, pi: Obj, pm_id: str | None) -> None:
+REDIRECT_NEEDS_RETURN_URL = (
+    "This PaymentIntent is configured to accept payment methods enabled in your Dashboard. "
+    "Because some of these payment methods might redirect your customer off of your page, you "
+    "must provide a `return_url`. If you don't want to accept redirect-based payment methods, "
+    "set `automatic_payment_methods[enabled]` to `true` and "
+    "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and "
+    "Payment Intents."
+)
+
+
+def check_return_url(pi: Obj, return_url: str | None) -> None:
+    """Server-side confirmation of a PaymentIntent whose automatic payment methods may redirect
+    (`allow_redirects` "always", the default without `payment_method_types`) needs a
+    `return_url`. Source: https://docs.stripe.com/api/payment_intents/confirm (return_url) and
+    https://docs.stripe.com/payments/payment-methods/integration-options#redirects ."""
+    auto = pi["automatic_payment_methods"]
+    if auto and auto.get("enabled") and auto.get("allow_redirects") != "never" and not return_url:
+        raise InvalidRequest(REDIRECT_NEEDS_RETURN_URL, param="return_url")
+
+
+def check_confirmable(
+    ctx: Ctx, pi: Obj, pm_id: str | None, return_url: str | None = None
+) -> None:
     """Every reason confirming `pi` with `pm_id` is a 400, checked before anything changes
     (the PaymentIntent, a materialized test PaymentMethod), so a bad request leaves no trace."""
     if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
@@ -82,10 +104,11 @@ def check_confirmable(ctx: Ctx, pi: Obj, pm_id: str | None) -> None:
     dest = (pi["transfer_data"] or {}).get("destination")
     if dest:
         transfers.destination_of(ctx, dest, "transfer_data[destination]")
+    check_return_url(pi, return_url)
 
 
-def confirm_intent(ctx: Ctx, pi: Obj) -> None:
-    check_confirmable(ctx, pi, pi["payment_method"])
+def confirm_intent(ctx: Ctx, pi: Obj, return_url: str | None = None) -> None:
+    check_confirmable(ctx, pi, pi["payment_method"], return_url)
     pm = ctx.store.get(ctx.acct, "payment_method", pi["payment_method"], "payment_method")
     magic = payment_methods.behaviour(ctx, pm)
     charge = charges.new_charge(ctx, pi, pm)
@@ -163,22 +186,24 @@ def _ach_settle(store: Store, acct: AccountState, pi_id: str) -> None:
     _succeed(ctx, pi, charge, pi["amount"], False)
 
 
-def _confirm_params(ctx: Ctx, p: Params, pi: Obj) -> None:
+def _confirm_params(ctx: Ctx, p: Params, pi: Obj) -> str | None:
     pm_id = p.str("payment_method")
     capture_method = p.str("capture_method", choices=CAPTURE_METHODS)
     receipt_email = p.str("receipt_email")
+    return_url = p.str("return_url")
     for name in CONFIRM_EXTRAS:
         p.raw(name)
     p.done()
     if pm_id:
         payment_methods.check_exists(ctx, pm_id, "payment_method")
-    check_confirmable(ctx, pi, pm_id or pi["payment_method"])
+    check_confirmable(ctx, pi, pm_id or pi["payment_method"], return_url)
     if pm_id:
         pi["payment_method"] = payment_methods.resolve(ctx, pm_id, "payment_method")["id"]
     if capture_method:
         pi["capture_method"] = capture_method
     if receipt_email:
         pi["receipt_email"] = receipt_email
+    return return_url
 
 
 @route("POST", "/v1/payment_intents/{pi_id}/confirm")
@@ -187,8 +212,8 @@ def confirm(ctx: Ctx, p: Params, pi_id: str) -> Obj:
     if pi["status"] in ("succeeded", "canceled", "processing", "requires_capture"):
         p.raw("payment_method")
         confirm_intent(ctx, pi)  # raises the state error without touching anything
-    _confirm_params(ctx, p, pi)
-    confirm_intent(ctx, pi)
+    return_url = _confirm_params(ctx, p, pi)
+    confirm_intent(ctx, pi, return_url)
     return pi
 
 

@@ -49,6 +49,21 @@ def _read_common(p: Params, fields: dict[str, Any]) -> None:
         fields["capture_method"] = p.str("capture_method", choices=CAPTURE_METHODS)
 
 
+def _automatic_methods(auto: dict[str, Any] | None) -> dict[str, Any]:
+    """Automatic payment methods are the default without `payment_method_types`, and they may
+    redirect unless told `allow_redirects=never`. Source:
+    https://docs.stripe.com/api/payment_intents/create (automatic_payment_methods)."""
+    auto = auto or {}
+    allow = auto.get("allow_redirects") or "always"
+    if allow not in ("always", "never"):
+        raise InvalidRequest(
+            "Invalid automatic_payment_methods[allow_redirects]: must be one of always, never",
+            param="automatic_payment_methods[allow_redirects]",
+        )
+    enabled = str(auto.get("enabled", "true")).lower() not in ("false", "0")
+    return {"allow_redirects": allow, "enabled": enabled}
+
+
 @route("POST", "/v1/payment_intents")
 def create(ctx: Ctx, p: Params) -> Obj:
     amount = p.amount(required=True)
@@ -62,6 +77,7 @@ def create(ctx: Ctx, p: Params) -> Obj:
     transfer_data = p.dict("transfer_data")
     auto = p.dict("automatic_payment_methods")
     confirmation_method = p.str("confirmation_method", choices=("automatic", "manual"))
+    return_url = p.str("return_url")
     for name in CONFIRM_EXTRAS + ("payment_method_configuration", "excluded_payment_method_types"):
         p.raw(name)
     p.done()
@@ -101,8 +117,7 @@ def create(ctx: Ctx, p: Params) -> Obj:
         "amount_received": 0,
         "application": None,
         "application_fee_amount": None,
-        "automatic_payment_methods": None if types else {
-            "allow_redirects": "always", "enabled": bool((auto or {}).get("enabled", True))},
+        "automatic_payment_methods": None if types else _automatic_methods(auto),
         "canceled_at": None,
         "cancellation_reason": None,
         "capture_method": "automatic_async",
@@ -139,14 +154,15 @@ def create(ctx: Ctx, p: Params) -> Obj:
     }
     pi.update(fields)
     if confirm:
-        check_confirmable(ctx, pi, pm_id)  # a 400 must not leave a PaymentIntent behind
+        # a 400 must not leave a PaymentIntent behind
+        check_confirmable(ctx, pi, pm_id, return_url)
     if pm_id:
         pi["payment_method"] = payment_methods.resolve(ctx, pm_id, "payment_method")["id"]
         pi["status"] = "requires_confirmation"
     ctx.store.add(ctx.acct, pi)
     emit(ctx.store, ctx.acct, "payment_intent.created", pi)
     if confirm:
-        confirm_intent(ctx, pi)
+        confirm_intent(ctx, pi, return_url)
     return pi
 
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import requests
 import stripe
-from sim_helpers import API_KEY, Control, Hooks, Receiver
+from sim_helpers import API_KEY, SIM_TESTS_RATE_PER_S, Control, Hooks, Receiver
 from stripe._http_client import HTTPClient
 
+from payments.gateway.pacing import PacedRequestsClient, shared_pacer
 from stripe_sim.server import RunningSimulator, start_simulator
 
 
@@ -39,7 +40,9 @@ def _fast_sdk_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _make_client(sim: RunningSimulator, retries: int, **kwargs: Any) -> stripe.StripeClient:
-    http = stripe.RequestsClient(timeout=10)
+    # The simulator limits sk_test_ keys to 25 requests/s, as Stripe does: the tests' clients
+    # keep under it the way ours do (payments/gateway/pacing.py).
+    http = PacedRequestsClient(shared_pacer(SIM_TESTS_RATE_PER_S), timeout=10)
     return stripe.StripeClient(
         API_KEY,
         base_addresses={"api": sim.url, "files": sim.url, "connect": sim.url},

@@ -20,6 +20,7 @@ def _charge(
             "currency": "usd",
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
         },
         options=options or {},
     )

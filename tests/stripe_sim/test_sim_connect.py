@@ -35,6 +35,7 @@ def test_destination_charge_with_application_fee(client: stripe.StripeClient, ct
             "currency": "usd",
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "application_fee_amount": 1_200,
             "transfer_data": {"destination": acct},
             "transfer_group": "load_9",
@@ -84,6 +85,7 @@ def test_direct_charge_on_connected_account(client: stripe.StripeClient, ctl: Co
             "currency": "usd",
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "application_fee_amount": 1_000,
         },
         options=on_acct,
@@ -109,6 +111,7 @@ def test_transfer_errors_change_nothing(client: stripe.StripeClient, ctl: Contro
             "currency": "usd",
             "payment_method": "pm_card_bypassPending",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
         }
     )
     with pytest.raises(stripe.InvalidRequestError) as caps:
@@ -147,6 +150,7 @@ def test_payouts_lifecycle_failure_and_instant(client: stripe.StripeClient, ctl:
             "currency": "usd",
             "payment_method": "pm_card_bypassPending",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
         }
     )
     client.v1.transfers.create(params={"amount": 40_000, "currency": "usd", "destination": acct})

@@ -29,6 +29,7 @@ def _paid(
             "currency": "usd",
             "payment_method": pm,
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             **extra,
         },
         options=options or {},
@@ -247,6 +248,7 @@ def test_test_card_disputes_at_once_with_connect_events(
             "currency": "usd",
             "payment_method": "pm_card_createDispute",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "capture_method": "manual",
         }
     )

@@ -13,8 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import requests
-from sim_helpers import API_KEY, Control, Receiver
+from sim_helpers import API_KEY, Control, PacedSession, Receiver
 
 from stripe_sim.server import RunningSimulator
 
@@ -77,7 +76,7 @@ class Api:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.http = requests.Session()
+        self.http = PacedSession()
         self.http.headers["Authorization"] = f"Bearer {API_KEY}"
         self.seen: dict[str, list[dict[str, Any]]] = {}
 
@@ -143,6 +142,8 @@ def test_every_object_matches_stripe_examples(
             "customer": cus["id"],
             "payment_method": pm["id"],
             "confirm": "true",
+            "automatic_payment_methods[enabled]": "true",
+            "automatic_payment_methods[allow_redirects]": "never",
             "transfer_data[destination]": acct["id"],
             "application_fee_amount": "500",
             "expand[]": "latest_charge",
@@ -156,6 +157,8 @@ def test_every_object_matches_stripe_examples(
             "currency": "usd",
             "payment_method": "pm_card_bypassPending",
             "confirm": "true",
+            "automatic_payment_methods[enabled]": "true",
+            "automatic_payment_methods[allow_redirects]": "never",
             "capture_method": "manual",
         },
     )
@@ -167,6 +170,8 @@ def test_every_object_matches_stripe_examples(
             "currency": "usd",
             "payment_method": "pm_card_chargeDeclined",
             "confirm": "true",
+            "automatic_payment_methods[enabled]": "true",
+            "automatic_payment_methods[allow_redirects]": "never",
         },
         status=402,
     )
@@ -179,6 +184,8 @@ def test_every_object_matches_stripe_examples(
             "currency": "usd",
             "payment_method": "pm_card_createDispute",
             "confirm": "true",
+            "automatic_payment_methods[enabled]": "true",
+            "automatic_payment_methods[allow_redirects]": "never",
         },
     )
     dispute = api.call("GET", "/v1/disputes", {"payment_intent": disputed["id"]})["data"][0]

@@ -40,6 +40,7 @@ def test_full_marketplace_flow(
             "customer": customer.id,
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "transfer_group": "load_42",
             "metadata": {"load": "42"},
         }

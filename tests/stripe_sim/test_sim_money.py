@@ -26,6 +26,7 @@ def _charge(
             "currency": currency,
             "payment_method": pm,
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             **extra,
         }
     )
@@ -125,7 +126,9 @@ def test_two_step_confirm_and_update(client: stripe.StripeClient) -> None:
     )
     assert pi.status == "requires_payment_method"
     pi = client.v1.payment_intents.update(pi.id, params={"metadata": {"load": "7"}})
-    pi = client.v1.payment_intents.confirm(pi.id, params={"payment_method": pm.id})
+    pi = client.v1.payment_intents.confirm(
+        pi.id, params={"payment_method": pm.id, "return_url": "https://midway.test/return"}
+    )
     assert pi.status == "succeeded" and pi.metadata["load"] == "7"
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.payment_intents.confirm(pi.id)
@@ -175,6 +178,7 @@ def test_ach_debit_processes_then_succeeds(client: stripe.StripeClient, ctl: Con
             "payment_method": "pm_usBankAccount",
             "payment_method_types": ["us_bank_account"],
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
         }
     )
     assert pi.status == "processing"
@@ -242,6 +246,7 @@ def test_invalid_confirmation_leaves_no_trace(client: stripe.StripeClient, ctl: 
                 "payment_method": "pm_usBankAccount",
                 "payment_method_types": ["us_bank_account"],
                 "confirm": True,
+                "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             }
         )
     assert err.value.http_status == 400

@@ -8,9 +8,11 @@ import io
 import pytest
 import requests
 import stripe
-from sim_helpers import API_KEY, Control, Receiver
+from sim_helpers import API_KEY, Control, PacedSession, Receiver
 
 from stripe_sim.server import RunningSimulator, start_simulator
+
+HTTP = PacedSession()
 
 DAY = 86_400
 START = 1_700_006_400  # 2023-11-15 00:00:00 UTC
@@ -27,6 +29,7 @@ def test_itemized_balance_report_csv(
             "currency": "usd",
             "customer": cus.id,
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "payment_method": "pm_card_visa",
             "metadata": {"load": "L-1"},
         }
@@ -39,6 +42,7 @@ def test_itemized_balance_report_csv(
             "amount": 1_500,
             "currency": "jpy",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "payment_method": "pm_card_visa",
         }
     )
@@ -74,7 +78,7 @@ def test_itemized_balance_report_csv(
     run = client.v1.reporting.report_runs.retrieve(run.id)
     assert run.status == "succeeded" and run.result is not None
     assert run.result.url and run.result.size > 0
-    body = requests.get(run.result.url, timeout=10, headers={"Authorization": f"Bearer {API_KEY}"})
+    body = HTTP.get(run.result.url, timeout=10, headers={"Authorization": f"Bearer {API_KEY}"})
     assert body.status_code == 200 and body.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(body.text)))
     assert [r["reporting_category"] for r in rows] == ["charge", "refund", "charge"]
@@ -102,7 +106,7 @@ def test_itemized_balance_report_csv(
     ctl.advance(1)
     default = client.v1.reporting.report_runs.retrieve(default.id)
     assert default.result is not None and default.result.url
-    header = requests.get(
+    header = HTTP.get(
         default.result.url, timeout=10, headers={"Authorization": f"Bearer {API_KEY}"}
     ).text.splitlines()[0]
     assert header.startswith(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 
 import pytest
-import requests
 import stripe
-from sim_helpers import API_KEY, Control
+from sim_helpers import API_KEY, Control, PacedSession
 
 from stripe_sim.server import RunningSimulator, start_simulator
 from stripe_sim.wire import decode_form
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
+HTTP = PacedSession()
 
 
 def test_decode_form_nested_and_arrays() -> None:
@@ -31,16 +31,16 @@ def test_decode_form_nested_and_arrays() -> None:
 
 
 def test_auth_is_required_and_checked(sim: RunningSimulator) -> None:
-    missing = requests.get(f"{sim.url}/v1/balance", timeout=10)
+    missing = HTTP.get(f"{sim.url}/v1/balance", timeout=10)
     assert missing.status_code == 401
     assert missing.json()["error"]["type"] == "invalid_request_error"
     assert "did not provide an API key" in missing.json()["error"]["message"]
-    wrong = requests.get(
+    wrong = HTTP.get(
         f"{sim.url}/v1/balance", timeout=10, headers={"Authorization": "Bearer sk_test_wrong"}
     )
     assert wrong.status_code == 401 and "Invalid API Key" in wrong.json()["error"]["message"]
     basic = base64.b64encode(f"{API_KEY}:".encode()).decode()
-    ok = requests.get(
+    ok = HTTP.get(
         f"{sim.url}/v1/balance", timeout=10, headers={"Authorization": f"Basic {basic}"}
     )
     assert ok.status_code == 200 and ok.headers["Request-Id"].startswith("req_")
@@ -49,12 +49,12 @@ def test_auth_is_required_and_checked(sim: RunningSimulator) -> None:
 
 def test_any_test_key_accepted_without_configured_key() -> None:
     with start_simulator(port=0) as other:
-        ok = requests.get(
+        ok = HTTP.get(
             f"{other.url}/v1/balance",
             timeout=10,
             headers={"Authorization": "Bearer sk_test_anything"},
         )
-        live = requests.get(
+        live = HTTP.get(
             f"{other.url}/v1/balance",
             timeout=10,
             headers={"Authorization": "Bearer sk_live_anything"},
@@ -63,7 +63,7 @@ def test_any_test_key_accepted_without_configured_key() -> None:
 
 
 def test_error_bodies_and_codes(sim: RunningSimulator) -> None:
-    unknown_url = requests.get(f"{sim.url}/v1/nothing", headers=AUTH, timeout=10)
+    unknown_url = HTTP.get(f"{sim.url}/v1/nothing", headers=AUTH, timeout=10)
     assert unknown_url.status_code == 404
     cases = [
         ({"amount": "abc", "currency": "usd"}, "parameter_invalid_integer", "amount"),
@@ -75,15 +75,15 @@ def test_error_bodies_and_codes(sim: RunningSimulator) -> None:
         ({"amount": "1000", "currency": "xyz"}, None, "currency"),
     ]
     for body, code, param in cases:
-        resp = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=AUTH, timeout=10)
+        resp = HTTP.post(f"{sim.url}/v1/payment_intents", data=body, headers=AUTH, timeout=10)
         assert resp.status_code == 400, body
         err = resp.json()["error"]
         assert set(err) >= {"type", "code", "message", "param"}
         assert (err["type"], err["code"], err["param"]) == ("invalid_request_error", code, param)
-    missing = requests.get(f"{sim.url}/v1/charges/ch_nope", headers=AUTH, timeout=10)
+    missing = HTTP.get(f"{sim.url}/v1/charges/ch_nope", headers=AUTH, timeout=10)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "resource_missing"
-    state = requests.get(f"{sim.url}/_sim/state", timeout=10).json()
+    state = HTTP.get(f"{sim.url}/_sim/state", timeout=10).json()
     assert "payment_intent" not in state["accounts"]["platform"]  # no state change
 
 
@@ -109,13 +109,15 @@ def test_idempotency_replays_and_rejects_other_params(sim: RunningSimulator) -> 
         "currency": "usd",
         "payment_method": "pm_card_visa",
         "confirm": "true",
+        "automatic_payment_methods[enabled]": "true",
+        "automatic_payment_methods[allow_redirects]": "never",
     }
-    first = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
-    again = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
+    first = HTTP.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
+    again = HTTP.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    other = requests.post(
+    other = HTTP.post(
         f"{sim.url}/v1/payment_intents",
         data={**body, "amount": "1600"},
         headers=headers,
@@ -124,16 +126,16 @@ def test_idempotency_replays_and_rejects_other_params(sim: RunningSimulator) -> 
     assert other.status_code == 400
     assert other.json()["error"]["type"] == "idempotency_error"
     # Keys are per account: the same key on a connected account is a new request.
-    state = requests.get(f"{sim.url}/_sim/state", timeout=10).json()
+    state = HTTP.get(f"{sim.url}/_sim/state", timeout=10).json()
     assert state["accounts"]["platform"]["payment_intent"] == 1
     # A validation failure is not saved: fixing the request under the same key works.
-    bad = requests.post(
+    bad = HTTP.post(
         f"{sim.url}/v1/customers",
         data={"bogus": "1"},
         headers={**AUTH, "Idempotency-Key": "key-2"},
         timeout=10,
     )
-    good = requests.post(
+    good = HTTP.post(
         f"{sim.url}/v1/customers",
         data={"email": "x@example.com"},
         headers={**AUTH, "Idempotency-Key": "key-2"},
@@ -149,9 +151,11 @@ def test_declines_are_replayed_like_stripe(sim: RunningSimulator) -> None:
         "currency": "usd",
         "payment_method": "pm_card_insufficientFunds",
         "confirm": "true",
+        "automatic_payment_methods[enabled]": "true",
+        "automatic_payment_methods[allow_redirects]": "never",
     }
-    first = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
-    again = requests.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
+    first = HTTP.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
+    again = HTTP.post(f"{sim.url}/v1/payment_intents", data=body, headers=headers, timeout=10)
     assert first.status_code == again.status_code == 402
     assert first.json()["error"]["decline_code"] == "insufficient_funds"
     assert first.json() == again.json()
@@ -164,6 +168,7 @@ def test_expand(client: stripe.StripeClient) -> None:
             "currency": "usd",
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "expand": ["latest_charge.balance_transaction"],
         }
     )

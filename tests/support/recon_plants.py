@@ -152,6 +152,7 @@ def plant_probable_match(world: World, base: Base) -> str:
             "currency": "usd",
             "payment_method": "pm_card_bypassPending",
             "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
         }
     )
     world.book(

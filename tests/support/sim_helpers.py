@@ -12,7 +12,20 @@ from typing import Any
 import requests
 import stripe
 
+from payments.gateway.pacing import shared_pacer
+
 API_KEY = "sk_test_simtests"
+# The simulator limits sk_test_ keys to 25 requests/s as Stripe does; the tests keep under it.
+SIM_TESTS_RATE_PER_S = 20
+
+
+class PacedSession(requests.Session):
+    """A requests session whose Stripe API calls (/v1/…) share the SDK clients' pacer."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        if "/v1/" in str(url):
+            shared_pacer(SIM_TESTS_RATE_PER_S).wait()
+        return super().request(method, url, *args, **kwargs)
 
 
 class Control:

@@ -1,0 +1,61 @@
+"""A process-local pacer for Stripe requests: evenly spaced starts, at most `rate` a second.
+
+Stripe limits requests per second over a continuous window (https://docs.stripe.com/rate-limits:
+sandbox 25/s, live mode 100/s) and answers 429 beyond it. Workers share the Redis limiter
+(jobs/stripe_guard.py) across processes; this pacer sits in the HTTP client itself, so every
+client built by make_stripe_client — workers, the web app, reconciliation fetches, tools and
+tests — stays under STRIPE_RATE_LIMIT_PER_S within its own process even where no shared guard
+is installed. Spacing starts 1/rate apart (rather than allowing bursts) keeps any one-second
+window at or under `rate` when the ceiling is measured as a sliding window.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import stripe
+
+
+class Pacer:
+    def __init__(self, rate_per_s: float) -> None:
+        self.interval = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
+        self._lock = threading.Lock()
+        self._next_at = 0.0
+
+    def wait(self) -> None:
+        """Block until this caller's slot; slots are handed out in arrival order."""
+        if self.interval <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_at)
+            self._next_at = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+_shared: dict[float, Pacer] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pacer(rate_per_s: float) -> Pacer:
+    """One pacer per rate for the whole process (every client of one key shares it)."""
+    with _shared_lock:
+        pacer = _shared.get(rate_per_s)
+        if pacer is None:
+            pacer = _shared[rate_per_s] = Pacer(rate_per_s)
+        return pacer
+
+
+class PacedRequestsClient(stripe.RequestsClient):
+    """The SDK's requests-based HTTP client, each attempt (SDK retries too) paced."""
+
+    def __init__(self, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pacer = pacer
+
+    def _request_internal(self, *args: Any, **kwargs: Any) -> Any:
+        self._pacer.wait()
+        return super()._request_internal(*args, **kwargs)
