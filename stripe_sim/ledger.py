@@ -18,6 +18,9 @@ from .store import TICK_HOOKS, AccountState, Store, on_due
 REPORTING_CATEGORY = {
     "charge": "charge",
     "payment": "charge",
+    # https://docs.stripe.com/reports/reporting-categories: a capture below the authorization
+    # shows the full authorization and a second transaction reversing the uncaptured part.
+    "partial_capture_reversal": "partial_capture_reversal",
     "refund": "refund",
     "payment_refund": "refund",
     "transfer": "transfer",

@@ -14,9 +14,20 @@ class MagicMethod:
     country: str = "US"
     decline_code: str | None = None  # charge fails with card_declined + this decline code
     error_code: str = "card_declined"
+    # Errors about one field of the card name it in `param` and carry no decline_code
+    # (https://docs.stripe.com/testing#declined-payments, https://docs.stripe.com/error-codes:
+    # incorrect_cvc -> cvc, expired_card -> exp_month; processing_error has neither).
+    param: str | None = None
+    # Radar blocks it before the issuer sees it (https://docs.stripe.com/radar/testing and
+    # https://docs.stripe.com/api/charges/object#charge_object-outcome-type: `blocked`,
+    # network_status `not_sent_to_network`).
+    blocked: bool = False
     bypass_pending: bool = False  # funds available at once (Stripe's 4000 0000 0000 0077)
     dispute_reason: str | None = None  # the charge succeeds, then is disputed at once
 
+
+# Error codes that are their own reason: Stripe sends no separate decline_code with them.
+FIELD_ERRORS = frozenset({"incorrect_cvc", "expired_card", "processing_error"})
 
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",
@@ -43,14 +54,16 @@ MAGIC_METHODS: dict[str, MagicMethod] = {
         "card", last4="9995", decline_code="insufficient_funds"
     ),
     "pm_card_chargeDeclinedFraudulent": MagicMethod(
-        "card", last4="0019", decline_code="fraudulent"
+        "card", last4="0019", decline_code="fraudulent", blocked=True
     ),
     "pm_card_chargeDeclinedLostCard": MagicMethod("card", last4="9987", decline_code="lost_card"),
     "pm_card_chargeDeclinedExpiredCard": MagicMethod(
-        "card", last4="0069", decline_code="expired_card", error_code="expired_card"
+        "card", last4="0069", decline_code="expired_card", error_code="expired_card",
+        param="exp_month",
     ),
     "pm_card_chargeDeclinedIncorrectCvc": MagicMethod(
-        "card", last4="0127", decline_code="incorrect_cvc", error_code="incorrect_cvc"
+        "card", last4="0127", decline_code="incorrect_cvc", error_code="incorrect_cvc",
+        param="cvc",
     ),
     "pm_card_chargeDeclinedProcessingError": MagicMethod(
         "card", last4="0119", decline_code="processing_error", error_code="processing_error"

@@ -143,6 +143,19 @@ def fail(charge: Obj, m: MagicMethod, message: str) -> None:
         "failure_code": m.error_code,
         "failure_message": message,
     })
+    if m.blocked:
+        charge["outcome"] = {
+            "advice_code": "do_not_try_again",
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "not_sent_to_network",
+            "reason": "highest_risk_level",
+            "risk_level": "highest",
+            "risk_score": 95,
+            "seller_message": "Stripe blocked this payment as too risky.",
+            "type": "blocked",
+        }
+        return
     charge["outcome"] = {
         "advice_code": "try_again_later" if m.decline_code == "processing_error" else None,
         "network_advice_code": None,
@@ -156,8 +169,15 @@ def fail(charge: Obj, m: MagicMethod, message: str) -> None:
     }
 
 
-def capture_funds(ctx: Ctx, charge: Obj, amount: int, bypass_pending: bool) -> Obj:
-    """Book a captured amount: balance transaction, application fee, destination transfer."""
+def capture_funds(
+    ctx: Ctx, charge: Obj, amount: int, bypass_pending: bool, authorized: int | None = None
+) -> Obj:
+    """Book a captured amount: balance transaction, application fee, destination transfer.
+
+    A capture below the authorization (`authorized`) books the whole authorization as the
+    charge and a `partial_capture_reversal` for the uncaptured rest; the fee is on what was
+    captured. Source: https://docs.stripe.com/reports/reporting-categories ("A separate
+    category for partial-capture reversals")."""
     store = ctx.store
     acct = ctx.acct
     currency = charge["currency"]
@@ -174,10 +194,17 @@ def capture_funds(ctx: Ctx, charge: Obj, amount: int, bypass_pending: bool) -> O
         details.append(ledger.fee_detail(
             app_fee, currency, "application_fee", "Application fee", application="ca_midway"
         ))
+    gross = authorized if authorized is not None and authorized > amount else amount
     txn = ledger.create(
-        store, acct, amount=amount, currency=currency, type="charge", source=charge["id"],
+        store, acct, amount=gross, currency=currency, type="charge", source=charge["id"],
         fee_details=details, description=charge["description"], available_on=available_on,
     )
+    if gross > amount:
+        ledger.create(
+            store, acct, amount=amount - gross, currency=currency,
+            type="partial_capture_reversal", source=charge["id"],
+            description="Partial capture reversal", available_on=available_on,
+        )
     charge.update({
         "amount_captured": amount,
         "balance_transaction": txn["id"],

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import currencies
 from ..collection import Obj
 from ..errors import CardError, InvalidRequest
 from ..events import changed, emit
 from ..params import Params, merge_metadata
 from ..router import Ctx, route
 from ..store import AccountState, Store, on_due
-from ..testcards import DECLINE_MESSAGES
+from ..testcards import DECLINE_MESSAGES, FIELD_ERRORS
 from . import charges, disputes, payment_methods, transfers
 
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -151,29 +152,27 @@ def _succeed(ctx: Ctx, pi: Obj, charge: Obj, amount: int, bypass: bool) -> None:
 def _decline(ctx: Ctx, pi: Obj, charge: Obj, pm: Obj, magic: Any) -> None:
     message = DECLINE_MESSAGES.get(magic.decline_code, "Your card was declined.")
     charges.fail(charge, magic, message)
+    # incorrect_cvc / expired_card / processing_error are their own reason: no decline_code.
+    decline_code = None if magic.error_code in FIELD_ERRORS else magic.decline_code
     error = {
         "charge": charge["id"],
         "code": magic.error_code,
-        "decline_code": magic.decline_code,
         "doc_url": f"https://stripe.com/docs/error-codes/{magic.error_code.replace('_', '-')}",
         "message": message,
+        "param": magic.param,
         "payment_method": pm,
         "type": "card_error",
     }
+    if decline_code:
+        error["decline_code"] = decline_code
     pi.update({"status": "requires_payment_method", "last_payment_error": error,
                "payment_method": None})
     emit(ctx.store, ctx.acct, "charge.failed", charge)
     emit(ctx.store, ctx.acct, "payment_intent.payment_failed", pi)
-    raise CardError(
-        message,
-        code=magic.error_code,
-        extra={
-            "charge": charge["id"],
-            "decline_code": magic.decline_code,
-            "payment_intent": pi,
-            "payment_method": pm,
-        },
-    )
+    extra: dict[str, Any] = {"charge": charge["id"], "payment_intent": pi, "payment_method": pm}
+    if decline_code:
+        extra["decline_code"] = decline_code
+    raise CardError(message, code=magic.error_code, param=magic.param, extra=extra)
 
 
 @on_due("pi.ach_settle")
@@ -240,6 +239,13 @@ def capture(ctx: Ctx, p: Params, pi_id: str) -> Obj:
             "The amount to capture must be less than or equal to the amount capturable.",
             code="amount_too_large", param="amount_to_capture",
         )
+    # https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts: a capture, like a
+    # charge, must be at least the currency's minimum.
+    if amount < currencies.minimum_charge(pi["currency"]):
+        raise InvalidRequest(
+            f"Amount must be at least {currencies.format_minimum(pi['currency'])}",
+            code="amount_too_small", param="amount_to_capture",
+        )
     if fee is not None:
         check_fee(ctx, fee, amount, (pi["transfer_data"] or {}).get("destination"))
         pi["application_fee_amount"] = fee
@@ -248,7 +254,7 @@ def capture(ctx: Ctx, p: Params, pi_id: str) -> Obj:
     charge = ctx.acct.objects[pi["latest_charge"]]
     charge["application_fee_amount"] = pi["application_fee_amount"]
     bypass = bool(ctx.store.internal(ctx.acct, charge["id"]).get("bypass"))
-    charges.capture_funds(ctx, charge, amount, bypass)
+    charges.capture_funds(ctx, charge, amount, bypass, authorized=pi["amount"])
     charge["amount_refunded"] = pi["amount"] - amount  # the uncaptured rest is released
     pi.update({"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
     emit(ctx.store, ctx.acct, "charge.captured", charge)

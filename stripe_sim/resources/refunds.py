@@ -23,7 +23,7 @@ def _charge_for(ctx: Ctx, charge_id: str | None, pi_id: str | None) -> Obj:
         return ctx.store.get(ctx.acct, "charge", charge_id, "charge")
     if pi_id:
         pi = ctx.store.get(ctx.acct, "payment_intent", pi_id, "payment_intent")
-        if not pi["latest_charge"] or pi["status"] != "succeeded":
+        if not pi["latest_charge"] or pi["status"] not in ("succeeded", "requires_capture"):
             raise InvalidRequest(
                 f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
                 param="payment_intent",
@@ -53,12 +53,13 @@ def create(ctx: Ctx, p: Params) -> Obj:
         p.raw(name)
     p.done()
     charge = _charge_for(ctx, charge_id, pi_id)
+    if charge["status"] == "succeeded" and not charge["captured"] and not charge["refunded"]:
+        return release_authorization(ctx, charge, amount, reason, metadata)
     if charge["status"] != "succeeded" or not charge["captured"]:
         raise InvalidRequest(
-            f"Charge {charge['id']} has not been captured and cannot be refunded; cancel its "
-            "PaymentIntent instead." if charge["status"] == "succeeded" else
+            f"Charge {charge['id']} has already been refunded." if charge["refunded"] else
             f"Charge {charge['id']} cannot be refunded because it has status {charge['status']}.",
-            code="charge_not_refundable",
+            code="charge_already_refunded" if charge["refunded"] else "charge_not_refundable",
         )
     if disputes.blocks_refund(ctx.store, ctx.acct, charge):
         raise InvalidRequest(
@@ -78,6 +79,41 @@ def create(ctx: Ctx, p: Params) -> Obj:
             code="amount_too_large", param="amount",
         )
     return refund_charge(ctx, charge, amount, reason, metadata, reverse_transfer, refund_fee)
+
+
+def release_authorization(
+    ctx: Ctx, charge: Obj, amount: int | None, reason: str | None, metadata: Obj
+) -> Obj:
+    """Refunding an uncaptured charge in full releases the authorization: its PaymentIntent is
+    canceled and no money moves (no balance transaction). A partial amount is refused.
+    Source: https://docs.stripe.com/api/refunds/create and
+    https://docs.stripe.com/payments/place-a-hold-on-a-payment-method#cancel-authorization ."""
+    if amount is not None and amount != charge["amount"]:
+        raise InvalidRequest(
+            "You cannot partially refund an uncaptured charge. Instead, capture the charge for "
+            "an amount less than the original amount.", param="amount",
+        )
+    store = ctx.store
+    refund: Obj = {
+        "id": ids.new_id("re"), "object": "refund", "amount": charge["amount"],
+        "balance_transaction": None, "charge": charge["id"], "created": store.now(),
+        "currency": charge["currency"], "customer": charge["customer"],
+        "customer_account": None, "description": None, "destination_details": None,
+        "metadata": metadata, "payment_intent": charge["payment_intent"],
+        "payment_method": charge["payment_method"], "reason": reason, "receipt_number": None,
+        "source_transfer_reversal": None, "status": "succeeded", "transfer_reversal": None,
+    }
+    store.add(ctx.acct, refund)
+    charge["refunds"]["data"].insert(0, refund)
+    previous = changed(charge, {"amount_refunded": charge["amount"], "refunded": True})
+    pi = ctx.acct.objects.get(charge["payment_intent"] or "")
+    if pi is not None and pi["status"] == "requires_capture":
+        pi.update({"status": "canceled", "canceled_at": store.now(), "amount_capturable": 0,
+                   "cancellation_reason": None})
+        emit(store, ctx.acct, "payment_intent.canceled", pi)
+    emit(store, ctx.acct, "refund.created", refund)
+    emit(store, ctx.acct, "charge.refunded", charge, previous)
+    return refund
 
 
 def refund_charge(
