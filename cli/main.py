@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cli.attention import attention_group
 from cli.db import db
 from cli.demo import demo
 from cli.keys import keys
@@ -27,3 +28,4 @@ cli.add_command(recon)
 cli.add_command(worker)
 cli.add_command(scheduler_command)
 cli.add_command(payouts)
+cli.add_command(attention_group)

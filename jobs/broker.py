@@ -11,6 +11,7 @@ import dramatiq
 import fakeredis
 import redis
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import CurrentMessage
 
 from config import Settings, load_settings
 from jobs.request_ids import RequestIdMiddleware
@@ -27,6 +28,8 @@ def redis_client(settings: Settings) -> redis.Redis:
 def make_broker(settings: Settings) -> RedisBroker:
     broker = RedisBroker(client=redis_client(settings))
     broker.add_middleware(RequestIdMiddleware())
+    # Lets jobs/retrying.py read how often the message has been retried (its backoff).
+    broker.add_middleware(CurrentMessage())
     if settings.prometheus_metrics:
         from dramatiq.middleware.prometheus import Prometheus
 

@@ -72,5 +72,7 @@ def gateway() -> StripeGateway:
                 breaker_failures=settings.stripe_breaker_failures,
                 breaker_cooldown_s=settings.stripe_breaker_cooldown_s,
             )
-            _gateway = StripeGateway(make_stripe_client(settings, base), guard)
+            _gateway = StripeGateway(
+                make_stripe_client(settings, base), guard, return_url=settings.stripe_return_url
+            )
         return _gateway

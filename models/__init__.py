@@ -1,6 +1,7 @@
 """Typed tables. Importing this package registers every table on Base.metadata."""
 
 from models.api_access import ApiKey, IdempotencyKey
+from models.attention import AttentionAction
 from models.base import Base
 from models.casework import DiscrepancyAction
 from models.events import WebhookEvent
@@ -12,6 +13,7 @@ from models.scheduling import ScheduledRun
 
 __all__ = [
     "ApiKey",
+    "AttentionAction",
     "Base",
     "Carrier",
     "Discrepancy",

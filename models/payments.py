@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.attention import ATTENTION_CHECK, NeedsAttention
 from models.base import (
     CURRENCY_CHECK,
     Base,
@@ -38,7 +39,7 @@ PAYOUT_BATCH_STATUSES = ("pending", "transferred", "paid", "failed")
 PAYOUT_FLOWS = ("batch", "transfer", "payout")
 
 
-class Payment(Base):
+class Payment(NeedsAttention, Base):
     """Our mirror of one Stripe PaymentIntent for one load."""
 
     __tablename__ = "payments"
@@ -52,6 +53,7 @@ class Payment(Base):
         ),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status_known"),
+        CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -81,7 +83,7 @@ class Payment(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
-class Refund(Base):
+class Refund(NeedsAttention, Base):
     """A full or partial refund of a payment; mirrors a Stripe Refund."""
 
     __tablename__ = "refunds"
@@ -89,6 +91,7 @@ class Refund(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {REFUND_STATUSES}", name="status_known"),
+        CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -109,7 +112,7 @@ class Refund(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
-class PayoutBatch(Base):
+class PayoutBatch(NeedsAttention, Base):
     """Money to a carrier: a transfer to their connected account, then a payout to their bank.
 
     The nightly batch does both steps; the API may ask for either alone (`flow`).
@@ -140,6 +143,7 @@ class PayoutBatch(Base):
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {PAYOUT_BATCH_STATUSES}", name="status_known"),
         CheckConstraint("method IN ('standard', 'instant')", name="method_known"),
+        CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -6,6 +6,11 @@ The flow is a small state machine on the row (recovery points):
 Each step commits before the next; a step repeated after a crash repeats the same Stripe
 request with the same idempotency key, which Stripe answers with the first response.
 The job and the webhook both end in record_payment_intent, which books the charge once.
+
+A repeated attempt never trusts the key alone: Stripe replays a 500 for its key and forgets
+keys after 24 hours, so before creating again the job looks the PaymentIntent up among the
+customer's (metadata payment_id, payments/gateway/lookups.py) and records what it finds. A
+row whose outcome cannot be settled is parked for a person (payments/attention.py).
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money
-from payments import bookings
+from payments import attention, bookings, parties
 from payments.errors import (
     InvalidOperation,
     NotFound,
     PaymentDeclined,
     StripeRequestRefused,
+    Unsettled,
 )
 from payments.gateway import StripeGateway
 
@@ -114,6 +120,7 @@ def advance_payment(
             .where(
                 Payment.id == payment_id,
                 Payment.recovery_point != "finished",
+                Payment.attention_at.is_(None),
                 Payment.shipper_id == Shipper.id,
             )
             .values(attempts=Payment.attempts + 1)
@@ -126,6 +133,8 @@ def advance_payment(
                 Payment.confirm,
                 Payment.load_id,
                 Payment.description,
+                Payment.attempts,
+                Payment.shipper_id,
                 Shipper.stripe_customer_id,
             )
             .execution_options(synchronize_session=False)
@@ -134,15 +143,22 @@ def advance_payment(
             payment = session.get(Payment, payment_id)
             if payment is None:
                 raise NotFound(f"no payment {payment_id}")
-            return payment.status  # finished already
+            return payment.status  # finished already, or parked for a person
     step, intent_id = row.recovery_point, row.stripe_payment_intent_id
+    # An earlier attempt may have reached Stripe with an outcome we never saw.
+    repeated = row.attempts > 1
     try:
         if step == "started":
-            intent = gateway.create_payment_intent(
+            # Every PaymentIntent belongs to the shipper's customer, so it can be listed again.
+            customer = row.stripe_customer_id or parties.ensure_customer(
+                sessions, gateway, row.shipper_id
+            )
+            found = _existing_intent(gateway, payment_id, row, customer) if repeated else None
+            intent = found or gateway.create_payment_intent(
                 payment_id,
                 amount=row.amount,
                 currency=row.currency,
-                customer=row.stripe_customer_id,
+                customer=customer,
                 payment_method=row.payment_method,
                 confirm=row.confirm,
                 transfer_group=f"load:{row.load_id}",
@@ -150,9 +166,13 @@ def advance_payment(
                 metadata={"payment_id": str(payment_id), "load_id": str(row.load_id)},
             )
         elif step == "confirming" and intent_id and row.payment_method:
-            intent = gateway.confirm_payment_intent(
-                payment_id, intent_id, payment_method=row.payment_method
-            )
+            current = gateway.retrieve_payment_intent(intent_id) if repeated else None
+            if current is not None and current["status"] not in AWAITING_CONFIRMATION:
+                intent = current  # the confirmation went through before
+            else:
+                intent = gateway.confirm_payment_intent(
+                    payment_id, intent_id, payment_method=row.payment_method
+                )
         else:
             assert intent_id is not None, f"payment {payment_id} at {step} has no PaymentIntent"
             intent = gateway.retrieve_payment_intent(intent_id)
@@ -168,8 +188,43 @@ def advance_payment(
         return _record_failure(
             sessions, payment_id, code=refused.code or "invalid_request", message=str(refused)
         )
+    except Unsettled as unsettled:
+        attention.park_row(sessions, "payment", payment_id, str(unsettled))
+        return _status(sessions, payment_id)
     with transaction(sessions) as session:
         return record_payment_intent(session, gateway, payment_id, intent)
+
+
+AWAITING_CONFIRMATION = frozenset({"requires_payment_method", "requires_confirmation"})
+
+
+def _existing_intent(
+    gateway: StripeGateway, payment_id: int, row: Any, customer: str
+) -> StripeJSON | None:
+    """The PaymentIntent Stripe holds for this payment (expanded), None when it certainly
+    holds none; Unsettled when what it holds is not plainly ours."""
+    found = gateway.find_payment_intents(payment_id, customer=customer)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise Unsettled(
+            f"Stripe holds {len(found)} PaymentIntents marked payment_id={payment_id}: "
+            + ", ".join(pi["id"] for pi in found)
+        )
+    intent = found[0]
+    if (intent["amount"], intent["currency"]) != (row.amount, row.currency):
+        raise Unsettled(
+            f"PaymentIntent {intent['id']} marked payment_id={payment_id} is for "
+            f"{intent['amount']} {intent['currency']}, not {row.amount} {row.currency}"
+        )
+    return gateway.retrieve_payment_intent(intent["id"])
+
+
+def _status(sessions: sessionmaker[Session], payment_id: int) -> str:
+    with transaction(sessions) as session:
+        payment = session.get(Payment, payment_id)
+        assert payment is not None
+        return payment.status
 
 
 def _record_failure(

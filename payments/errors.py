@@ -39,6 +39,12 @@ class StripeUnavailable(GatewayError):
         self.retry_after_s = retry_after_s
 
 
+class OutcomeUnknown(StripeUnavailable):
+    """Transient, but Stripe may have acted: a 500 it replays for our key, a 409 while our key
+    is in use, a timeout or a dropped connection. The next attempt looks the object up at
+    Stripe before sending anything new."""
+
+
 class CircuitOpen(StripeUnavailable):
     """Stripe has been failing; calls are held back until the breaker lets one through."""
 
@@ -67,6 +73,11 @@ class PaymentDeclined(GatewayError):
         self.code = code
         self.decline_code = decline_code
         self.payment_intent = payment_intent
+
+
+class Unsettled(PaymentsError):
+    """Final for now: what Stripe did cannot be told or does not match our row (several
+    objects carry our marker, or one with another amount). A person must look."""
 
 
 class InvalidOperation(PaymentsError):

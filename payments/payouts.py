@@ -5,6 +5,10 @@ One PayoutBatch row per movement, driven by advance_batch through recovery point
   ─(payout.paid / payout.failed)─▶ finished
 A `transfer` flow stops after the transfer; a `payout` flow starts at the payout (the money is
 already on the connected balance). A failed payout leaves the money on the connected balance.
+A repeated attempt first lists the carrier's transfers (or the connected account's payouts)
+for our marker (metadata batch_id) and records what it finds, since the key alone cannot tell
+(a 500 replayed for it, a key older than 24 hours); a batch that cannot be settled is parked
+for a person (payments/attention.py).
 A nightly batch (flow `batch`, payments/payout_batching.py) pays out `payout_amount`, which
 includes money an earlier failed payout left there; with nothing new to transfer (amount 0)
 it starts at the payout.
@@ -21,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, PayoutBatch
 from models.db import transaction
 from models.money import Money
-from payments import bookings, chart, ledger, scheduled_runs
-from payments.errors import InvalidOperation, NotFound, StripeRequestRefused
+from payments import attention, bookings, chart, ledger, scheduled_runs
+from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
 from payments.gateway import StripeGateway
 
 StripeJSON = dict[str, Any]
@@ -143,9 +147,10 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
             batch = session.get(PayoutBatch, batch_id)
             if batch is None:
                 raise NotFound(f"no payout batch {batch_id}")
-            if batch.recovery_point == "finished":
+            if batch.recovery_point == "finished" or batch.attention_at is not None:
                 return batch.status
             batch.attempts += 1
+            repeated = batch.attempts > 1
             carrier = session.get(Carrier, batch.carrier_id)
             assert carrier is not None and carrier.stripe_account_id is not None
             step, account = batch.recovery_point, carrier.stripe_account_id
@@ -160,18 +165,43 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
         metadata = {"batch_id": str(batch_id), "carrier_id": str(carrier.id)}
         try:
             if step == "started":
-                transfer = gateway.create_transfer(
-                    f"transfer:{batch_id}",
-                    amount=amount,
-                    currency=currency,
-                    destination=account,
-                    metadata=metadata,
+                found = (
+                    _existing(
+                        gateway.find_transfers(batch_id, destination=account),
+                        "transfer",
+                        batch_id,
+                        amount,
+                        currency,
+                    )
+                    if repeated
+                    else None
+                )
+                transfer = (
+                    gateway.retrieve_transfer(found["id"])
+                    if found
+                    else gateway.create_transfer(
+                        f"transfer:{batch_id}",
+                        amount=amount,
+                        currency=currency,
+                        destination=account,
+                        metadata=metadata,
+                    )
                 )
                 received = gateway.retrieve_charge(transfer["destination_payment"], account=account)
                 with transaction(sessions) as session:
                     _record_transfer(session, batch_id, transfer, received, account)
             elif step == "transferred":
-                payout = gateway.create_payout(
+                payout = (
+                    _existing(
+                        gateway.find_payouts(batch_id, account=account),
+                        "payout",
+                        batch_id,
+                        payout_amount,
+                        currency,
+                    )
+                    if repeated
+                    else None
+                ) or gateway.create_payout(
                     f"payout:{batch_id}",
                     amount=payout_amount,
                     currency=currency,
@@ -187,6 +217,12 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
                 with transaction(sessions) as session:
                     status = record_payout(session, gateway, batch_id, payout)
                 return status
+        except Unsettled as unsettled:
+            attention.park_row(sessions, "payout_batch", batch_id, str(unsettled))
+            with transaction(sessions) as session:
+                parked = session.get(PayoutBatch, batch_id)
+                assert parked is not None
+                return parked.status
         except StripeRequestRefused as refused:
             with transaction(sessions) as session:
                 batch = session.get(PayoutBatch, batch_id, with_for_update=True)
@@ -196,6 +232,21 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
                 batch.failure_message = str(refused)
                 batch.recovery_point = "finished"
                 return batch.status
+
+
+def _existing(
+    found: list[StripeJSON], what: str, batch_id: int, amount: int, currency: str
+) -> StripeJSON | None:
+    """The one object Stripe holds for this batch's step, None when it certainly holds none
+    (list filters are immediately consistent); Unsettled when it is not plainly ours."""
+    if not found:
+        return None
+    if len(found) > 1 or (found[0]["amount"], found[0]["currency"]) != (amount, currency):
+        raise Unsettled(
+            f"Stripe's {what}s marked batch_id={batch_id} do not match {amount} {currency}: "
+            + ", ".join(f"{o['id']} {o['amount']} {o['currency']}" for o in found)
+        )
+    return found[0]
 
 
 def _record_transfer(

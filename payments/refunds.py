@@ -1,6 +1,9 @@
 """Refunding a payment, fully or in part: a Refund row driven to Stripe's final word.
 
   started ─create Refund (key refund:<id>)─▶ created ─▶ finished
+A repeated attempt first lists the PaymentIntent's refunds for our marker (metadata refund_id)
+and records what it finds, since the key alone cannot tell (a 500 replayed for it, a key
+older than 24 hours); a row that cannot be settled is parked for a person.
 The refundable amount is the payment's amount less every refund not failed or canceled, so
 two refund requests racing each other cannot together exceed it (the payment row is locked).
 """
@@ -14,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Payment, Refund
 from models.db import transaction
-from payments import bookings
-from payments.errors import InvalidOperation, NotFound, StripeRequestRefused
+from payments import attention, bookings
+from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
 from payments.gateway import StripeGateway
 
 StripeJSON = dict[str, Any]
@@ -80,20 +83,33 @@ def advance_refund(sessions: sessionmaker[Session], gateway: StripeGateway, refu
         refund = session.get(Refund, refund_id)
         if refund is None:
             raise NotFound(f"no refund {refund_id}")
-        if refund.recovery_point == "finished":
+        if refund.recovery_point == "finished" or refund.attention_at is not None:
             return refund.status
         refund.attempts += 1
+        repeated = refund.attempts > 1
         payment = session.get(Payment, refund.payment_id)
         assert payment is not None and payment.stripe_payment_intent_id is not None
         intent_id, amount, reason = payment.stripe_payment_intent_id, refund.amount, refund.reason
+        currency = refund.currency
         stripe_refund_id = refund.stripe_refund_id
     try:
         if stripe_refund_id is None:
-            stripe_refund = gateway.create_refund(
+            found = (
+                _existing_refund(gateway, refund_id, intent_id, amount, currency)
+                if repeated
+                else None
+            )
+            stripe_refund = found or gateway.create_refund(
                 refund_id, payment_intent=intent_id, amount=amount, reason=reason
             )
         else:
             stripe_refund = gateway.retrieve_refund(stripe_refund_id)
+    except Unsettled as unsettled:
+        attention.park_row(sessions, "refund", refund_id, str(unsettled))
+        with transaction(sessions) as session:
+            parked = session.get(Refund, refund_id)
+            assert parked is not None
+            return parked.status
     except StripeRequestRefused as refused:
         with transaction(sessions) as session:
             refund = session.get(Refund, refund_id, with_for_update=True)
@@ -104,6 +120,22 @@ def advance_refund(sessions: sessionmaker[Session], gateway: StripeGateway, refu
             return refund.status
     with transaction(sessions) as session:
         return record_refund(session, gateway, refund_id, stripe_refund)
+
+
+def _existing_refund(
+    gateway: StripeGateway, refund_id: int, intent_id: str, amount: int, currency: str
+) -> StripeJSON | None:
+    """Stripe's refund for this row, None when it certainly has none (list filters are
+    immediately consistent); Unsettled when what it holds is not plainly ours."""
+    found = gateway.find_refunds(refund_id, payment_intent=intent_id)
+    if not found:
+        return None
+    if len(found) > 1 or (found[0]["amount"], found[0]["currency"]) != (amount, currency):
+        raise Unsettled(
+            f"Stripe's refunds marked refund_id={refund_id} do not match {amount} {currency}: "
+            + ", ".join(f"{r['id']} {r['amount']} {r['currency']}" for r in found)
+        )
+    return found[0]
 
 
 def record_refund(

@@ -4,6 +4,7 @@ A row and the message that drives it are not written atomically (PostgreSQL and 
 two systems): the message may be lost to a Redis restart, or never sent if the process died
 right after COMMIT. Every flow is idempotent, so re-enqueueing anything stale is safe; this
 is the half of "after-commit send plus a sweeper" that makes an accepted payment unlosable.
+Rows parked for a person (attention_at set, payments/attention.py) are left alone.
 """
 
 from __future__ import annotations
@@ -59,15 +60,23 @@ def find_stuck(session: Session, *, older_than_s: int, limit: int = 1000) -> Stu
         ),
         payments=ids(
             select(Payment.id).where(
-                Payment.recovery_point != "finished", Payment.updated_at < cutoff
+                Payment.recovery_point != "finished",
+                Payment.attention_at.is_(None),
+                Payment.updated_at < cutoff,
             )
         ),
         refunds=ids(
-            select(Refund.id).where(Refund.recovery_point != "finished", Refund.updated_at < cutoff)
+            select(Refund.id).where(
+                Refund.recovery_point != "finished",
+                Refund.attention_at.is_(None),
+                Refund.updated_at < cutoff,
+            )
         ),
         batches=ids(
             select(PayoutBatch.id).where(
-                PayoutBatch.recovery_point != "finished", PayoutBatch.updated_at < cutoff
+                PayoutBatch.recovery_point != "finished",
+                PayoutBatch.attention_at.is_(None),
+                PayoutBatch.updated_at < cutoff,
             )
         ),
         events=ids(

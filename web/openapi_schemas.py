@@ -15,6 +15,14 @@ _NI = {"type": ["integer", "null"]}
 _B = {"type": "boolean"}
 
 
+_ATTENTION = {
+    "type": ["object", "null"],
+    "description": "Set when a person must look at this row (retry or cancel it with "
+    "`midway attention`); null otherwise.",
+    "properties": {"reason": _S, "since": _S},
+}
+
+
 def _object(required: tuple[str, ...], **props: JSON) -> JSON:
     return {"type": "object", "required": list(required), "properties": props}
 
@@ -140,6 +148,7 @@ SCHEMAS: JSON = {
         client_secret={**_NS, "description": "Backend role only; for Stripe.js confirmation."},
         failure_code=_NS,
         failure_message=_NS,
+        needs_attention=_ATTENTION,
         request_id=_NS,
         created_at=_NS,
         updated_at=_NS,
@@ -155,6 +164,7 @@ SCHEMAS: JSON = {
         reason=_NS,
         stripe_refund=_NS,
         failure_reason=_NS,
+        needs_attention=_ATTENTION,
         request_id=_NS,
         created_at=_NS,
         updated_at=_NS,
@@ -174,6 +184,7 @@ SCHEMAS: JSON = {
         stripe_payout=_NS,
         failure_code=_NS,
         failure_message=_NS,
+        needs_attention=_ATTENTION,
         created_at=_NS,
         updated_at=_NS,
         links={"type": "object"},

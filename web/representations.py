@@ -54,6 +54,13 @@ def carrier_json(carrier: Carrier) -> JSON:
     }
 
 
+def needs_attention_json(row: Payment | Refund | PayoutBatch) -> JSON | None:
+    """Why a person must look at this row (payments/attention.py), or None."""
+    if row.attention_at is None:
+        return None
+    return {"reason": row.attention_reason, "since": _time(row.attention_at)}
+
+
 def payment_json(payment: Payment, load_reference: str | None) -> JSON:
     return {
         "id": payment.id,
@@ -72,6 +79,7 @@ def payment_json(payment: Payment, load_reference: str | None) -> JSON:
         "stripe_charge": payment.stripe_charge_id,
         "failure_code": payment.failure_code,
         "failure_message": payment.failure_message,
+        "needs_attention": needs_attention_json(payment),
         "request_id": payment.request_id,
         "created_at": _time(payment.created_at),
         "updated_at": _time(payment.updated_at),
@@ -94,6 +102,7 @@ def refund_json(refund: Refund) -> JSON:
         "reason": refund.reason,
         "stripe_refund": refund.stripe_refund_id,
         "failure_reason": refund.failure_reason,
+        "needs_attention": needs_attention_json(refund),
         "request_id": refund.request_id,
         "created_at": _time(refund.created_at),
         "updated_at": _time(refund.updated_at),
@@ -119,6 +128,7 @@ def batch_json(batch: PayoutBatch) -> JSON:
         "stripe_payout": batch.stripe_payout_id,
         "failure_code": batch.failure_code,
         "failure_message": batch.failure_message,
+        "needs_attention": needs_attention_json(batch),
         "created_at": _time(batch.created_at),
         "updated_at": _time(batch.updated_at),
         "links": {"self": f"/api/payouts/batches/{batch.id}"},

@@ -18,6 +18,7 @@ from config import Settings
 from payments.errors import StripeRequestRefused, StripeUnavailable
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
+from payments.gateway.lookups import Lookups
 from payments.gateway.pacing import PacedRequestsClient, shared_pacer
 
 StripeJSON = dict[str, Any]
@@ -39,10 +40,18 @@ def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient
     )
 
 
-class StripeGateway:
-    def __init__(self, client: stripe.StripeClient, guard: CallGuard | None = None) -> None:
+class StripeGateway(Lookups):
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        guard: CallGuard | None = None,
+        *,
+        return_url: str | None = None,
+    ) -> None:
         self._client = client
         self._guard = guard or NoGuard()
+        # STRIPE_RETURN_URL: see _redirect_params.
+        self._return_url = return_url
 
     def _request(
         self,
@@ -140,15 +149,32 @@ class StripeGateway:
         if payment_method:
             params["payment_method"] = payment_method
             params["confirm"] = confirm
+        params.update(self._redirect_params(confirming=bool(payment_method and confirm)))
         return self._request("post", "/v1/payment_intents", params, key=f"charge:{payment_id}")
+
+    def _redirect_params(self, *, confirming: bool) -> dict[str, Any]:
+        """How our PaymentIntents meet Stripe's redirect rule: automatic payment methods may
+        redirect the customer, so a server-side confirmation needs a `return_url`
+        (https://docs.stripe.com/api/payment_intents/confirm). Without STRIPE_RETURN_URL we
+        confirm server-side only with methods that never redirect; with it, redirect-capable
+        methods are allowed and every confirmation says where the customer comes back to."""
+        if self._return_url is None:
+            return {"automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+        return {"return_url": self._return_url} if confirming else {}
 
     def confirm_payment_intent(
         self, payment_id: int, payment_intent: str, *, payment_method: str
     ) -> StripeJSON:
+        params: dict[str, Any] = {
+            "payment_method": payment_method,
+            "expand": ["latest_charge.balance_transaction"],
+        }
+        if self._return_url is not None:
+            params["return_url"] = self._return_url
         return self._request(
             "post",
             f"/v1/payment_intents/{payment_intent}/confirm",
-            {"payment_method": payment_method, "expand": ["latest_charge.balance_transaction"]},
+            params,
             key=f"confirm:{payment_id}:{payment_method}",
         )
 
@@ -226,6 +252,11 @@ class StripeGateway:
                 "expand": ["balance_transaction"],
             },
             key=key,
+        )
+
+    def retrieve_transfer(self, transfer: str) -> StripeJSON:
+        return self._request(
+            "get", f"/v1/transfers/{transfer}", {"expand": ["balance_transaction"]}
         )
 
     def create_payout(

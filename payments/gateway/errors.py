@@ -6,13 +6,25 @@ from typing import Any
 
 import stripe
 
-from payments.errors import GatewayError, PaymentDeclined, StripeRequestRefused, StripeUnavailable
+from payments.errors import (
+    GatewayError,
+    OutcomeUnknown,
+    PaymentDeclined,
+    StripeRequestRefused,
+    StripeUnavailable,
+)
 
 DEFAULT_RETRY_AFTER_S = 2.0
 
 
+def _header(error: stripe.StripeError, name: str) -> str | None:
+    headers = error.headers or {}
+    value = headers.get(name) or headers.get(name.lower())
+    return str(value) if value is not None else None
+
+
 def _retry_after(error: stripe.StripeError) -> float:
-    raw = (error.headers or {}).get("Retry-After") or (error.headers or {}).get("retry-after")
+    raw = _header(error, "Retry-After")
     try:
         return max(float(raw), 0.1) if raw is not None else DEFAULT_RETRY_AFTER_S
     except ValueError:
@@ -39,11 +51,19 @@ def translate(error: stripe.StripeError) -> GatewayError:
     if isinstance(error, stripe.RateLimitError):
         return StripeUnavailable(f"Stripe rate limit: {message}", retry_after_s=_retry_after(error))
     if isinstance(error, stripe.APIConnectionError):
-        return StripeUnavailable(f"Stripe unreachable: {message}")
+        # A timeout or dropped connection: the request may have been performed.
+        return OutcomeUnknown(f"Stripe unreachable: {message}")
     if isinstance(error, stripe.IdempotencyError) and error.code == "idempotency_key_in_use":
         # A twin of this job is mid-request with the same key: wait for it to finish.
-        return StripeUnavailable(message, retry_after_s=_retry_after(error))
+        return OutcomeUnknown(message, retry_after_s=_retry_after(error))
     status = error.http_status or 0
+    if status >= 500 and _header(error, "Stripe-Should-Retry") == "false":
+        # Stripe saved this 500 for our key (it may have acted): the same key replays it, so
+        # only a look-up can tell. https://docs.stripe.com/api/idempotent_requests
+        return OutcomeUnknown(
+            f"Stripe error {status} (replayed for its idempotency key): {message}",
+            retry_after_s=_retry_after(error),
+        )
     if status >= 500 or status == 409:
         return StripeUnavailable(
             f"Stripe error {status}: {message}", retry_after_s=_retry_after(error)

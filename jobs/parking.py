@@ -1,0 +1,41 @@
+"""Park a row whose job ran out of retries (Dramatiq's on_retry_exhausted target)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+
+from jobs import runtime
+from jobs.retrying import EXHAUSTED_ACTOR
+from payments import attention
+
+log = logging.getLogger(__name__)
+
+# The actors that drive a parkable row, by Dramatiq actor name.
+ROW_KINDS = {
+    "advance_payment": "payment",
+    "advance_refund": "refund",
+    "advance_batch": "payout_batch",
+}
+
+
+def _last_error(message: dict[str, Any]) -> str:
+    trace = (message.get("options") or {}).get("traceback") or ""
+    lines = [line for line in str(trace).strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
+@dramatiq.actor(actor_name=EXHAUSTED_ACTOR, queue_name="attention", max_retries=5)
+def park_exhausted_retries(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    actor_name = message.get("actor_name", "")
+    args = message.get("args") or []
+    reason = (
+        f"{actor_name} gave up after {retry_info.get('retries')} retries: {_last_error(message)}"
+    )
+    kind = ROW_KINDS.get(actor_name)
+    if kind is None or not args:
+        log.error("retries exhausted: %s %s", reason, args, extra={"event": "jobs.exhausted"})
+        return
+    attention.park_row(runtime.sessions(), kind, int(args[0]), reason)
