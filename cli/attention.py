@@ -92,9 +92,12 @@ def retry(kind: str, row_id: int, by: str, note: str | None) -> None:
     from jobs.refunds import advance_refund
 
     _act(attention.retry, kind, row_id, by, note)
-    actor = {"payment": advance_payment, "refund": advance_refund, "payout_batch": advance_batch}[
-        kind
-    ]
+    actors: dict[str, dramatiq.Actor[Any, Any]] = {
+        "payment": advance_payment,
+        "refund": advance_refund,
+        "payout_batch": advance_batch,
+    }
+    actor = actors[kind]
     send_after_commit(actor, row_id)
     click.echo(f"{kind} {row_id}: retrying")
 
