@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 import dramatiq
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from config import SettingsError, load_settings
 from models.db import database_url, make_engine, make_session_factory, transaction
@@ -29,13 +30,20 @@ from payments.errors import InvalidOperation, NotFound
 KIND = click.Choice(sorted(attention.KINDS))
 
 
-def _sessions() -> sessionmaker[Session]:
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One transaction on the configured database; the engine is closed afterwards."""
     try:
         settings = load_settings()
     except SettingsError as error:
         click.echo(f"midway attention: {error}", err=True)
         sys.exit(2)
-    return make_session_factory(make_engine(database_url(settings)))
+    engine = make_engine(database_url(settings))
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @click.group("attention")
@@ -47,7 +55,7 @@ def attention_group() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def list_parked(fmt: str) -> None:
     """Every payment, refund and payout batch that needs attention, with its reason."""
-    with transaction(_sessions()) as session:
+    with _session() as session:
         rows = attention.parked(session)
     if fmt == "json":
         out = [
@@ -72,7 +80,7 @@ def _act(
     action: Callable[..., attention.Row], kind: str, row_id: int, by: str, note: str | None
 ) -> attention.Row:
     try:
-        with transaction(_sessions()) as session:
+        with _session() as session:
             return action(session, kind, row_id, actor=by, note=note)
     except (InvalidOperation, NotFound) as error:
         click.echo(f"midway attention: {error}", err=True)

@@ -53,10 +53,11 @@ def translate(error: stripe.StripeError) -> GatewayError:
     if isinstance(error, stripe.APIConnectionError):
         # A timeout or dropped connection: the request may have been performed.
         return OutcomeUnknown(f"Stripe unreachable: {message}")
-    if isinstance(error, stripe.IdempotencyError) and error.code == "idempotency_key_in_use":
-        # A twin of this job is mid-request with the same key: wait for it to finish.
-        return OutcomeUnknown(message, retry_after_s=_retry_after(error))
     status = error.http_status or 0
+    if status == 409:
+        # idempotency_key_in_use: a twin of this job (or a request we gave up on) is still
+        # being processed with our key; what it did is unknown until it finishes.
+        return OutcomeUnknown(f"Stripe error 409: {message}", retry_after_s=_retry_after(error))
     if status >= 500 and _header(error, "Stripe-Should-Retry") == "false":
         # Stripe saved this 500 for our key (it may have acted): the same key replays it, so
         # only a look-up can tell. https://docs.stripe.com/api/idempotent_requests
@@ -64,7 +65,7 @@ def translate(error: stripe.StripeError) -> GatewayError:
             f"Stripe error {status} (replayed for its idempotency key): {message}",
             retry_after_s=_retry_after(error),
         )
-    if status >= 500 or status == 409:
+    if status >= 500:
         return StripeUnavailable(
             f"Stripe error {status}: {message}", retry_after_s=_retry_after(error)
         )

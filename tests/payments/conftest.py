@@ -10,6 +10,7 @@ import pytest
 import requests
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import Shipper
 from models.db import transaction
 from models.money import Money
 from payments import charges, parties
@@ -29,6 +30,17 @@ class Market:
         response = requests.post(f"{self.sim_url}/_sim/{path}", json=body or {}, timeout=10)
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
+
+    def control_get(self, path: str) -> dict[str, Any]:
+        response = requests.get(f"{self.sim_url}/_sim/{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+    def customer(self) -> str:
+        with transaction(self.sessions) as session:
+            shipper = session.get(Shipper, self.shipper_id)
+            assert shipper is not None and shipper.stripe_customer_id is not None
+            return shipper.stripe_customer_id
 
     def new_payment(
         self,
