@@ -27,8 +27,11 @@ def demo_environment(out: Path) -> dict[str, str]:
         MIDWAY_DATA_DIR=str(out),
         PROMETHEUS_METRICS="off",
         LOG_LEVEL="WARNING",
-        # stripe_sim is not Stripe: no shared ceiling, and a breaker that trips only on a storm.
-        STRIPE_RATE_LIMIT_PER_S="100000",
+        # A live-mode key: stripe_sim then allows Stripe's live limit of 100 requests/s
+        # (https://docs.stripe.com/rate-limits), and the shared ceiling keeps the workers under
+        # it, leaving room for reconciliation's reads. A breaker that trips only on a storm.
+        STRIPE_API_KEY="sk_live_midway_demo_simulated",
+        STRIPE_RATE_LIMIT_PER_S="80",
         STRIPE_BREAKER_FAILURES="50",
         STRIPE_BREAKER_COOLDOWN_S="1",
         # Simulated nights pass in a second: whatever has not moved by then is stuck.

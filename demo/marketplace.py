@@ -8,6 +8,7 @@ time. Amounts are integers in minor units throughout.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -83,14 +84,18 @@ class Marketplace:
         headers = {"Authorization": f"Bearer {self.stack.settings.stripe_api_key}"}
         if _account:
             headers["Stripe-Account"] = _account
-        response = requests.request(
-            method,
-            f"{self.stack.sim.url}{path}",
-            params=params if method == "get" else None,
-            data=params if method != "get" else None,
-            headers=headers,
-            timeout=30,
-        )
+        for attempt in range(8):  # Stripe's rate limit counts these calls too: back off on 429
+            response = requests.request(
+                method,
+                f"{self.stack.sim.url}{path}",
+                params=params if method == "get" else None,
+                data=params if method != "get" else None,
+                headers=headers,
+                timeout=30,
+            )
+            if response.status_code != 429:
+                break
+            time.sleep(0.25 * 2**attempt)
         response.raise_for_status()
         return response.json()
 

@@ -10,6 +10,7 @@ timeouts. Errors become `StripeFetchFailed` with Stripe's message.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ import requests
 from reconciliation.errors import StripeFetchFailed
 
 Params = Mapping[str, Any]
+RATE_LIMITED_ATTEMPTS = 8
+RATE_LIMITED_BACKOFF_S = 0.25
 
 
 def flatten(params: Params, prefix: str = "") -> list[tuple[str, str]]:
@@ -95,13 +98,23 @@ class StripeHTTP:
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         pairs = flatten(params)
-        try:
-            if method == "GET":
-                response = self._http.get(url, params=pairs, headers=headers, timeout=self._timeout)
-            else:
-                response = self._http.post(url, data=pairs, headers=headers, timeout=self._timeout)
-        except requests.RequestException as error:
-            raise StripeFetchFailed(f"Stripe unreachable at {self.api_base}: {error}") from None
+        for attempt in range(RATE_LIMITED_ATTEMPTS):
+            try:
+                if method == "GET":
+                    response = self._http.get(
+                        url, params=pairs, headers=headers, timeout=self._timeout
+                    )
+                else:
+                    response = self._http.post(
+                        url, data=pairs, headers=headers, timeout=self._timeout
+                    )
+            except requests.RequestException as error:
+                raise StripeFetchFailed(f"Stripe unreachable at {self.api_base}: {error}") from None
+            if response.status_code != 429 or attempt == RATE_LIMITED_ATTEMPTS - 1:
+                break
+            # Over Stripe's rate limit (shared with the workers): back off and try again, as
+            # https://docs.stripe.com/rate-limits#handling-limiting-gracefully advises.
+            time.sleep(min(RATE_LIMITED_BACKOFF_S * 2**attempt, 4.0))
         if response.status_code >= 400:
             raise StripeFetchFailed(
                 f"Stripe answered {response.status_code} to {method} {path}: "

@@ -73,7 +73,7 @@ class Cluster:
             REDIS_URL=self.redis.url,
             STRIPE_API_BASE=self.sim_url,
             STRIPE_API_KEY=API_KEY,
-            STRIPE_RATE_LIMIT_PER_S="200",
+            STRIPE_RATE_LIMIT_PER_S="20",  # under stripe_sim's default 25/s (sk_test_)
             STRIPE_BREAKER_FAILURES="50",
             STRIPE_BREAKER_COOLDOWN_S="1",
             STRIPE_READ_TIMEOUT_S="5",
