@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 import stripe
 from sim_helpers import API_KEY, Control, PacedSession
 
+from harness.processes import kill_group, start_stripe_sim
 from stripe_sim.ratelimit import RateLimiter
 from stripe_sim.server import RunningSimulator, start_simulator
 
@@ -192,3 +194,31 @@ def test_search_indexing_delay_is_configurable(client: stripe.StripeClient, ctl:
         assert [p.id for p in found.data] == [pi.id]
     finally:
         ctl.post("search", {"indexing_delay_s": 60})
+
+
+def test_midway_stripe_sim_sets_the_limits_and_the_delay(tmp_path: Path) -> None:
+    """`midway stripe-sim --rate-limit-test/--rate-limit-live/--search-indexing-delay`."""
+    process, url = start_stripe_sim(
+        tmp_path,
+        API_KEY,
+        "--rate-limit-test",
+        "3",
+        "--rate-limit-live",
+        "0",
+        "--search-indexing-delay",
+        "5",
+    )
+    try:
+        assert requests.get(f"{url}/_sim/rate_limits", timeout=10).json() == {
+            "test_per_s": 3,
+            "live_per_s": 0,
+        }
+        assert requests.get(f"{url}/_sim/search", timeout=10).json() == {"indexing_delay_s": 5}
+        with requests.Session() as http:
+            codes = [
+                http.get(f"{url}/v1/balance", headers=AUTH, timeout=10).status_code
+                for _ in range(6)
+            ]
+        assert codes[:3] == [200, 200, 200] and 429 in codes[3:]
+    finally:
+        kill_group(process)

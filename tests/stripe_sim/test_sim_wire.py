@@ -40,9 +40,7 @@ def test_auth_is_required_and_checked(sim: RunningSimulator) -> None:
     )
     assert wrong.status_code == 401 and "Invalid API Key" in wrong.json()["error"]["message"]
     basic = base64.b64encode(f"{API_KEY}:".encode()).decode()
-    ok = HTTP.get(
-        f"{sim.url}/v1/balance", timeout=10, headers={"Authorization": f"Basic {basic}"}
-    )
+    ok = HTTP.get(f"{sim.url}/v1/balance", timeout=10, headers={"Authorization": f"Basic {basic}"})
     assert ok.status_code == 200 and ok.headers["Request-Id"].startswith("req_")
     assert ok.json()["object"] == "balance"
 
