@@ -265,8 +265,8 @@ def record_payment_intent(
     payment = session.get(Payment, payment_id, with_for_update=True)
     if payment is None:
         raise NotFound(f"no payment {payment_id}")
-    if payment.status in FINAL_STATUSES:
-        return payment.status
+    if payment.status in FINAL_STATUSES or payment.attention_at is not None:
+        return payment.status  # done, or parked: a person decides, not a webhook
     payment.stripe_payment_intent_id = intent["id"]
     status = intent["status"]
     error = intent.get("last_payment_error") or None

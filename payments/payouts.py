@@ -273,8 +273,8 @@ def record_payout(
     batch = session.get(PayoutBatch, batch_id, with_for_update=True)
     if batch is None:
         raise NotFound(f"no payout batch {batch_id}")
-    if batch.recovery_point == "finished":
-        return batch.status
+    if batch.recovery_point == "finished" or batch.attention_at is not None:
+        return batch.status  # done, or parked: a person decides, not a webhook
     carrier = session.get(Carrier, batch.carrier_id)
     assert carrier is not None and carrier.stripe_account_id is not None
     account = carrier.stripe_account_id

@@ -145,8 +145,8 @@ def record_refund(
     refund = session.get(Refund, refund_id, with_for_update=True)
     if refund is None:
         raise NotFound(f"no refund {refund_id}")
-    if refund.status in FINAL_STATUSES:
-        return refund.status
+    if refund.status in FINAL_STATUSES or refund.attention_at is not None:
+        return refund.status  # done, or parked: a person decides, not a webhook
     refund.stripe_refund_id = stripe_refund["id"]
     status = stripe_refund["status"]
     if status == "succeeded":

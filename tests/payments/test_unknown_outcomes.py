@@ -203,9 +203,16 @@ def test_a_marked_object_that_does_not_match_parks_the_row(market: Market) -> No
         payment = session.get(Payment, payment_id)
         assert payment is not None and payment.attention_at is not None
         assert "5000 usd, not 10000 usd" in str(payment.attention_reason)
-    # Parked: the job leaves it alone, nothing more is sent to Stripe.
+    # Parked: the job leaves it alone, nothing more is sent to Stripe, and a webhook carrying
+    # the marked PaymentIntent books nothing either: a person decides.
     assert charges.advance_payment(market.sessions, market.gateway, payment_id) == "pending"
     assert at_stripe(market, "payment_intent") == 1
+    [marked] = market.gateway.find_payment_intents(payment_id, customer=market.customer())
+    with transaction(market.sessions) as session:
+        assert charges.record_payment_intent(session, market.gateway, payment_id, marked) == (
+            "pending"
+        )
+    assert postings(market, "charge") == 0
 
 
 def test_a_refund_row_parked_is_skipped_by_its_job(market: Market) -> None:
