@@ -127,18 +127,50 @@ def test_two_jobs_racing_on_one_payment_make_one_charge(market: Market) -> None:
     assert postings(market, "charge") == 1
 
 
-@pytest.mark.parametrize("expire_key", [False, True])
-def test_a_refund_with_an_unknown_outcome_is_found_not_repeated(
-    market: Market, expire_key: bool
-) -> None:
+MODES = ("500 replayed", "key expired", "timeout")
+
+
+def first_attempt_unknown(
+    market: Market, mode: str, path: str, account: str | None = None
+) -> StripeGateway:
+    """Arm the fault that leaves the next write's outcome unknown; the gateway to try with."""
+    scope = {"account": account} if account else {}
+    if mode == "timeout":
+        market.control(
+            "faults", {"slow_ms": 1200, "path": path, "method": "POST", "next": 1, **scope}
+        )
+        return impatient_gateway(market)
+    fail_after_commit(market, path, **scope)
+    return market.gateway
+
+
+def after_unknown(market: Market, mode: str) -> None:
+    if mode == "key expired":
+        market.control("clock", {"advance": DAY + 1})
+    elif mode == "timeout":
+        time.sleep(1.3)  # Stripe finishes the request the client gave up on
+
+
+def impatient_gateway(market: Market) -> StripeGateway:
+    settings = load_settings(
+        {
+            "STRIPE_API_KEY": "sk_test_midway",
+            "STRIPE_READ_TIMEOUT_S": "0.5",
+            "STRIPE_MAX_NETWORK_RETRIES": "0",
+        }
+    )
+    return StripeGateway(make_stripe_client(settings, market.sim_url))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_refund_with_an_unknown_outcome_is_found_not_repeated(market: Market, mode: str) -> None:
     payment_id = market.paid()
     with transaction(market.sessions) as session:
         refund_id = refunds.request_refund(session, payment_id, amount=2500).id
-    fail_after_commit(market, "/v1/refunds")
+    first = first_attempt_unknown(market, mode, "/v1/refunds")
     with pytest.raises(OutcomeUnknown):
-        refunds.advance_refund(market.sessions, market.gateway, refund_id)
-    if expire_key:
-        market.control("clock", {"advance": DAY + 1})
+        refunds.advance_refund(market.sessions, first, refund_id)
+    after_unknown(market, mode)
     assert refunds.advance_refund(market.sessions, market.gateway, refund_id) == "succeeded"
     assert at_stripe(market, "refund") == 1
     assert postings(market, "refund") == 1
@@ -147,18 +179,17 @@ def test_a_refund_with_an_unknown_outcome_is_found_not_repeated(
         assert payment is not None and payment.amount_refunded == 2500
 
 
-@pytest.mark.parametrize("expire_key", [False, True])
+@pytest.mark.parametrize("mode", MODES)
 def test_a_transfer_and_a_payout_with_unknown_outcomes_happen_once(
-    market: Market, expire_key: bool
+    market: Market, mode: str
 ) -> None:
     market.paid(20000, 16000)
     with transaction(market.sessions) as session:
         batch_id = payouts.request_transfer(session, market.carrier_id, Money(16000, "usd")).id
-    fail_after_commit(market, "/v1/transfers")
+    first = first_attempt_unknown(market, mode, "/v1/transfers")
     with pytest.raises(OutcomeUnknown):
-        payouts.advance_batch(market.sessions, market.gateway, batch_id)
-    if expire_key:
-        market.control("clock", {"advance": DAY + 1})
+        payouts.advance_batch(market.sessions, first, batch_id)
+    after_unknown(market, mode)
     assert payouts.advance_batch(market.sessions, market.gateway, batch_id) == "transferred"
     assert at_stripe(market, "transfer") == 1
 
@@ -167,11 +198,10 @@ def test_a_transfer_and_a_payout_with_unknown_outcomes_happen_once(
         payout_id = payouts.request_payout(
             session, market.carrier_id, Money(16000, "usd"), "standard"
         ).id
-    fail_after_commit(market, "/v1/payouts", account=market.carrier_account)
+    first = first_attempt_unknown(market, mode, "/v1/payouts", market.carrier_account)
     with pytest.raises(OutcomeUnknown):
-        payouts.advance_batch(market.sessions, market.gateway, payout_id)
-    if expire_key:
-        market.control("clock", {"advance": DAY + 1})
+        payouts.advance_batch(market.sessions, first, payout_id)
+    after_unknown(market, mode)
     assert payouts.advance_batch(market.sessions, market.gateway, payout_id) in ("pending", "paid")
     assert at_stripe(market, "payout", market.carrier_account) == 1
     assert postings(market, "transfer") == 1 and postings(market, "payout") == 1
