@@ -1,7 +1,10 @@
 """stripe_sim: a stateful Stripe simulator over HTTP.
 
 Stripe's wire format, idempotency, per-account state (Stripe-Account), fee model, balance
-transactions, signed webhooks with retries, a simulated clock and fault injection. It depends
+transactions, signed webhooks with retries, a simulated clock and fault injection. Its
+defaults are live Stripe's unkind parts too: rate limits (ratelimit.py), 500s replayed for
+their idempotency key and 409 for a key in use (idempotency.py), the Search API's indexing
+delay (resources/search.py), the return_url rule of redirect-capable payment methods. It depends
 on no other package of this project. Start it with `stripe_sim.server.start_simulator` or the
 `midway stripe-sim` command; the control API is documented in stripe_sim/control.py.
 """
