@@ -20,6 +20,7 @@ REPORTING_CATEGORY = {
     "payment": "charge",
     "refund": "refund",
     "payment_refund": "refund",
+    "payment_failure_refund": "charge_failure",
     "transfer": "transfer",
     "transfer_refund": "transfer_reversal",
     "payout": "payout",
@@ -69,6 +70,7 @@ def create(
     available_on: int | None = None,
     source_type: str = "card",
     reporting_category: str | None = None,
+    exchange_rate: float | None = None,
 ) -> Obj:
     now = store.now()
     details = fee_details or []
@@ -84,7 +86,7 @@ def create(
         "created": now,
         "currency": currency,
         "description": description,
-        "exchange_rate": None,
+        "exchange_rate": exchange_rate,
         "fee": fee,
         "fee_details": details,
         "net": amount - fee,

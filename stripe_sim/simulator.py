@@ -8,6 +8,7 @@ saving the idempotent result. "Commit then fail" faults act after all of that.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import secrets
 import time
@@ -72,6 +73,11 @@ class Simulator:
         self.idempotency = IdempotencyCache(self.config.idempotency_ttl_s)
         self.dispatcher = Dispatcher(self.store, self.faults)
         self.store.event_sink = self.dispatcher.on_event
+        # What a reset returns to: the platform's settlement currencies and the rate table as
+        # started (the control API may change both).
+        self._started_settlement = (self.config.default_currency,
+                                    self.config.settlement_currencies)
+        self._started_fx = copy.deepcopy(self.config.fx)
         self._install_defaults()
 
     def _install_defaults(self) -> None:
@@ -99,6 +105,9 @@ class Simulator:
             self.idempotency.clear()
             self.faults.clear()
             self.dispatcher.clear()
+            self.config.default_currency, self.config.settlement_currencies = (
+                self._started_settlement)
+            self.config.fx = copy.deepcopy(self._started_fx)
             self._install_defaults()
 
     # -- request handling ------------------------------------------------------------------
