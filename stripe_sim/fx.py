@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-DAY = 86_400  # seconds; config.DAY (config imports this module)
 from .currencies import exponent
+
+DAY = 86_400  # seconds; config.DAY (config imports this module)
 
 # US dollars per unit, mid-2020s orders of magnitude; tests and the demo set their own.
 DEFAULT_USD_PER_UNIT: dict[str, str] = {
