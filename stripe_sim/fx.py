@@ -77,7 +77,8 @@ class FxTable:
         except KeyError as missing:
             raise UnknownRate(f"no exchange rate for {missing.args[0]}") from None
         span = 2 * self.daily_drift_per_mille + 1
-        drift = (day * 7 + len(source) * 3 + ord(source[0])) % span - self.daily_drift_per_mille
+        mixed = (day * 1_103_515_245 + ord(source[0]) * 7 + ord(target[0]) + 12_345) >> 7
+        drift = mixed % span - self.daily_drift_per_mille
         return _significant(cross * (1000 + drift) / 1000)
 
     def state(self) -> dict[str, object]:
