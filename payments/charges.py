@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money
-from payments import bookings
+from payments import bank_debits, bookings
 from payments.errors import (
     InvalidOperation,
     NotFound,
@@ -213,6 +213,7 @@ def record_payment_intent(
     if payment.status in FINAL_STATUSES:
         return payment.status
     payment.stripe_payment_intent_id = intent["id"]
+    bank_debits.record_stage(session, gateway, payment, intent)
     status = intent["status"]
     error = intent.get("last_payment_error") or None
     if status == "succeeded":
