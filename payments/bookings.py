@@ -147,7 +147,8 @@ def book_bank_debit_pending(
         lines=_positive(lines),
         occurred_at=_occurred_at(balance_transaction),
         description=f"bank debit {payment.id} for load {payment.load_id} processing",
-        dedupe_key=f"charge:{payment.id}",
+        # Per Stripe payment: a payment returned, then confirmed again, is a second py_.
+        dedupe_key=f"bank_debit:{balance_transaction['source']}",
         stripe=_refs(balance_transaction, payment_intent=payment_intent),
     )
 
@@ -170,6 +171,8 @@ def book_bank_debit_settled(
         occurred_at=datetime.now(UTC),
         description=f"bank debit {payment.id} for load {payment.load_id} settled",
         dedupe_key=f"bank_debit_settled:{payment.id}",
+        # The PaymentIntent only: no balance transaction moved, so reconciliation skips it.
+        stripe=StripeRefs(payment_intent=payment_intent),
     )
     return pending
 
@@ -189,7 +192,7 @@ def book_bank_debit_returned(
         lines=_positive(lines),
         occurred_at=_occurred_at(failure_transaction),
         description=f"bank debit {payment.id} for load {payment.load_id} returned",
-        dedupe_key=f"charge_failure:{payment.id}",
+        dedupe_key=f"bank_debit_returned:{failure_transaction['source']}",
         stripe=_refs(failure_transaction, payment_intent=payment_intent),
     )
 

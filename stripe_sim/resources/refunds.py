@@ -87,7 +87,8 @@ def refund_charge(
     reverse_transfer: bool = False, refund_fee: bool = False,
 ) -> Obj:
     store = ctx.store
-    re_id = ids.new_id("re")
+    bank = charge["payment_method_details"]["type"] == "us_bank_account"
+    re_id = ids.new_id("pyr" if bank else "re")  # a bank debit's refund is a pyr_
     desc = charge["description"]
     charged = ctx.acct.objects.get(charge["balance_transaction"] or "") or {}
     # A converted charge is refunded in its settlement currency at the refund day's rate
@@ -97,7 +98,6 @@ def refund_charge(
         settled = settlement.Settled(amount, charge["currency"])  # settled as it was charged
     # Bank debits are refunded as `payment_refund` (docs.stripe.com/reports/
     # balance-transaction-types).
-    bank = charge["payment_method_details"]["type"] == "us_bank_account"
     txn = ledger.create(
         store, ctx.acct, amount=-settled.amount, currency=settled.currency,
         type="payment_refund" if bank else "refund", source=re_id,
