@@ -164,3 +164,18 @@ def test_settlement_is_configurable_per_account_and_reset_restores_it(
     assert resp.status_code == 400
     ctl.post("reset")
     assert ctl.get("accounts/platform/settlement")["currencies"] == ["usd"]
+
+
+def test_a_dispute_on_a_converted_charge_withdraws_settlement_currency(
+    client: stripe.StripeClient, ctl: Control
+) -> None:
+    """Chargebacks leave the balance the charge landed in (docs.stripe.com/disputes/how-disputes
+    -work: the disputed amount and the dispute fee are debited from the balance)."""
+    ctl.post("clock", {"set": MONDAY, "freeze": True})
+    _fix_rates(ctl, MONDAY, eur_usd="1.08")
+    pi = _charge(client, 10_000, "eur", pm="pm_card_createDispute")
+    charge = client.v1.charges.retrieve(str(pi.latest_charge))
+    withdrawal = client.v1.balance_transactions.list(params={"type": "adjustment"}).data[0]
+    assert charge.disputed
+    assert (withdrawal.amount, withdrawal.currency, withdrawal.fee) == (-10_800, "usd", 1_500)
+    assert {b.currency for b in client.v1.balance.retrieve().available} == {"usd"}
