@@ -179,3 +179,16 @@ def test_a_dispute_on_a_converted_charge_withdraws_settlement_currency(
     assert charge.disputed
     assert (withdrawal.amount, withdrawal.currency, withdrawal.fee) == (-10_800, "usd", 1_500)
     assert {b.currency for b in client.v1.balance.retrieve().available} == {"usd"}
+
+
+def test_a_connected_account_has_a_bank_account_per_settlement_currency(
+    client: stripe.StripeClient, ctl: Control
+) -> None:
+    acct = client.v1.accounts.create(params={"type": "express", "default_currency": "cad"})
+    assert ctl.get(f"accounts/{acct.id}/settlement")["currencies"] == ["cad"]
+    ctl.post(f"accounts/{acct.id}/settlement", {"currencies": ["cad", "usd"]})
+    ctl.onboard(acct.id)
+    account = client.v1.accounts.retrieve(acct.id)
+    assert account.external_accounts is not None
+    assert [b.currency for b in account.external_accounts.data] == ["cad", "usd"]
+    assert account.default_currency == "cad"
