@@ -36,6 +36,11 @@ def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient
     )
 
 
+# A PaymentIntent with its charge's balance transactions: what Stripe moved, and for a returned
+# bank debit what it took back (the booking rules need both, without another request).
+INTENT_EXPAND = ["latest_charge.balance_transaction", "latest_charge.failure_balance_transaction"]
+
+
 class StripeGateway:
     def __init__(self, client: stripe.StripeClient, guard: CallGuard | None = None) -> None:
         self._client = client
@@ -128,7 +133,7 @@ class StripeGateway:
             "currency": currency,
             "transfer_group": transfer_group,
             "metadata": metadata,
-            "expand": ["latest_charge.balance_transaction"],
+            "expand": INTENT_EXPAND,
         }
         if customer:
             params["customer"] = customer
@@ -145,7 +150,7 @@ class StripeGateway:
         return self._request(
             "post",
             f"/v1/payment_intents/{payment_intent}/confirm",
-            {"payment_method": payment_method, "expand": ["latest_charge.balance_transaction"]},
+            {"payment_method": payment_method, "expand": INTENT_EXPAND},
             key=f"confirm:{payment_id}:{payment_method}",
         )
 
@@ -153,7 +158,7 @@ class StripeGateway:
         return self._request(
             "get",
             f"/v1/payment_intents/{payment_intent}",
-            {"expand": ["latest_charge.balance_transaction"]},
+            {"expand": INTENT_EXPAND},
         )
 
     def create_refund(
