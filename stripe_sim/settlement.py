@@ -39,6 +39,8 @@ def currencies(store: Store, acct: AccountState) -> tuple[str, ...]:
     """The account's settlement currencies, its default first."""
     if acct.is_platform:
         cfg = store.config
+        if cfg.default_currency not in cfg.settlement_currencies:
+            return tuple(cfg.settlement_currencies)  # no bank in the default: the first listed
         rest = tuple(c for c in cfg.settlement_currencies if c != cfg.default_currency)
         return (cfg.default_currency, *rest)
     own = store.internal(acct, _KEY).get("currencies")

@@ -192,3 +192,14 @@ def test_a_connected_account_has_a_bank_account_per_settlement_currency(
     assert account.external_accounts is not None
     assert [b.currency for b in account.external_accounts.data] == ["cad", "usd"]
     assert account.default_currency == "cad"
+
+
+def test_stripe_sim_command_refuses_bad_settlement_currencies() -> None:
+    from click.testing import CliRunner
+
+    from stripe_sim.cli import stripe_sim_command
+
+    result = CliRunner().invoke(
+        stripe_sim_command, ["--port", "0", "--settlement-currencies", "dollars"]
+    )
+    assert result.exit_code == 2 and "--settlement-currencies" in result.output
