@@ -19,6 +19,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
   method; unset, server-side PaymentIntents allow no redirects
 - STRIPE_BREAKER_FAILURES (default 5): transient failures within 30 s that open the breaker
 - STRIPE_BREAKER_COOLDOWN_S (default 10): how long an open breaker holds calls back
+- STRIPE_SETTLEMENT_CURRENCIES (default usd): currencies the platform's Stripe account settles
+  in (its bank accounts), comma-separated, default first; other charges are converted into it
 - PAYOUT_THRESHOLDS (default {"usd":10000,"eur":10000,"jpy":10000}): minimum payable per
   currency, in minor units
 - PAYOUT_BATCH_CRON (default 0 3 * * *): crontab for carrier payout batching
@@ -66,6 +68,7 @@ class Settings:
     stripe_return_url: str | None = None
     stripe_breaker_failures: int = 5
     stripe_breaker_cooldown_s: float = 10.0
+    stripe_settlement_currencies: tuple[str, ...] = ("usd",)
     payout_thresholds: Mapping[str, int] = field(
         default_factory=lambda: {"usd": 10000, "eur": 10000, "jpy": 10000}
     )
@@ -152,6 +155,19 @@ def _thresholds(env: Mapping[str, str]) -> dict[str, int] | None:
     return thresholds
 
 
+def _settlement_currencies(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    raw = env.get("STRIPE_SETTLEMENT_CURRENCIES")
+    if not raw:
+        return None
+    codes = tuple(c.strip() for c in raw.split(",") if c.strip())
+    for code in codes:
+        if not re.fullmatch(r"[a-z]{3}", code):
+            raise SettingsError(
+                f"STRIPE_SETTLEMENT_CURRENCIES: {code!r} is not a lowercase ISO currency code"
+            )
+    return codes or None
+
+
 def _database_url(raw: str | None) -> str | None:
     if not raw:
         return None
@@ -203,6 +219,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_breaker_cooldown_s=_seconds(
             env, "STRIPE_BREAKER_COOLDOWN_S", defaults.stripe_breaker_cooldown_s
         ),
+        stripe_settlement_currencies=_settlement_currencies(env)
+        or defaults.stripe_settlement_currencies,
         payout_thresholds=_thresholds(env) or defaults.payout_thresholds,
         payout_batch_cron=env.get("PAYOUT_BATCH_CRON") or defaults.payout_batch_cron,
         recon_timezone=env.get("RECON_TIMEZONE") or defaults.recon_timezone,

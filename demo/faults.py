@@ -230,6 +230,42 @@ def instant_payout(market: Marketplace, fault: Fault) -> None:
     fault.check = paid_instantly
 
 
+def bank_debit_returned(market: Marketplace, fault: Fault) -> None:
+    """A shipper's bank returns an ACH debit (insufficient funds) after 4 business days of
+    processing: Stripe's pending payment is taken back by a payment_failure_refund. Both are
+    booked as Stripe shows them, the carrier is never owed the load, and every day reconciles."""
+    [payment_id] = market.pay_for_loads(
+        fault.day, 1, method="pm_usBankAccount_insufficientFunds", currency="usd"
+    )
+    market.stack.drain()
+    market.returned_debits.append(payment_id)
+
+    def returned_and_booked() -> bool:
+        with transaction(market.stack.sessions) as session:
+            payment = session.get(Payment, payment_id)
+            if payment is None or payment.stripe_payment_intent_id is None:
+                return False
+            kinds = set(
+                session.scalars(
+                    select(Posting.kind).where(
+                        Posting.stripe_payment_intent == payment.stripe_payment_intent_id
+                    )
+                )
+            )
+            fault.detail = (
+                f"payment {payment_id} ({payment.stripe_payment_intent_id}) {payment.status}:"
+                f" {payment.failure_code}; booked payment + payment_failure_refund"
+            )
+            return (
+                payment.status == "failed"
+                and payment.failure_code == "insufficient_funds"
+                and kinds == {"payment", "payment_failure_refund"}
+            )
+
+    fault.detail = f"payment {payment_id} processing"
+    fault.check = returned_and_booked
+
+
 def all_pages(market: Marketplace, path: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     params: dict[str, Any] = {"limit": 100}
@@ -249,6 +285,13 @@ def requests_get(market: Marketplace, path: str) -> Any:
 
 # Every fault the demo plants, in the order they are spread over the week.
 CATALOGUE: list[Fault] = [
+    Fault(
+        "ACH debit returned",
+        "a shipper's bank returned a bank debit after processing",
+        None,
+        bank_debit_returned,
+        "day",
+    ),
     Fault(
         "charge job died after Stripe succeeded",
         "Stripe charged, the worker lost the answer",

@@ -30,6 +30,10 @@ METHODS = (
     + ["pm_usBankAccount"] * 6
     + ["pm_card_chargeDeclined", "pm_card_insufficientFunds"] * 2
 )
+# Loads priced in a shipper's own currency: the platform settles in usd (Stripe converts the
+# rest) and pays every carrier in usd. Bank debits are usd only (ACH).
+CARD_METHODS = [m for m in METHODS if m.startswith("pm_card")]
+FOREIGN_CURRENCIES = {3: "jpy", 7: "cad"}  # load index % 10 -> currency; the rest usd
 CARRIERS = [
     # name, country, currency, payout method
     ("Blue Ridge Hauling", "US", "usd", "standard"),
@@ -37,9 +41,11 @@ CARRIERS = [
     ("Gulf Coast Carriers", "US", "usd", "instant"),
     ("Great Lakes Logistics", "US", "usd", "standard"),
     ("Keystone Trucking", "US", "usd", "standard"),
-    ("Sakura Transport", "JP", "jpy", "standard"),
-    ("Fuji Line", "JP", "jpy", "standard"),
+    ("Pacific Rim Drayage", "US", "usd", "standard"),
+    ("Northern Border Freight", "US", "usd", "standard"),
 ]
+# What a load in each currency costs, in its minor units.
+PRICE_RANGE = {"usd": (15_000, 350_000), "cad": (20_000, 450_000), "jpy": (20_000, 400_000)}
 
 
 def at(day: date, hour: float = 0) -> int:
@@ -57,6 +63,8 @@ class Marketplace:
     carriers: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (currency, acct)
     payments: list[dict[str, Any]] = field(default_factory=list)
     instant_carriers: set[int] = field(default_factory=set)
+    # Bank debits planted to be returned: the week runs on until their banks have answered.
+    returned_debits: list[int] = field(default_factory=list)
     loads: int = 0
 
     # Stripe's side: the simulator's control API and its plain REST API -------------------
@@ -137,31 +145,30 @@ class Marketplace:
             self.carriers[carrier_id] = (currency, acct)
         self.stack.drain()
 
-    def pay_for_loads(self, day: date, loads: int, *, method: str | None = None) -> list[int]:
+    def pay_for_loads(
+        self, day: date, loads: int, *, method: str | None = None, currency: str | None = None
+    ) -> list[int]:
         """A day of loads, spread over business hours; returns the payment ids."""
         ids = []
         for index in range(loads):
             if index % 25 == 0:
                 self.set_clock(at(day, 8 + 10 * index / max(loads, 1)))
             carrier_id = self.rng.choice(list(self.carriers))
-            currency = self.carriers[carrier_id][0]
-            amount = (
-                self.rng.randrange(20_000, 400_000)
-                if currency == "jpy"
-                else self.rng.randrange(15_000, 350_000)
-            )
+            load_currency = currency or FOREIGN_CURRENCIES.get(self.loads % 10, "usd")
+            amount = self.rng.randrange(*PRICE_RANGE[load_currency])
+            methods = METHODS if load_currency == "usd" else CARD_METHODS
             body = {
                 "customer_id": self.rng.choice(self.shippers),
                 "load_id": f"load-{self.loads + 1:05d}",
                 "amount": amount,
-                "currency": currency,
+                "currency": load_currency,
                 "carrier_id": carrier_id,
                 "carrier_amount": amount * self.rng.choice((80, 85, 88)) // 100,
-                "payment_method": method or self.rng.choice(METHODS),
+                "payment_method": method or self.rng.choice(methods),
             }
             self.loads += 1
             payment = self.api.post("/api/payments/intent", body)
-            self.payments.append({"id": payment["id"], "day": day, "currency": currency})
+            self.payments.append({"id": payment["id"], "day": day, "currency": load_currency})
             ids.append(payment["id"])
         return ids
 

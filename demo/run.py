@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from config import load_settings
 from demo.api import BackendApi
@@ -19,7 +20,10 @@ from demo.faults import Fault
 from demo.marketplace import Marketplace
 from demo.stack import Stack, running_stack
 from demo.week import plan_faults, run_week
+from models import Payment
 from models.db import transaction
+from models.money import format_minor
+from payments.settlement import rate_text
 from reconciliation import exports, runs
 from web.keys import create_key
 
@@ -81,6 +85,26 @@ def write_reports(stack: Stack, days: list[date], out: Path) -> dict[date, Path]
     return folders
 
 
+def converted_load(stack: Stack) -> str:
+    """One load Stripe converted, as finance reads it: presented, settled, fee, carrier."""
+    with transaction(stack.sessions) as session:
+        payment = session.scalars(
+            select(Payment)
+            .where(Payment.currency == "jpy", Payment.exchange_rate.is_not(None))
+            .order_by(Payment.id)
+        ).first()
+        if payment is None or payment.settlement_currency is None:
+            return "no converted load"
+        settled = payment.settlement_currency
+        return (
+            f"payment {payment.id}: {format_minor(payment.amount, payment.currency)} presented,"
+            f" {format_minor(payment.settlement_amount or 0, settled)} settled at"
+            f" {rate_text(payment.exchange_rate)} (fee"
+            f" {format_minor(payment.settlement_fee or 0, settled)} incl. conversion),"
+            f" carrier owed {format_minor(payment.carrier_settlement_amount or 0, settled)}"
+        )
+
+
 def judge(
     faults: list[Fault], found: dict[tuple[date, str], Counter[str]]
 ) -> tuple[list[tuple[Fault, bool]], Counter[tuple[date, str, str]]]:
@@ -108,6 +132,7 @@ def print_summary(
     folders: dict[date, Path],
     verdicts: list[tuple[Fault, bool]],
     unexplained: Counter[tuple[date, str, str]],
+    converted: str,
 ) -> None:
     print()
     print(f"{'day':<12}{'accounts':>9}  {'result':<14}{'discrepancies by kind':<44}reports")
@@ -117,6 +142,8 @@ def print_summary(
         result = "clean" if not kinds else "discrepancies"
         listed = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "—"
         print(f"{day.isoformat():<12}{len(accounts):>9}  {result:<14}{listed:<44}{folders[day]}")
+    print()
+    print(f"settles in usd; a jpy load converted: {converted}")
     print()
     print("planted faults:")
     for fault, ok in verdicts:
@@ -159,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         found = found_discrepancies(stack, days)
         folders = write_reports(stack, days, out)
         verdicts, unexplained = judge(faults, found)
+        converted = converted_load(stack)
     progress("done")
-    print_summary(days, found, folders, verdicts, unexplained)
+    print_summary(days, found, folders, verdicts, unexplained, converted)
     return 0 if all(ok for _, ok in verdicts) and not unexplained else 1
 
 

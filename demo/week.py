@@ -14,6 +14,8 @@ from demo.nightly import run_night
 
 # After the last night the clock runs on a few days, so the last payouts reach the banks.
 SETTLING_DAYS = 3
+# ... and on, until the banks have answered the planted bank debits (4 business days).
+MAX_SETTLING_DAYS = 8
 
 
 def plan_faults(days: list[date]) -> list[Fault]:
@@ -63,7 +65,17 @@ def run_week(
         progress(f"{day}: night — sweeper, reconciliation, payout batching")
         run_night(market, day, after_batching=partial(plant_after_batching, market, day, faults))
     last = days[-1]
-    for extra in range(1, SETTLING_DAYS + 1):
+    extra = 0
+    while extra < SETTLING_DAYS or (extra < MAX_SETTLING_DAYS and debits_processing(market)):
+        extra += 1
         progress(f"{last + timedelta(days=extra)}: payouts settle")
         market.set_clock(at(last + timedelta(days=extra), 12))
         run_night(market, last + timedelta(days=extra), reconcile=False)
+
+
+def debits_processing(market: Marketplace) -> bool:
+    """Whether a planted bank debit still waits for its bank (4 business days)."""
+    return any(
+        market.api.get(f"/api/payments/{payment_id}")["status"] == "processing"
+        for payment_id in market.returned_debits
+    )

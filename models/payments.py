@@ -7,8 +7,19 @@ job that drives it resumes after a crash (the "atomic phases" pattern).
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.attention import ATTENTION_CHECK, NeedsAttention
@@ -37,6 +48,9 @@ REFUND_STATUSES = ("pending", "succeeded", "failed", "canceled")
 PAYOUT_BATCH_STATUSES = ("pending", "transferred", "paid", "failed")
 # batch: the nightly transfer-then-payout; transfer / payout: one step asked for over the API.
 PAYOUT_FLOWS = ("batch", "transfer", "payout")
+SETTLEMENT_CURRENCY_CHECK = "settlement_currency IS NULL OR settlement_currency ~ '^[a-z]{3}$'"
+# An exchange rate is not money: a decimal, exactly as Stripe stated it (migration 0006).
+EXCHANGE_RATE = Numeric(24, 12)
 
 
 class Payment(NeedsAttention, Base):
@@ -54,6 +68,7 @@ class Payment(NeedsAttention, Base):
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status_known"),
         CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
+        CheckConstraint(SETTLEMENT_CURRENCY_CHECK, name="settlement_currency_iso"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -79,6 +94,14 @@ class Payment(NeedsAttention, Base):
     failure_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # What Stripe moved (the balance transaction), beside the presentment amount/currency above:
+    # in the settlement currency, fee incl. any conversion fee, the rate when converted.
+    settlement_amount: Mapped[int | None] = money_column(nullable=True)
+    settlement_fee: Mapped[int | None] = money_column(nullable=True)
+    settlement_currency: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(EXCHANGE_RATE)
+    # The carrier's share as booked to their payable, in the settlement currency.
+    carrier_settlement_amount: Mapped[int | None] = money_column(nullable=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -92,6 +115,7 @@ class Refund(NeedsAttention, Base):
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {REFUND_STATUSES}", name="status_known"),
         CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
+        CheckConstraint(SETTLEMENT_CURRENCY_CHECK, name="settlement_currency_iso"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -106,6 +130,10 @@ class Refund(NeedsAttention, Base):
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(255))
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # What Stripe moved, in the settlement currency, at the refund's own day's rate.
+    settlement_amount: Mapped[int | None] = money_column(nullable=True)
+    settlement_currency: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(EXCHANGE_RATE)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()

@@ -9,6 +9,7 @@ the ledger says exactly what Stripe's balance says.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -62,31 +63,143 @@ def _refs(balance_transaction: StripeJSON, **extra: str | None) -> StripeRefs:
     )
 
 
+def carrier_share_settled(payment: Payment, settled_gross: int, settled_currency: str) -> int:
+    """The carrier's share of what Stripe credited. In the presentment currency it is their
+    `carrier_amount` (at most the gross). Converted, it is `carrier_amount` at the charge's own
+    rate — the balance transaction's amount over the presented amount — rounded down to the
+    settlement minor unit, so we never owe more than Stripe credited for the load."""
+    if settled_currency == payment.currency:
+        return min(payment.carrier_amount, settled_gross)
+    return payment.carrier_amount * settled_gross // payment.amount
+
+
+def _presented(payment: Payment, balance_transaction: StripeJSON) -> str:
+    rate = balance_transaction.get("exchange_rate")
+    if rate is None:
+        return ""
+    return f" ({Money(payment.amount, payment.currency)} at {_rate(rate)})"
+
+
+def _rate(value: Any) -> Decimal:
+    """Stripe's exchange_rate (a JSON number) as the decimal it was written as."""
+    return Decimal(str(value))
+
+
+def _note_settlement(payment: Payment, balance_transaction: StripeJSON, carrier: int) -> None:
+    rate = balance_transaction.get("exchange_rate")
+    payment.settlement_amount = int(balance_transaction["amount"])
+    payment.settlement_fee = int(balance_transaction["fee"])
+    payment.settlement_currency = balance_transaction["currency"]
+    payment.exchange_rate = None if rate is None else _rate(rate)
+    payment.carrier_settlement_amount = carrier
+
+
+def _earned_lines(payment: Payment, gross: Money) -> tuple[list[Line], int]:
+    """The gross split between the carrier's payable and our commission."""
+    share = carrier_share_settled(payment, gross.amount, gross.currency)
+    return [
+        credit(chart.carrier_payable(payment.carrier_id), Money(share, gross.currency)),
+        credit(chart.COMMISSION_REVENUE, Money(gross.amount - share, gross.currency)),
+    ], share
+
+
 def book_charge(
     session: Session, payment: Payment, balance_transaction: StripeJSON, *, payment_intent: str
 ) -> Posting:
     """A succeeded charge: the platform balance gets gross less fee; the carrier's share is
-    owed to them; the rest is our commission."""
-    currency = balance_transaction["currency"]
-    gross = int(balance_transaction["amount"])
-    carrier_share = min(payment.carrier_amount, gross)
-    lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + [
-        credit(chart.carrier_payable(payment.carrier_id), Money(carrier_share, currency)),
-        credit(chart.COMMISSION_REVENUE, Money(gross - carrier_share, currency)),
-    ]
+    owed to them; the rest is our commission. All in what Stripe moved (the balance
+    transaction's settlement currency); the presented amount and rate stay on the payment.
+
+    A bank debit was booked when it started processing (book_bank_debit_pending); its success
+    moves the funds from in-flight to the carrier and us (bank debits: payments/bank_debits.py).
+    """
+    if balance_transaction["type"] == "payment":
+        return book_bank_debit_settled(session, payment, balance_transaction,
+                                       payment_intent=payment_intent)
+    gross = Money(int(balance_transaction["amount"]), balance_transaction["currency"])
+    earned, share = _earned_lines(payment, gross)
+    _note_settlement(payment, balance_transaction, share)
+    lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + earned
     return ledger.post(
         session,
-        kind="charge",
+        kind=balance_transaction["type"],
         lines=_positive(lines),
         occurred_at=_occurred_at(balance_transaction),
-        description=f"payment {payment.id} for load {payment.load_id}",
+        description=f"payment {payment.id} for load {payment.load_id}"
+        + _presented(payment, balance_transaction),
         dedupe_key=f"charge:{payment.id}",
         stripe=_refs(balance_transaction, payment_intent=payment_intent),
     )
 
 
+def book_bank_debit_pending(
+    session: Session, payment: Payment, balance_transaction: StripeJSON, *, payment_intent: str
+) -> Posting:
+    """A bank debit processing: Stripe's pending `payment` balance transaction is mirrored at
+    once (so the day reconciles), but its gross is in flight, owed to no one until it settles."""
+    gross = Money(int(balance_transaction["amount"]), balance_transaction["currency"])
+    lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + [
+        credit(chart.BANK_DEBITS_IN_FLIGHT, gross)
+    ]
+    return ledger.post(
+        session,
+        kind=balance_transaction["type"],
+        lines=_positive(lines),
+        occurred_at=_occurred_at(balance_transaction),
+        description=f"bank debit {payment.id} for load {payment.load_id} processing",
+        # Per Stripe payment: a payment returned, then confirmed again, is a second py_.
+        dedupe_key=f"bank_debit:{balance_transaction['source']}",
+        stripe=_refs(balance_transaction, payment_intent=payment_intent),
+    )
+
+
+def book_bank_debit_settled(
+    session: Session, payment: Payment, balance_transaction: StripeJSON, *, payment_intent: str
+) -> Posting:
+    """A bank debit that settled: what was in flight becomes the carrier's and ours. No Stripe
+    balance moves now (its `payment` balance transaction was booked when processing began)."""
+    pending = book_bank_debit_pending(
+        session, payment, balance_transaction, payment_intent=payment_intent
+    )
+    gross = Money(int(balance_transaction["amount"]), balance_transaction["currency"])
+    earned, share = _earned_lines(payment, gross)
+    _note_settlement(payment, balance_transaction, share)
+    ledger.post(
+        session,
+        kind="bank_debit_settled",
+        lines=_positive([debit(chart.BANK_DEBITS_IN_FLIGHT, gross), *earned]),
+        occurred_at=datetime.now(UTC),
+        description=f"bank debit {payment.id} for load {payment.load_id} settled",
+        dedupe_key=f"bank_debit_settled:{payment.id}",
+        # The PaymentIntent only: no balance transaction moved, so reconciliation skips it.
+        stripe=StripeRefs(payment_intent=payment_intent),
+    )
+    return pending
+
+
+def book_bank_debit_returned(
+    session: Session, payment: Payment, failure_transaction: StripeJSON, *, payment_intent: str
+) -> Posting:
+    """A bank debit the bank returned: Stripe's `payment_failure_refund` takes the gross back
+    (and its failed-payment fee) from the balance; what was in flight is gone."""
+    returned = Money(-int(failure_transaction["amount"]), failure_transaction["currency"])
+    lines = _balance_side(chart.PLATFORM, failure_transaction, chart.STRIPE_FEES) + [
+        debit(chart.BANK_DEBITS_IN_FLIGHT, returned)
+    ]
+    return ledger.post(
+        session,
+        kind=failure_transaction["type"],
+        lines=_positive(lines),
+        occurred_at=_occurred_at(failure_transaction),
+        description=f"bank debit {payment.id} for load {payment.load_id} returned",
+        dedupe_key=f"bank_debit_returned:{failure_transaction['source']}",
+        stripe=_refs(failure_transaction, payment_intent=payment_intent),
+    )
+
+
 def carrier_share_of_refund(payment: Payment, refund_amount: int) -> int:
-    """The carrier bears their proportion of a refund; the rounding remainder is ours."""
+    """The carrier bears their proportion of a refund (in whatever currency it left the
+    balance); the rounding remainder is ours."""
     return refund_amount * payment.carrier_amount // payment.amount
 
 
@@ -95,7 +208,9 @@ def book_refund(
 ) -> Posting:
     """A refund: the gross leaves the platform balance (Stripe keeps the original fee). The
     carrier's share comes out of what we owe them, or, if they were already paid, becomes a
-    receivable offset against their next payout."""
+    receivable offset against their next payout. A converted payment is refunded in the
+    settlement currency at the refund day's rate: the carrier bears their proportion of what
+    actually left the balance, the rate difference to the charge is ours."""
     currency = balance_transaction["currency"]
     refunded = -int(balance_transaction["amount"])
     share = carrier_share_of_refund(payment, refunded)
@@ -107,9 +222,13 @@ def book_refund(
         debit(chart.carrier_receivable(payment.carrier_id), Money(share - from_payable, currency)),
         debit(chart.COMMISSION_REVENUE, Money(refunded - share, currency)),
     ]
+    refund.settlement_amount = refunded
+    refund.settlement_currency = currency
+    rate = balance_transaction.get("exchange_rate")
+    refund.exchange_rate = None if rate is None else _rate(rate)
     return ledger.post(
         session,
-        kind="refund",
+        kind=balance_transaction["type"],
         lines=_positive(lines),
         occurred_at=_occurred_at(balance_transaction),
         description=f"refund {refund.id} of payment {payment.id}",

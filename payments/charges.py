@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money
-from payments import attention, bookings, parties
+from payments import attention, bank_debits, bookings, parties
 from payments.errors import (
     InvalidOperation,
     NotFound,
@@ -268,6 +268,7 @@ def record_payment_intent(
     if payment.status in FINAL_STATUSES or payment.attention_at is not None:
         return payment.status  # done, or parked: a person decides, not a webhook
     payment.stripe_payment_intent_id = intent["id"]
+    bank_debits.record_stage(session, gateway, payment, intent)
     status = intent["status"]
     error = intent.get("last_payment_error") or None
     if status == "succeeded":

@@ -15,6 +15,9 @@ NET_MEMO = "net"
 
 STRIPE_FEES = Account("stripe_fees", "expense")
 COMMISSION_REVENUE = Account("commission_revenue", "revenue")
+# Bank debits Stripe holds as pending `payment`s while they process: owed to no one until they
+# settle (then the carrier's and ours) or are returned (then gone again).
+BANK_DEBITS_IN_FLIGHT = Account("bank_debits_in_flight", "liability")
 # Stripe activity finance accepted after the fact (out-of-band refunds, fee changes, disputes).
 ADJUSTMENTS = Account("finance_adjustments", "expense")
 

@@ -55,6 +55,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 CATEGORY_TYPES: dict[str, str] = {
     "charge": "charge",
     "refund": "refund",
+    "charge_failure": "payment_failure_refund",
     "transfer": "transfer",
     "transfer_reversal": "transfer_refund",
     "payout": "payout",

@@ -14,6 +14,7 @@ KNOWN_TYPES: frozenset[str] = frozenset(
         "payment",
         "refund",
         "payment_refund",
+        "payment_failure_refund",  # a bank debit returned (payments/bank_debits.py)
         "transfer",
         "transfer_refund",
         "payout",

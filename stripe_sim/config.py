@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .fees import FeeModel
+from .fx import FxTable
 
 DAY = 86_400
 
@@ -25,14 +26,20 @@ class SimConfig:
     platform_account_id: str = "acct_1MidwaySimPlatform0"
     platform_country: str = "US"
     default_currency: str = "usd"
+    # Currencies the platform settles in (its bank accounts; docs.stripe.com/payments/currencies/
+    # settlement-payouts). A US account settles in usd only unless it adds bank accounts.
+    settlement_currencies: tuple[str, ...] = ("usd",)
+    # Exchange rates for converted charges and refunds (POST /_sim/fx).
+    fx: FxTable = field(default_factory=FxTable)
     # Card funds become available at midnight UTC this many days after the charge.
     available_delay_days: int = 2
     # Standard payouts arrive at midnight UTC this many days after creation.
     payout_delay_days: int = 2
     # A payout goes pending -> in_transit this long after creation (instant payouts: at once).
     payout_in_transit_after_s: int = 60
-    # ACH Direct Debit (pm_usBankAccount) stays `processing` this long before succeeding.
-    ach_processing_s: int = 60
+    # ACH Direct Debit stays `processing` this many business days (Mon-Fri, UTC) before it
+    # succeeds or fails: "up to 4 business days" (docs.stripe.com/payments/ach-direct-debit).
+    ach_processing_business_days: int = 4
     # A dispute's evidence is due at the end of this many days (UTC); unanswered, it is lost.
     dispute_evidence_days: int = 7
     # Seconds of simulated time before each webhook retry after a failed attempt.

@@ -13,6 +13,8 @@ These paths and keys are a contract other tools rely on:
   GET|POST /_sim/fees             the fee model (see fees.FeeModel)
   GET|POST /_sim/rate_limits      {"test_per_s": 25, "live_per_s": 100} (0 lifts a limit)
   GET|POST /_sim/search           {"indexing_delay_s": 60}
+  GET|POST /_sim/fx               exchange rates (see fx.FxTable, fx.update)
+  GET|POST /_sim/accounts/{id}/settlement  {"currencies": [...], "default_currency": ...}
   GET /_sim/state                 object counts per account, clock, faults, webhooks
   GET /_sim/webhooks              delivery log;  POST /_sim/webhooks/drain {"timeout": s}
   GET /_sim/onboarding/{token}    an account link's page: completes onboarding, redirects
@@ -27,7 +29,7 @@ from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from . import ledger
+from . import fx, ledger, settlement
 from .errors import InvalidRequest, ResourceMissing, StripeSimError
 from .resources import accounts, disputes, payouts
 from .store import AccountState
@@ -124,6 +126,46 @@ def account_payout_failure(sim: Simulator, body: dict[str, Any], acct_id: str) -
     else:
         table.pop(acct_id, None)
     return {"account": acct_id, "failure_code": code or None}
+
+
+def _settling_account(sim: Simulator, acct_id: str) -> AccountState:
+    if acct_id in (sim.store.platform.id, "platform"):
+        return sim.store.platform
+    acct = sim.store.connected(acct_id)
+    if acct is None:
+        raise ResourceMissing("account", acct_id)
+    return acct
+
+
+@_route("GET", "/_sim/accounts/{acct_id}/settlement")
+def get_settlement(sim: Simulator, body: dict[str, Any], acct_id: str) -> Any:
+    acct = _settling_account(sim, acct_id)
+    return {"account": acct.id, "currencies": list(settlement.currencies(sim.store, acct))}
+
+
+@_route("POST", "/_sim/accounts/{acct_id}/settlement")
+def set_settlement(sim: Simulator, body: dict[str, Any], acct_id: str) -> Any:
+    acct = _settling_account(sim, acct_id)
+    try:
+        chosen = settlement.configure(sim.store, acct, body.get("currencies"),
+                                      body.get("default_currency"))
+    except ValueError as bad:
+        raise InvalidRequest(str(bad), param="currencies") from None
+    return {"account": acct.id, "currencies": list(chosen)}
+
+
+@_route("GET", "/_sim/fx")
+def get_fx(sim: Simulator, body: dict[str, Any]) -> Any:
+    return sim.config.fx.state()
+
+
+@_route("POST", "/_sim/fx")
+def set_fx(sim: Simulator, body: dict[str, Any]) -> Any:
+    try:
+        fx.update(sim.config.fx, body)
+    except ValueError as bad:
+        raise InvalidRequest(str(bad)) from None
+    return sim.config.fx.state()
 
 
 @_route("POST", "/_sim/payouts/{po_id}/fail")

@@ -42,6 +42,12 @@ class FeeModel:
     card_fixed_default: int = 30
     ach_rate: int = 8_000  # 0.8% ACH Direct Debit
     ach_cap: int = 500  # capped at $5.00
+    # A failed ACH debit (returned by the customer's bank): $4.00 (stripe.com/pricing, ACH
+    # Direct Debit: "Failed payment $4.00"), charged on the payment_failure_refund.
+    ach_failure_fee: int = 400
+    # Currency conversion: "+1% if currency conversion is required" (stripe.com/pricing, US
+    # accounts), on the converted amount, shown in the balance transaction's fee_details.
+    conversion_rate: int = 10_000
     instant_payout_rate: int = 15_000  # 1.5% of an instant payout
     instant_payout_minimum: int = 50
     dispute_fees: dict[str, int] = field(default_factory=lambda: dict(DISPUTE_FEE))
@@ -59,6 +65,9 @@ class FeeModel:
         if method_type == "us_bank_account":
             return self.ach_fee(amount, currency)
         return self.card_fee(amount, currency)
+
+    def conversion_fee(self, settled_amount: int) -> int:
+        return percent_of(settled_amount, self.conversion_rate)
 
     def instant_payout_fee(self, amount: int, currency: str) -> int:
         return max(percent_of(amount, self.instant_payout_rate), self.instant_payout_minimum)

@@ -23,6 +23,7 @@ REPORTING_CATEGORY = {
     "partial_capture_reversal": "partial_capture_reversal",
     "refund": "refund",
     "payment_refund": "refund",
+    "payment_failure_refund": "charge_failure",
     "transfer": "transfer",
     "transfer_refund": "transfer_reversal",
     "payout": "payout",
@@ -72,6 +73,7 @@ def create(
     available_on: int | None = None,
     source_type: str = "card",
     reporting_category: str | None = None,
+    exchange_rate: float | None = None,
 ) -> Obj:
     now = store.now()
     details = fee_details or []
@@ -87,7 +89,7 @@ def create(
         "created": now,
         "currency": currency,
         "description": description,
-        "exchange_rate": None,
+        "exchange_rate": exchange_rate,
         "fee": fee,
         "fee_details": details,
         "net": amount - fee,

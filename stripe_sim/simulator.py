@@ -10,6 +10,7 @@ result, as Stripe replays a 500 for its key).
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import secrets
 import time
@@ -90,6 +91,11 @@ class Simulator:
                                         self.config.rate_limit_live_per_s)
         self.dispatcher = Dispatcher(self.store, self.faults)
         self.store.event_sink = self.dispatcher.on_event
+        # What a reset returns to: the platform's settlement currencies and the rate table as
+        # started (the control API may change both).
+        self._started_settlement = (self.config.default_currency,
+                                    self.config.settlement_currencies)
+        self._started_fx = copy.deepcopy(self.config.fx)
         self._install_defaults()
 
     def _install_defaults(self) -> None:
@@ -117,6 +123,9 @@ class Simulator:
             self.idempotency.clear()
             self.faults.clear()
             self.dispatcher.clear()
+            self.config.default_currency, self.config.settlement_currencies = (
+                self._started_settlement)
+            self.config.fx = copy.deepcopy(self._started_fx)
             self._install_defaults()
 
     # -- request handling ------------------------------------------------------------------

@@ -24,6 +24,8 @@ class MagicMethod:
     blocked: bool = False
     bypass_pending: bool = False  # funds available at once (Stripe's 4000 0000 0000 0077)
     dispute_reason: str | None = None  # the charge succeeds, then is disputed at once
+    # A bank debit that fails after processing with this failure code (an ACH return).
+    bank_failure: str | None = None
 
 
 # Error codes that are their own reason: Stripe sends no separate decline_code with them.
@@ -73,6 +75,14 @@ MAGIC_METHODS: dict[str, MagicMethod] = {
         "card", last4="2685", dispute_reason="product_not_received"
     ),
     "pm_usBankAccount": MagicMethod("us_bank_account", brand="", last4="6789"),
+    # Stripe's ACH test accounts 000222222227 and 000111111113 (docs.stripe.com/payments/
+    # ach-direct-debit/accept-a-payment, "Test account numbers"): processing, then failure.
+    "pm_usBankAccount_insufficientFunds": MagicMethod(
+        "us_bank_account", brand="", last4="2227", bank_failure="insufficient_funds"
+    ),
+    "pm_usBankAccount_accountClosed": MagicMethod(
+        "us_bank_account", brand="", last4="1113", bank_failure="account_closed"
+    ),
 }
 
 # Card numbers accepted by POST /v1/payment_methods with card[number] (and tokens tok_*).
@@ -92,4 +102,11 @@ NUMBERS = {
     "tok_bypassPending": "pm_card_bypassPending",
     "tok_chargeDeclined": "pm_card_chargeDeclined",
     "tok_createDispute": "pm_card_createDispute",
+}
+
+# Stripe's ACH test account numbers (us_bank_account[account_number]).
+BANK_NUMBERS = {
+    "000123456789": "pm_usBankAccount",
+    "000222222227": "pm_usBankAccount_insufficientFunds",
+    "000111111113": "pm_usBankAccount_accountClosed",
 }

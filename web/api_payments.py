@@ -14,6 +14,7 @@ from models.db import transaction
 from models.money import Money
 from payments import charges
 from payments.errors import GatewayError, InvalidOperation
+from payments.settlement import check_carrier_payable
 from web.auth import ENQUEUE, READ, current_key, requires
 from web.bodies import json_body, path_id
 from web.context import state
@@ -44,7 +45,9 @@ PAYMENT_CREATE = obj(
     carrier_amount=Int(
         minimum=0,
         maximum=MAX_AMOUNT,
-        description="The carrier's share in minor units; at most amount (the rest is ours).",
+        description="The carrier's share in minor units of currency; at most amount (the rest"
+        " is ours). Paid in the settlement currency (see settlement in the answer): converted"
+        " at the charge's own exchange rate, rounded down.",
     ),
     payment_method=replace(PAYMENT_METHOD, nullable=True),
     confirm=Bool(description="Confirm at once when a payment_method is given (default true)."),
@@ -84,6 +87,17 @@ def create_intent() -> Response:
             raise ValidationFailed(
                 f"no carrier {fields['carrier_id']}", field="carrier_id", code="unknown_carrier"
             )
+        settings = state().settings
+        try:
+            check_carrier_payable(
+                fields["currency"],
+                settings.stripe_settlement_currencies,
+                settings.payout_thresholds,
+            )
+        except InvalidOperation as refused:
+            raise ValidationFailed(
+                str(refused), field="currency", code="currency_not_payable"
+            ) from None
         try:
             payment = charges.create_payment(
                 session,
@@ -99,7 +113,7 @@ def create_intent() -> Response:
             )
         except InvalidOperation as refused:
             raise Conflict(str(refused), field="load_id", code="load_conflict") from None
-        body = payment_json(payment, fields["load_id"])
+        body = payment_json(payment, fields["load_id"], settings.stripe_settlement_currencies)
         return Accepted(202, body, [(advance_payment, payment.id)])
 
     return run_post(payload, work)
@@ -124,7 +138,11 @@ def confirm_intent(payment_id: int) -> Response:
             payment = charges.request_confirmation(session, payment_id, fields["payment_method"])
         except InvalidOperation as refused:
             raise Conflict(str(refused), code="payment_not_confirmable") from None
-        body = payment_json(payment, _load_reference(session, payment))
+        body = payment_json(
+            payment,
+            _load_reference(session, payment),
+            state().settings.stripe_settlement_currencies,
+        )
         return Accepted(202, body, [(advance_payment, payment.id)])
 
     return run_post(payload, work)
@@ -137,7 +155,11 @@ def get_payment(payment_id: int) -> Response:
         payment = session.get(Payment, path_id(payment_id, "payment"))
         if payment is None:
             raise ResourceNotFound(f"no payment {payment_id}")
-        body: dict[str, Any] = payment_json(payment, _load_reference(session, payment))
+        body: dict[str, Any] = payment_json(
+            payment,
+            _load_reference(session, payment),
+            state().settings.stripe_settlement_currencies,
+        )
     if current_key().role == "backend":
         body["client_secret"] = _client_secret(payment)
     return jsonify(body)

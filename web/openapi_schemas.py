@@ -146,6 +146,18 @@ SCHEMAS: JSON = {
         stripe_payment_intent=_NS,
         stripe_charge=_NS,
         client_secret={**_NS, "description": "Backend role only; for Stripe.js confirmation."},
+        settlement=_object(
+            ("currency", "converted"),
+            currency={**_S, "description": "What Stripe settles the payment in (the"
+                      " platform's bank currency); the carrier is paid in it."},
+            converted=_B,
+            amount={**_NI, "description": "What Stripe moved, once it has (minor units)."},
+            fee={**_NI, "description": "Stripe's fee incl. any currency conversion fee."},
+            exchange_rate={**_NS, "description": "Decimal string: presentment x rate ="
+                           " settlement (major units); null when not converted."},
+            carrier_amount={**_NI, "description": "carrier_amount at the charge's own rate,"
+                            " rounded down, as owed to the carrier."},
+        ),
         failure_code=_NS,
         failure_message=_NS,
         needs_attention=_ATTENTION,
@@ -163,6 +175,10 @@ SCHEMAS: JSON = {
         currency=_S,
         reason=_NS,
         stripe_refund=_NS,
+        settlement=_object(
+            ("currency",), currency=_NS, amount=_NI,
+            exchange_rate={**_NS, "description": "The refund's own day's rate, if converted."},
+        ),
         failure_reason=_NS,
         needs_attention=_ATTENTION,
         request_id=_NS,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from models import Carrier, Payment, PayoutBatch, Refund, Shipper
+from payments.settlement import rate_text, settles_in
 
 JSON = dict[str, Any]
 
@@ -61,8 +62,24 @@ def needs_attention_json(row: Payment | Refund | PayoutBatch) -> JSON | None:
     return {"reason": row.attention_reason, "since": _time(row.attention_at)}
 
 
-def payment_json(payment: Payment, load_reference: str | None) -> JSON:
+def settlement_json(payment: Payment, settlement_currencies: tuple[str, ...]) -> JSON:
+    """What Stripe moves (or, before it has, will move) for the payment: the settlement
+    currency, amount and fee, the rate when converted, and the carrier's share in it."""
+    currency = payment.settlement_currency or settles_in(payment.currency, settlement_currencies)
     return {
+        "currency": currency,
+        "converted": currency != payment.currency,
+        "amount": payment.settlement_amount,
+        "fee": payment.settlement_fee,
+        "exchange_rate": rate_text(payment.exchange_rate),
+        "carrier_amount": payment.carrier_settlement_amount,
+    }
+
+
+def payment_json(
+    payment: Payment, load_reference: str | None, settlement_currencies: tuple[str, ...] = ()
+) -> JSON:
+    body = {
         "id": payment.id,
         "object": "payment",
         "status": payment.status,
@@ -89,6 +106,9 @@ def payment_json(payment: Payment, load_reference: str | None) -> JSON:
             "refund": f"/api/payments/{payment.id}/refund",
         },
     }
+    if settlement_currencies:
+        body["settlement"] = settlement_json(payment, settlement_currencies)
+    return body
 
 
 def refund_json(refund: Refund) -> JSON:
@@ -101,6 +121,12 @@ def refund_json(refund: Refund) -> JSON:
         "currency": refund.currency,
         "reason": refund.reason,
         "stripe_refund": refund.stripe_refund_id,
+        # What left Stripe's balance: settlement currency, at the refund day's rate.
+        "settlement": {
+            "currency": refund.settlement_currency,
+            "amount": refund.settlement_amount,
+            "exchange_rate": rate_text(refund.exchange_rate),
+        },
         "failure_reason": refund.failure_reason,
         "needs_attention": needs_attention_json(refund),
         "request_id": refund.request_id,

@@ -203,7 +203,8 @@ def identifier(description: str) -> Int:
 
 CURRENCY = Str(
     enum=tuple(sorted(SUPPORTED)),
-    description="Lowercase ISO 4217 code of a currency we settle in.",
+    description="Lowercase ISO 4217 code of a currency Stripe supports (payments in a currency"
+    " the platform does not settle in are converted by Stripe; see a payment's settlement).",
     error_code="unknown_currency",
     hint="a supported lowercase ISO 4217 code such as usd, eur or jpy",
 )

@@ -40,6 +40,11 @@ def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient
     )
 
 
+# A PaymentIntent with its charge's balance transactions: what Stripe moved, and for a returned
+# bank debit what it took back (the booking rules need both, without another request).
+INTENT_EXPAND = ["latest_charge.balance_transaction", "latest_charge.failure_balance_transaction"]
+
+
 class StripeGateway(Lookups):
     def __init__(
         self,
@@ -140,7 +145,7 @@ class StripeGateway(Lookups):
             "currency": currency,
             "transfer_group": transfer_group,
             "metadata": metadata,
-            "expand": ["latest_charge.balance_transaction"],
+            "expand": INTENT_EXPAND,
         }
         if customer:
             params["customer"] = customer
@@ -167,7 +172,7 @@ class StripeGateway(Lookups):
     ) -> StripeJSON:
         params: dict[str, Any] = {
             "payment_method": payment_method,
-            "expand": ["latest_charge.balance_transaction"],
+            "expand": INTENT_EXPAND,
         }
         if self._return_url is not None:
             params["return_url"] = self._return_url
@@ -182,7 +187,7 @@ class StripeGateway(Lookups):
         return self._request(
             "get",
             f"/v1/payment_intents/{payment_intent}",
-            {"expand": ["latest_charge.balance_transaction"]},
+            {"expand": INTENT_EXPAND},
         )
 
     def create_refund(

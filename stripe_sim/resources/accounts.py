@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ids
+from .. import ids, settlement
 from ..collection import Obj
 from ..errors import InvalidRequest, PermissionDenied, ResourceMissing
 from ..events import changed, emit, snapshot
@@ -127,17 +127,19 @@ def complete_onboarding(store: Store, acct_id: str) -> Obj:
     if obj is None or obj.get("object") != "account":
         raise ResourceMissing("account", acct_id, "account")
     acct = store.accounts[acct_id]
-    bank = {
+    # One bank account per settlement currency: what the account can be paid out in
+    # (docs.stripe.com/payments/currencies/settlement-payouts).
+    banks = [{
         "id": ids.new_id("ba"), "object": "bank_account", "account": acct_id,
         "account_holder_name": None, "account_holder_type": None, "account_type": None,
         "available_payout_methods": ["standard", "instant"], "bank_name": "STRIPE TEST BANK",
-        "country": obj["country"], "currency": obj["default_currency"],
+        "country": obj["country"], "currency": currency,
         "default_for_currency": True, "fingerprint": "1JWtPxqbdX5Gamtz", "last4": "6789",
         "metadata": {}, "routing_number": "110000000", "status": "new",
-    }
+    } for currency in settlement.currencies(store, acct)]
     external = snapshot(obj["external_accounts"])
     if not external["data"]:
-        external["data"] = [bank]
+        external["data"] = banks
     previous = changed(obj, {
         "capabilities": {c: "active" for c in (obj["capabilities"] or {"transfers": 1})},
         "charges_enabled": True,

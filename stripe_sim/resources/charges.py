@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ids, ledger
+from .. import ids, ledger, settlement
 from ..collection import Obj
 from ..events import changed, emit
 from ..params import Params, merge_metadata
@@ -68,7 +68,9 @@ def new_charge(ctx: Ctx, pi: Obj, pm: Obj) -> Obj:
     details[pm["type"]] = _card_details(pm, amount) if pm["type"] == "card" else _bank_details(pm)
     destination = (pi.get("transfer_data") or {}).get("destination")
     charge: Obj = {
-        "id": ids.new_id("ch"),
+        # Bank debits are "payments" (py_…), cards charges (ch_…): docs.stripe.com/reports/
+        # balance-transaction-types (`charge` vs `payment`).
+        "id": ids.new_id("py" if pm["type"] == "us_bank_account" else "ch"),
         "object": "charge",
         "amount": amount,
         "amount_captured": 0,
@@ -180,30 +182,41 @@ def capture_funds(
     category for partial-capture reversals")."""
     store = ctx.store
     acct = ctx.acct
-    currency = charge["currency"]
     method_type = charge["payment_method_details"]["type"]
     now = store.now()
     available_on = now if bypass_pending else ledger.charge_available_on(store, now)
-    stripe_fee = store.config.fees.charge_fee(amount, currency, method_type)
+    # Presented in a currency the account does not settle in: converted at today's rate, card
+    # fee on the converted amount, plus the conversion fee (settlement.py, fees.py).
+    settled = settlement.settle(store, acct, amount, charge["currency"])
+    currency = settled.currency
+    stripe_fee = store.config.fees.charge_fee(settled.amount, currency, method_type)
     details = [ledger.fee_detail(stripe_fee, currency, "stripe_fee", "Stripe processing fees")]
+    if settled.rate is not None:
+        details.append(ledger.fee_detail(
+            store.config.fees.conversion_fee(settled.amount), currency, "stripe_fee",
+            "Currency conversion fee"))
     app_fee = charge["application_fee_amount"]
     destination = store.internal(acct, charge["id"]).get("destination")
     direct_fee = bool(app_fee) and not acct.is_platform
     if direct_fee:
         # Direct charge on a connected account: the platform's fee comes out of this charge.
         details.append(ledger.fee_detail(
-            app_fee, currency, "application_fee", "Application fee", application="ca_midway"
+            settlement.again(settled, app_fee, charge["currency"]), currency,
+            "application_fee", "Application fee", application="ca_midway",
         ))
     gross = authorized if authorized is not None and authorized > amount else amount
+    settled_gross = settlement.again(settled, gross, charge["currency"])
     txn = ledger.create(
-        store, acct, amount=gross, currency=currency, type="charge", source=charge["id"],
-        fee_details=details, description=charge["description"], available_on=available_on,
+        store, acct, amount=settled_gross, currency=currency, type="charge",
+        source=charge["id"], fee_details=details, description=charge["description"],
+        available_on=available_on, exchange_rate=settled.exchange_rate,
     )
     if gross > amount:
         ledger.create(
-            store, acct, amount=amount - gross, currency=currency,
+            store, acct, amount=settled.amount - settled_gross, currency=currency,
             type="partial_capture_reversal", source=charge["id"],
             description="Partial capture reversal", available_on=available_on,
+            exchange_rate=settled.exchange_rate,
         )
     charge.update({
         "amount_captured": amount,
@@ -214,31 +227,40 @@ def capture_funds(
     })
     if direct_fee:
         fee = application_fees.create_fee(
-            store, account_id=acct.id, amount=app_fee, currency=currency,
+            store, account_id=acct.id, amount=settlement.again(settled, app_fee,
+                                                               charge["currency"]),
+            currency=currency,
             charge_id=charge["id"], originating=None, available_on=available_on,
         )
         charge["application_fee"] = fee["id"]
     elif destination:
-        _pay_destination(ctx, charge, amount, app_fee, available_on)
+        _pay_destination(ctx, charge, amount, app_fee, available_on, settled)
     return txn
 
 
 def _pay_destination(
-    ctx: Ctx, charge: Obj, amount: int, app_fee: int | None, available_on: int
+    ctx: Ctx, charge: Obj, amount: int, app_fee: int | None, available_on: int,
+    settled: settlement.Settled,
 ) -> None:
+    """The destination's transfer, in the platform's settlement currency at the charge's rate
+    (docs.stripe.com/connect/currencies: destination charges settle on the platform first)."""
     dest = ctx.store.connected(ctx.store.internal(ctx.acct, charge["id"])["destination"])
     if dest is None:
         return
     transfer_amount = (charge["transfer_data"] or {}).get("amount") or amount
+    if app_fee:
+        app_fee = settlement.again(settled, app_fee, charge["currency"])
     tr = transfers.create_transfer(
-        ctx.store, ctx.platform, dest, amount=transfer_amount, currency=charge["currency"],
+        ctx.store, ctx.platform, dest,
+        amount=settlement.again(settled, transfer_amount, charge["currency"]),
+        currency=settled.currency,
         source_transaction=charge["id"], transfer_group=charge["transfer_group"],
         available_on=available_on, application_fee=app_fee,
     )
     charge["transfer"] = tr["id"]
     if app_fee:
         fee = application_fees.create_fee(
-            ctx.store, account_id=dest.id, amount=app_fee, currency=charge["currency"],
+            ctx.store, account_id=dest.id, amount=app_fee, currency=settled.currency,
             charge_id=tr["destination_payment"], originating=charge["id"],
             available_on=available_on,
         )

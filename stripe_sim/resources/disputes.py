@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ids, ledger
+from .. import ids, ledger, settlement
 from ..collection import Obj
 from ..config import DAY
 from ..errors import InvalidRequest
@@ -82,13 +82,17 @@ def open_dispute(store: Store, acct: AccountState, charge: Obj, reason: str = "f
     """The cardholder's bank charges the payment back: money and fee leave the balance now."""
     amount = charge["amount_captured"] if amount is None else amount
     currency = charge["currency"]
+    # Withdrawn from the balance in its settlement currency (converted at today's rate).
+    settled = settlement.settle(store, acct, amount, currency)
     du_id = ids.new_id("du")
-    fee = store.config.fees.dispute_fee(currency)
-    details = [ledger.fee_detail(fee, currency, "stripe_fee", "Dispute fee")] if fee else []
+    fee = store.config.fees.dispute_fee(settled.currency)
+    details = ([ledger.fee_detail(fee, settled.currency, "stripe_fee", "Dispute fee")]
+               if fee else [])
     txn = ledger.create(
-        store, acct, amount=-amount, currency=currency, type="adjustment", source=du_id,
-        fee_details=details, description=f"Chargeback withdrawal for {charge['id']}",
-        reporting_category="dispute",
+        store, acct, amount=-settled.amount, currency=settled.currency, type="adjustment",
+        source=du_id, fee_details=details,
+        description=f"Chargeback withdrawal for {charge['id']}", reporting_category="dispute",
+        exchange_rate=settled.exchange_rate,
     )
     now = store.now()
     pmd = _method_details(charge, reason)
@@ -150,10 +154,10 @@ def resolve(store: Store, acct: AccountState, dispute: Obj, outcome: str) -> Non
         charge_id = dispute["charge"]
         withdrawal = dispute["balance_transactions"][0]
         fee = withdrawal["fee"]
-        currency = dispute["currency"]
+        currency = withdrawal["currency"]  # reinstated as it was withdrawn
         details = [ledger.fee_detail(-fee, currency, "stripe_fee", "Dispute fee")] if fee else []
         txn = ledger.create(
-            store, acct, amount=dispute["amount"], currency=currency, type="adjustment",
+            store, acct, amount=-withdrawal["amount"], currency=currency, type="adjustment",
             source=dispute["id"], fee_details=details,
             description=f"Chargeback reversal for {charge_id}",
             reporting_category="dispute_reversal",

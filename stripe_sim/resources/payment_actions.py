@@ -1,8 +1,8 @@
 """PaymentIntent actions: confirm (charging the payment method), capture, cancel.
 
 Test cards succeed or decline with Stripe's decline codes (402 card_error, the PaymentIntent
-back to requires_payment_method); manual capture stops at requires_capture; pm_usBankAccount
-goes through `processing` until the simulated clock has moved on.
+back to requires_payment_method); manual capture stops at requires_capture; bank debits
+(pm_usBankAccount) go through `processing` for business days (bank_debits.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from ..errors import CardError, InvalidRequest
 from ..events import changed, emit
 from ..params import Params, merge_metadata
 from ..router import Ctx, route
-from ..store import AccountState, Store, on_due
 from ..testcards import DECLINE_MESSAGES, FIELD_ERRORS
-from . import charges, disputes, payment_methods, transfers
+from . import bank_debits, charges, disputes, payment_methods, transfers
 
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
@@ -118,14 +117,7 @@ def confirm_intent(ctx: Ctx, pi: Obj, return_url: str | None = None) -> None:
         _decline(ctx, pi, charge, pm, magic)
         return
     if pm["type"] == "us_bank_account":
-        pi["status"] = "processing"
-        pi["processing"] = {"type": "us_bank_account"}
-        emit(ctx.store, ctx.acct, "charge.pending", charge)
-        emit(ctx.store, ctx.acct, "payment_intent.processing", pi)
-        ctx.store.schedule(
-            ctx.store.now() + ctx.store.config.ach_processing_s, "pi.ach_settle", ctx.acct,
-            pi["id"],
-        )
+        bank_debits.start(ctx, pi, charge, magic)
         return
     info = ctx.store.internal(ctx.acct, charge["id"])
     info["bypass"] = magic.bypass_pending
@@ -173,16 +165,6 @@ def _decline(ctx: Ctx, pi: Obj, charge: Obj, pm: Obj, magic: Any) -> None:
     if decline_code:
         extra["decline_code"] = decline_code
     raise CardError(message, code=magic.error_code, param=magic.param, extra=extra)
-
-
-@on_due("pi.ach_settle")
-def _ach_settle(store: Store, acct: AccountState, pi_id: str) -> None:
-    pi = acct.objects.get(pi_id)
-    if pi is None or pi["status"] != "processing":
-        return
-    charge = acct.objects[pi["latest_charge"]]
-    ctx = Ctx(store=store, acct=acct, base_url="", request_id="", idempotency_key=None)
-    _succeed(ctx, pi, charge, pi["amount"], False)
 
 
 def _confirm_params(ctx: Ctx, p: Params, pi: Obj) -> str | None:

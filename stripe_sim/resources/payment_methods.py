@@ -14,7 +14,7 @@ from ..errors import InvalidRequest, ResourceMissing
 from ..events import changed, emit
 from ..params import Params, merge_metadata
 from ..router import Ctx, list_page, route
-from ..testcards import MAGIC_METHODS, NUMBERS, MagicMethod
+from ..testcards import BANK_NUMBERS, MAGIC_METHODS, NUMBERS, MagicMethod
 
 _EMPTY_ADDRESS = {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")}
 
@@ -63,7 +63,7 @@ def _bank(name: str) -> Obj:
         "bank_name": "STRIPE TEST BANK",
         "financial_connections_account": None,
         "fingerprint": hashlib.sha1(name.encode()).hexdigest()[:16],
-        "last4": "6789",
+        "last4": MAGIC_METHODS[name].last4 if name in MAGIC_METHODS else "6789",
         "networks": {"preferred": "ach", "supported": ["ach"]},
         "routing_number": "110000000",
         "status_details": {},
@@ -148,10 +148,11 @@ def create_payment_method(ctx: Ctx, p: Params) -> Obj:
     card = p.dict("card") or {}
     billing = p.dict("billing_details")
     metadata = p.metadata()
-    p.raw("us_bank_account")
+    bank = p.raw("us_bank_account")
     p.done()
     if kind == "us_bank_account":
-        magic = "pm_usBankAccount"
+        number = bank.get("account_number") if isinstance(bank, dict) else None
+        magic = BANK_NUMBERS.get(str(number), "pm_usBankAccount")
     else:
         key = str(card.get("token") or card.get("number") or "").replace(" ", "")
         if key not in NUMBERS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ids, ledger
+from .. import ids, ledger, settlement
 from ..collection import Obj
 from ..config import DAY
 from ..errors import InvalidRequest
@@ -62,6 +62,14 @@ def create(ctx: Ctx, p: Params) -> Obj:
                 "Payouts are not enabled for this account: it must complete onboarding first.",
                 code="payouts_not_allowed",
             )
+    settles_in = settlement.currencies(store, ctx.acct)
+    if currency not in settles_in:
+        # Payouts go to a bank account in the payout's currency (docs.stripe.com/payouts,
+        # "Supported currencies"); the account has one only for its settlement currencies.
+        raise InvalidRequest(
+            f"You do not have a bank account for {currency}; this account can pay out in: "
+            + ", ".join(settles_in) + ".", param="currency",
+        )
     fee = store.config.fees.instant_payout_fee(amount, currency) if method == "instant" else 0
     available = ledger.amount_of(ctx.acct, currency, "available", source_type)
     if amount + fee > available:

@@ -1,13 +1,15 @@
 """Refunds: full and partial, by charge or PaymentIntent. Stripe keeps its fee.
 
-A refund debits the balance (`refund` balance transaction, fee 0) at once. For destination
+A refund debits the balance (`refund` balance transaction, fee 0; `payment_refund` for a bank
+debit) at once, in the settlement currency of the charge, converted at the refund day's rate
+when the charge was converted. For destination
 charges `reverse_transfer` pulls the proportional share back from the connected account and
 `refund_application_fee` returns the platform's fee proportionally.
 """
 
 from __future__ import annotations
 
-from .. import ids, ledger
+from .. import ids, ledger, settlement
 from ..collection import Obj
 from ..errors import InvalidRequest
 from ..events import changed, emit
@@ -121,11 +123,23 @@ def refund_charge(
     reverse_transfer: bool = False, refund_fee: bool = False,
 ) -> Obj:
     store = ctx.store
-    re_id = ids.new_id("re")
+    bank = charge["payment_method_details"]["type"] == "us_bank_account"
+    re_id = ids.new_id("pyr" if bank else "re")  # a bank debit's refund is a pyr_
     desc = charge["description"]
+    charged = ctx.acct.objects.get(charge["balance_transaction"] or "") or {}
+    # A converted charge is refunded in its settlement currency at the refund day's rate
+    # (docs.stripe.com/currencies: "Stripe converts ... refunds ... at the current rate").
+    settled = settlement.settle(store, ctx.acct, amount, charge["currency"])
+    if charged.get("currency") and charged["currency"] != settled.currency:
+        settled = settlement.Settled(amount, charge["currency"])  # settled as it was charged
+    # Bank debits are refunded as `payment_refund` (docs.stripe.com/reports/
+    # balance-transaction-types).
     txn = ledger.create(
-        store, ctx.acct, amount=-amount, currency=charge["currency"], type="refund",
-        source=re_id, description=f"REFUND FOR CHARGE ({desc})" if desc else "REFUND FOR CHARGE",
+        store, ctx.acct, amount=-settled.amount, currency=settled.currency,
+        type="payment_refund" if bank else "refund", source=re_id,
+        description=f"REFUND FOR CHARGE ({desc})" if desc else "REFUND FOR CHARGE",
+        exchange_rate=settled.exchange_rate,
+        source_type="bank_account" if bank else "card",
     )
     refund: Obj = {
         "id": re_id,

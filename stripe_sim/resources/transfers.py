@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ids, ledger
+from .. import ids, ledger, settlement
 from ..collection import Obj
 from ..errors import InvalidRequest, PermissionDenied, ResourceMissing
 from ..events import changed, emit
@@ -28,17 +28,20 @@ INSUFFICIENT = (
 def _destination_payment(
     store: Store, dest: AccountState, tr: Obj, available_on: int, application_fee: int | None
 ) -> Obj:
-    currency = tr["currency"]
+    # A destination that cannot settle in the transfer's currency receives it converted into
+    # its default currency (docs.stripe.com/connect/currencies).
+    settled = settlement.settle(store, dest, tr["amount"], tr["currency"])
+    currency = settled.currency
     details = []
     if application_fee:
         details.append(ledger.fee_detail(
-            application_fee, currency, "application_fee", "Application fee",
-            application="ca_midway",
+            settlement.again(settled, application_fee, tr["currency"]), currency,
+            "application_fee", "Application fee", application="ca_midway",
         ))
     py_id = ids.new_id("py")
     txn = ledger.create(
-        store, dest, amount=tr["amount"], currency=currency, type="payment", source=py_id,
-        fee_details=details, available_on=available_on,
+        store, dest, amount=settled.amount, currency=currency, type="payment", source=py_id,
+        fee_details=details, available_on=available_on, exchange_rate=settled.exchange_rate,
     )
     payment: Obj = {
         "id": py_id, "object": "charge", "amount": tr["amount"],
@@ -47,7 +50,7 @@ def _destination_payment(
         "balance_transaction": txn["id"], "billing_details": {
             "address": None, "email": None, "name": None, "phone": None, "tax_id": None},
         "calculated_statement_descriptor": None, "captured": True, "created": store.now(),
-        "currency": currency, "customer": None, "description": None, "disputed": False,
+        "currency": tr["currency"], "customer": None, "description": None, "disputed": False,
         "failure_balance_transaction": None, "failure_code": None, "failure_message": None,
         "fraud_details": {}, "livemode": False, "metadata": {}, "on_behalf_of": None,
         "outcome": None, "paid": True, "payment_intent": None, "payment_method": None,
@@ -135,7 +138,13 @@ def create(ctx: Ctx, p: Params) -> Obj:
             raise InvalidRequest(
                 "The source_transaction charge has not succeeded.", param="source_transaction"
             )
-        if amount > charge["amount_captured"]:
+        charged = ctx.acct.objects[charge["balance_transaction"]]
+        if currency != charged["currency"]:
+            raise InvalidRequest(
+                f"The currency of source_transaction's balance transaction ({charged['currency']})"
+                f" must be the same as the transfer currency ({currency}).", param="currency",
+            )
+        if amount > charged["amount"]:
             raise InvalidRequest(
                 "Transfer amount exceeds the amount of the source transaction.",
                 code="amount_too_large", param="amount",
@@ -194,9 +203,10 @@ def reverse(ctx: Ctx, tr: Obj, amount: int, metadata: Obj, description: str | No
         source=trr_id, description=description,
     )
     pyr_id = ids.new_id("pyr")
+    back = settlement.settle(store, dest, amount, tr["currency"])
     ledger.create(
-        store, dest, amount=-amount, currency=tr["currency"], type="payment_refund",
-        source=pyr_id,
+        store, dest, amount=-back.amount, currency=back.currency, type="payment_refund",
+        source=pyr_id, exchange_rate=back.exchange_rate,
     )
     payment = dest.objects.get(tr["destination_payment"] or "")
     if payment is not None:

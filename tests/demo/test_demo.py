@@ -23,7 +23,7 @@ def test_the_demo_finds_every_planted_fault_and_nothing_else(tmp_path: Path) -> 
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     lines = result.stdout.splitlines()
     verdicts = [line for line in lines if line.strip().startswith("[")]
-    assert len(verdicts) == 9, result.stdout
+    assert len(verdicts) == 10, result.stdout
     assert all("[ found  ]" in v or "[absorbed]" in v for v in verdicts), result.stdout
     for kind in ("missing_in_ledger", "fee_mismatch", "duplicate_in_ledger", "unexpected_type"):
         assert any(kind in v and "[ found  ]" in v for v in verdicts), kind

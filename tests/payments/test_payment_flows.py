@@ -185,6 +185,7 @@ def test_refund_job_twice_refunds_once(market: Market) -> None:
 
 
 def test_zero_decimal_currency(market: Market) -> None:
+    market.control("accounts/platform/settlement", {"currencies": ["usd", "jpy"]})  # jpy bank
     payment_id = market.paid(15000, 12000, "jpy")
     with transaction(market.sessions) as session:
         payment: Any = session.get(Payment, payment_id)

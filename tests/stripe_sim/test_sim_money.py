@@ -61,8 +61,10 @@ def test_fee_rounding_is_half_up_integer() -> None:
     ],
 )
 def test_card_fees_by_currency(
-    client: stripe.StripeClient, amount: int, currency: str, fee: int
+    client: stripe.StripeClient, ctl: Control, amount: int, currency: str, fee: int
 ) -> None:
+    """A platform with a bank account in each currency settles each unconverted."""
+    ctl.post("accounts/platform/settlement", {"currencies": ["usd", currency]})
     txn = _txn_of(client, _charge(client, amount, currency))
     assert (txn.amount, txn.fee, txn.net, txn.currency) == (amount, fee, amount - fee, currency)
     assert isinstance(txn.fee, int) and isinstance(txn.net, int)
@@ -184,7 +186,7 @@ def test_ach_debit_processes_then_succeeds(client: stripe.StripeClient, ctl: Con
         }
     )
     assert pi.status == "processing"
-    ctl.advance(61)
+    ctl.advance(4 * 86_400 + 2 * 86_400)  # 4 business days at most, a weekend between
     pi = client.v1.payment_intents.retrieve(pi.id)
     assert pi.status == "succeeded"
     assert _txn_of(client, pi).fee == 500  # 0.8% capped at $5

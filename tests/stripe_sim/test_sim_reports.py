@@ -22,6 +22,7 @@ def test_itemized_balance_report_csv(
     sim: RunningSimulator, client: stripe.StripeClient, ctl: Control
 ) -> None:
     ctl.post("clock", {"set": START + 3_600, "freeze": True})
+    ctl.post("accounts/platform/settlement", {"currencies": ["usd", "jpy"]})  # no conversion
     cus = client.v1.customers.create(params={"email": "s@example.com"})
     pi = client.v1.payment_intents.create(
         params={

@@ -31,7 +31,9 @@ class Base:
 
 def base_day(world: World) -> Base:
     """A clean day in usd, jpy (zero-decimal) and kwd (three-decimal), with a refund, a
-    transfer to a carrier and the carrier's payout."""
+    transfer to a carrier and the carrier's payout, on a platform with a bank account in each
+    of the three currencies (so each settles unconverted)."""
+    world.sim("accounts/platform/settlement", {"currencies": ["usd", "jpy", "kwd"]})
     world.at(unix(f"{DAY} 09:00"))
     shipper = world.shipper()
     carrier, account = world.carrier("usd")

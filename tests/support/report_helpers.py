@@ -40,6 +40,7 @@ def make_report_day(world: World) -> ReportDay:
     Stripe changed. Reconciled once. The day before yesterday is reconciled clean."""
     day = yesterday().isoformat()
     clean_day = (yesterday() - dt.timedelta(days=1)).isoformat()
+    world.sim("accounts/platform/settlement", {"currencies": ["usd", "jpy", "kwd"]})  # unconverted
     world.at(unix(f"{day} 09:00"))
     shipper = world.shipper()
     carrier, _ = world.carrier("usd")

@@ -213,3 +213,45 @@ def test_carrier_validation(backend, sessions):
 
 def test_customer_ids_are_checked_before_parties(backend):
     create_parties(backend)
+
+
+def test_a_payment_in_another_currency_states_its_settlement(backend, parties) -> None:
+    """A usd-settling platform (STRIPE_SETTLEMENT_CURRENCIES default usd) accepts a jpy load
+    and says in the answer that it settles, and its carrier is paid, in usd."""
+    customer_id, carrier_id = parties
+    response = backend.post(
+        "/api/payments/intent",
+        payment_body(customer_id, carrier_id, currency="jpy", amount=15_000,
+                     carrier_amount=12_000, load_id="LOAD-JPY"),
+    )
+    assert response.status_code == 202, response.json
+    assert (response.json["amount"], response.json["currency"]) == (15_000, "jpy")
+    assert response.json["settlement"] == {
+        "currency": "usd", "converted": True, "amount": None, "fee": None,
+        "exchange_rate": None, "carrier_amount": None,
+    }
+    usd = backend.post("/api/payments/intent", payment_body(customer_id, carrier_id))
+    assert usd.json["settlement"]["converted"] is False
+
+
+def test_a_payment_its_carrier_cannot_be_paid_for_is_refused_naming_currency(
+    sessions, gateway, tokens, parties
+) -> None:
+    """Settling in gbp with no gbp payout threshold: no batch could pay the carrier."""
+    from web_helpers import Api, make_test_app
+
+    from config import load_settings
+
+    settings = load_settings({"STRIPE_SETTLEMENT_CURRENCIES": "gbp"})
+    app = make_test_app(sessions, gateway, SETTINGS=settings)
+    client = Api(app.test_client(), tokens["backend"])
+    customer_id, carrier_id = parties
+    before = count(sessions, Payment)
+    response = client.post(
+        "/api/payments/intent", payment_body(customer_id, carrier_id, currency="eur")
+    )
+    assert response.status_code == 422, response.json
+    error = response.json["error"]
+    assert (error["field"], error["code"]) == ("currency", "currency_not_payable")
+    assert "settles in gbp" in error["message"] and "currencies allowed: none" in error["message"]
+    assert count(sessions, Payment) == before

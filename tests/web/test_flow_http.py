@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from config import load_settings
 from models import LedgerLine, Posting, WebhookEvent
 from models.db import transaction
+from stripe_sim.resources.bank_debits import add_business_days
 from stripe_sim.signing import sign
 from web.keys import create_key
 
@@ -315,6 +316,9 @@ def test_webhooks_retried_after_an_outage_duplicated_and_reordered_converge(serv
         start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
         return [b"down for maintenance"]
 
+    # To a minute before the debits settle (4 business days), then into the outage.
+    now = requests.get(f"{sim.url}/_sim/clock", timeout=10).json()["now"]
+    control("clock", {"advance": add_business_days(now, 4) - now - 60})
     holder["app"] = outage
     control("faults", {"webhook_duplicate": 1.0, "webhook_reorder": 1.0})
     control("clock", {"advance": 120})  # the debits settle; deliveries meet the outage
@@ -332,8 +336,12 @@ def test_webhooks_retried_after_an_outage_duplicated_and_reordered_converge(serv
     delivered = {d["event"] for d in log if d["outcome"] == "delivered"}
     assert failed and failed <= delivered  # every event that met the outage got through later
     with transaction(sessions) as session:
-        booked = session.scalars(select(Posting.dedupe_key).where(Posting.kind == "charge"))
-        assert sorted(booked) == sorted(f"charge:{i}" for i in ids)  # each once
+        booked = session.scalars(
+            select(Posting.dedupe_key).where(Posting.kind == "bank_debit_settled")
+        )
+        assert sorted(booked) == sorted(f"bank_debit_settled:{i}" for i in ids)  # each once
+        pending = session.scalars(select(Posting.kind).where(Posting.kind == "payment"))
+        assert len(list(pending)) == 3  # Stripe's pending payments, mirrored once each
         stored = session.scalar(select(func.count()).select_from(WebhookEvent))
     deliveries = sum(1 for d in log if d["outcome"] == "delivered")
     assert deliveries > stored  # duplicates arrived, and were stored once each

@@ -1,0 +1,45 @@
+"""Which currency Stripe will settle a payment in, and whether its carrier can then be paid.
+
+Stripe settles a charge in its presentment currency when the platform has a bank account in
+it, else converts it into the platform's default settlement currency (docs.stripe.com/
+currencies). The carrier's share is transferred from that balance, so it is paid in the
+settlement currency: `carrier_amount` (presentment) at the charge's own exchange rate,
+rounded down (bookings.carrier_share_settled). A payment is accepted only when the nightly
+batch can pay that currency (it has a PAYOUT_THRESHOLDS entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from payments.errors import InvalidOperation
+
+
+def settles_in(currency: str, settlement_currencies: Sequence[str]) -> str:
+    """The currency a payment presented in `currency` lands in on the platform's balance."""
+    return currency if currency in settlement_currencies else settlement_currencies[0]
+
+
+def check_carrier_payable(
+    currency: str, settlement_currencies: Sequence[str], payout_thresholds: Mapping[str, int]
+) -> str:
+    """The currency the carrier will be paid in; InvalidOperation if no batch pays it."""
+    paid_in = settles_in(currency, settlement_currencies)
+    if paid_in in payout_thresholds:
+        return paid_in
+    payable = [c for c in settlement_currencies if c in payout_thresholds]
+    allowed = ", ".join(payable) if payable else "none"
+    if settlement_currencies[0] in payout_thresholds:
+        allowed += f", or any other currency (converted into {settlement_currencies[0]})"
+    raise InvalidOperation(
+        f"a {currency} payment settles in {paid_in}, in which carriers cannot be paid (no"
+        f" payout threshold); currencies allowed: {allowed}"
+    )
+
+
+def rate_text(rate: Decimal | None) -> str | None:
+    """An exchange rate for JSON: the decimal as written, never a float."""
+    if rate is None:
+        return None
+    return format(rate.normalize(), "f")
