@@ -31,7 +31,8 @@ DAY = 86_400
 def _charge(client: stripe.StripeClient, amount: int, currency: str,
             pm: str = "pm_card_bypassPending", **extra: Any) -> stripe.PaymentIntent:
     return client.v1.payment_intents.create(params={
-        "amount": amount, "currency": currency, "payment_method": pm, "confirm": True, **extra,
+        "amount": amount, "currency": currency, "payment_method": pm, "confirm": True,
+        "payment_method_types": ["card"], **extra,
     })
 
 
