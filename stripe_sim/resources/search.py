@@ -27,8 +27,16 @@ _CLAUSE = re.compile(
 )
 FIELDS = {
     "payment_intent": ("amount", "created", "currency", "customer", "status"),
-    "charge": ("amount", "created", "currency", "customer", "status", "payment_intent",
-               "refunded", "disputed"),
+    "charge": (
+        "amount",
+        "created",
+        "currency",
+        "customer",
+        "status",
+        "payment_intent",
+        "refunded",
+        "disputed",
+    ),
 }
 NUMERIC = ("amount", "created")
 
@@ -45,8 +53,9 @@ def _value(raw: str, param: str) -> str:
 def _clause(text: str, kind: str, resource: str) -> Callable[[Obj], bool]:
     match = _CLAUSE.match(text.strip())
     if match is None:
-        raise InvalidRequest(f"Invalid search query: could not parse {text.strip()!r}.",
-                             param="query")
+        raise InvalidRequest(
+            f"Invalid search query: could not parse {text.strip()!r}.", param="query"
+        )
     op, value = match["op"], _value(match["value"], "query")
     mkey = match["mkey"]
     field = match["field"]
@@ -54,7 +63,9 @@ def _clause(text: str, kind: str, resource: str) -> Callable[[Obj], bool]:
         raise InvalidRequest(
             f"Field `{field}` is an unsupported search field for resource `{resource}`. See "
             f"http://stripe.com/docs/search#query-fields-for-{resource.replace('_', '-')} for a "
-            "list of supported fields.", param="query")
+            "list of supported fields.",
+            param="query",
+        )
 
     def read(obj: Obj) -> Any:
         if mkey is not None:
@@ -65,13 +76,24 @@ def _clause(text: str, kind: str, resource: str) -> Callable[[Obj], bool]:
         current = read(obj)
         if op in (">", "<", ">=", "<="):
             if field not in NUMERIC or not value.lstrip("-").isdigit():
-                raise InvalidRequest(f"Invalid search query: {text.strip()!r} compares a "
-                                     "non-numeric field.", param="query")
+                raise InvalidRequest(
+                    f"Invalid search query: {text.strip()!r} compares a non-numeric field.",
+                    param="query",
+                )
             number, limit = int(current or 0), int(value)
-            return {">": number > limit, "<": number < limit, ">=": number >= limit,
-                    "<=": number <= limit}[op]
-        shown = "" if current is None else str(current).lower() if isinstance(current, bool) \
+            return {
+                ">": number > limit,
+                "<": number < limit,
+                ">=": number >= limit,
+                "<=": number <= limit,
+            }[op]
+        shown = (
+            ""
+            if current is None
+            else str(current).lower()
+            if isinstance(current, bool)
             else str(current)
+        )
         if value == "null":
             return current is None
         if op == "~":
@@ -85,8 +107,7 @@ def _clause(text: str, kind: str, resource: str) -> Callable[[Obj], bool]:
 
 def parse(query: str, kind: str, resource: str) -> Callable[[Obj], bool]:
     if " AND " in query and " OR " in query:
-        raise InvalidRequest("Invalid search query: AND and OR cannot be combined.",
-                             param="query")
+        raise InvalidRequest("Invalid search query: AND and OR cannot be combined.", param="query")
     if " OR " in query:
         tests = [_clause(c, kind, resource) for c in query.split(" OR ")]
         return lambda obj: any(t(obj) for t in tests)
@@ -110,16 +131,20 @@ def _search(ctx: Ctx, p: Params, kind: str, resource: str) -> Obj:
             raise InvalidRequest("Invalid page token.", param="page") from exc
     matches = parse(query, kind, resource)
     indexed_before = ctx.store.now() - ctx.store.config.search_indexing_delay_s
-    hits = [obj for obj in reversed(ctx.acct.collection(kind).objs)
-            if obj["created"] <= indexed_before and matches(obj)]
-    window = hits[offset:offset + limit]
+    hits = [
+        obj
+        for obj in reversed(ctx.acct.collection(kind).objs)
+        if obj["created"] <= indexed_before and matches(obj)
+    ]
+    window = hits[offset : offset + limit]
     more = len(hits) > offset + limit
     return {
         "object": "search_result",
         "data": window,
         "has_more": more,
         "next_page": base64.urlsafe_b64encode(str(offset + limit).encode()).decode()
-        if more else None,
+        if more
+        else None,
         "url": f"/v1/{resource}/search",
     }
 

@@ -40,12 +40,8 @@ TRIGGERS = [
 def upgrade() -> None:
     for table in TABLES:
         op.add_column(table, sa.Column("attention_reason", sa.Text(), nullable=True))
-        op.add_column(
-            table, sa.Column("attention_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        op.create_check_constraint(
-            op.f(f"ck_{table}_attention_complete"), table, ATTENTION_CHECK
-        )
+        op.add_column(table, sa.Column("attention_at", sa.DateTime(timezone=True), nullable=True))
+        op.create_check_constraint(op.f(f"ck_{table}_attention_complete"), table, ATTENTION_CHECK)
     op.create_table(
         "attention_actions",
         sa.Column("id", sa.BigInteger(), nullable=False),
