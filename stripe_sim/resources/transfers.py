@@ -138,6 +138,8 @@ def create(ctx: Ctx, p: Params) -> Obj:
             raise InvalidRequest(
                 "The source_transaction charge has not succeeded.", param="source_transaction"
             )
+        # Funded by what the charge put on the balance: its settlement currency and amount
+        # (docs.stripe.com/connect/separate-charges-and-transfers, source_transaction).
         charged = ctx.acct.objects[charge["balance_transaction"]]
         if currency != charged["currency"]:
             raise InvalidRequest(

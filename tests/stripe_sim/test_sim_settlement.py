@@ -204,3 +204,24 @@ def test_stripe_sim_command_refuses_bad_settlement_currencies() -> None:
         stripe_sim_command, ["--port", "0", "--settlement-currencies", "dollars"]
     )
     assert result.exit_code == 2 and "--settlement-currencies" in result.output
+
+
+def test_a_transfer_funded_by_a_converted_charge_is_in_its_settlement_currency(
+    client: stripe.StripeClient, ctl: Control
+) -> None:
+    """docs.stripe.com/connect/separate-charges-and-transfers (source_transaction): the charge
+    funds the transfer with what it put on the balance."""
+    ctl.post("clock", {"set": MONDAY, "freeze": True})
+    _fix_rates(ctl, MONDAY, jpy_usd="0.0067")
+    charge = str(_charge(client, 100_000, "jpy", pm="pm_card_visa").latest_charge)
+    acct = client.v1.accounts.create(params={"type": "express"})
+    ctl.onboard(acct.id)
+    params = {"destination": acct.id, "source_transaction": charge}
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.transfers.create(params={**params, "amount": 50_000, "currency": "jpy"})
+    assert refused.value.param == "currency"
+    with pytest.raises(stripe.InvalidRequestError) as too_much:
+        client.v1.transfers.create(params={**params, "amount": 670_01, "currency": "usd"})
+    assert too_much.value.code == "amount_too_large"
+    tr = client.v1.transfers.create(params={**params, "amount": 670_00, "currency": "usd"})
+    assert (tr.amount, tr.currency) == (670_00, "usd")
