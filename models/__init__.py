@@ -4,6 +4,7 @@ from models.api_access import ApiKey, IdempotencyKey
 from models.base import Base
 from models.casework import DiscrepancyAction
 from models.events import WebhookEvent
+from models.installation import Installation
 from models.ledger import LedgerAccount, LedgerLine, Posting
 from models.parties import Carrier, Load, Shipper
 from models.payments import Payment, PayoutBatch, Refund
@@ -17,6 +18,7 @@ __all__ = [
     "Discrepancy",
     "DiscrepancyAction",
     "IdempotencyKey",
+    "Installation",
     "LedgerAccount",
     "LedgerLine",
     "Load",

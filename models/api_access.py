@@ -35,7 +35,9 @@ class IdempotencyKey(Base):
     """The first response to a POST with a given Idempotency-Key, replayed on a retry."""
 
     __tablename__ = "api_idempotency_keys"
-    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+    # One namespace per installation, as Stripe scopes keys to the account: the same key sent
+    # with a second API key replays (or refuses) like a retry with the first.
+    __table_args__ = (UniqueConstraint("key"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))

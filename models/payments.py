@@ -52,6 +52,16 @@ class Payment(Base):
         ),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status_known"),
+        # One live payment per load: another only after the earlier ones failed or were
+        # canceled, or when the request gave a reason to charge the load again.
+        Index(
+            "uq_payments_one_live_per_load",
+            "load_id",
+            unique=True,
+            postgresql_where=text(
+                "status NOT IN ('failed', 'canceled') AND additional_charge_reason IS NULL"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -77,6 +87,8 @@ class Payment(Base):
     failure_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # Why this load is charged again although an earlier payment of it is live.
+    additional_charge_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money
-from payments import bookings
+from payments import bookings, ownership
 from payments.errors import (
     InvalidOperation,
     NotFound,
@@ -212,6 +212,8 @@ def record_payment_intent(
         raise NotFound(f"no payment {payment_id}")
     if payment.status in FINAL_STATUSES:
         return payment.status
+    stored = payment.stripe_payment_intent_id
+    ownership.keep_stored_id(stored, intent["id"], f"payment {payment_id}")
     payment.stripe_payment_intent_id = intent["id"]
     status = intent["status"]
     error = intent.get("last_payment_error") or None

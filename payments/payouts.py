@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, PayoutBatch
 from models.db import transaction
 from models.money import Money
-from payments import bookings, chart, ledger, scheduled_runs
+from payments import bookings, chart, ledger, ownership, scheduled_runs
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused
 from payments.gateway import StripeGateway
 
@@ -232,6 +232,7 @@ def record_payout(
         and not isinstance(payout.get("failure_balance_transaction"), dict)
     ):
         payout = gateway.retrieve_payout(payout["id"], account=account)
+    ownership.keep_stored_id(batch.stripe_payout_id, payout["id"], f"payout batch {batch_id}")
     batch.stripe_payout_id = payout["id"]
     bookings.book_payout(session, batch, payout["balance_transaction"], stripe_account=account)
     batch.recovery_point = "payout_created"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Payment, Refund
 from models.db import transaction
-from payments import bookings
+from payments import bookings, ownership
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused
 from payments.gateway import StripeGateway
 
@@ -115,6 +115,7 @@ def record_refund(
         raise NotFound(f"no refund {refund_id}")
     if refund.status in FINAL_STATUSES:
         return refund.status
+    ownership.keep_stored_id(refund.stripe_refund_id, stripe_refund["id"], f"refund {refund_id}")
     refund.stripe_refund_id = stripe_refund["id"]
     status = stripe_refund["status"]
     if status == "succeeded":

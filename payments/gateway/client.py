@@ -36,10 +36,28 @@ def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient
     )
 
 
+# Metadata key on every object we create: the (namespaced) idempotency key that created it,
+# our marker in payments.ownership.
+CREATED_BY_KEY = "midway_key"
+
+
 class StripeGateway:
-    def __init__(self, client: stripe.StripeClient, guard: CallGuard | None = None) -> None:
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        guard: CallGuard | None = None,
+        *,
+        key_namespace: str = "",
+    ) -> None:
         self._client = client
         self._guard = guard or NoGuard()
+        # This installation's prefix on every idempotency key (payments.installation), so two
+        # databases on one Stripe account never replay each other's requests.
+        self.key_namespace = key_namespace
+
+    def idempotency_key(self, key: str) -> str:
+        """The key Stripe sees for our row-derived `key`."""
+        return f"{self.key_namespace}:{key}" if self.key_namespace else key
 
     def _request(
         self,
@@ -57,7 +75,10 @@ class StripeGateway:
             raise StripeRequestRefused(f"not a Stripe id in {path!r}", code="resource_missing")
         options: dict[str, Any] = {}
         if key is not None:
-            options["idempotency_key"] = key
+            options["idempotency_key"] = self.idempotency_key(key)
+            if params is not None and isinstance(params.get("metadata"), dict):
+                marker = {CREATED_BY_KEY: options["idempotency_key"]}
+                params = {**params, "metadata": {**params["metadata"], **marker}}
         if account is not None:
             options["stripe_account"] = account
         self._guard.before_call()
