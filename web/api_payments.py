@@ -6,6 +6,8 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jobs.charges import advance_payment
@@ -13,11 +15,12 @@ from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money
 from payments import charges
+from payments import errors as payment_errors
 from payments.errors import GatewayError, InvalidOperation
 from web.auth import ENQUEUE, READ, current_key, requires
 from web.bodies import json_body, path_id
 from web.context import state
-from web.errors import Conflict, ResourceNotFound, ValidationFailed
+from web.errors import Conflict, LoadAlreadyCharged, ResourceNotFound, ValidationFailed
 from web.idempotency import Accepted, run_post
 from web.representations import payment_json
 from web.validation import (
@@ -49,6 +52,12 @@ PAYMENT_CREATE = obj(
     payment_method=replace(PAYMENT_METHOD, nullable=True),
     confirm=Bool(description="Confirm at once when a payment_method is given (default true)."),
     description=Str(max_length=1000, nullable=True, description="Shown on the Stripe payment."),
+    additional_charge_reason=Str(
+        max_length=200,
+        nullable=True,
+        description="Why this load is charged again although it has a live payment; without"
+        " it a second payment for a load is refused (409 load_already_charged).",
+    ),
 )
 PAYMENT_CONFIRM = obj(required=("payment_method",), payment_method=PAYMENT_METHOD)
 # Until Stripe has answered there is no secret to give; after a final status none is needed.
@@ -96,13 +105,31 @@ def create_intent() -> Response:
                 confirm=fields.get("confirm", True),
                 description=fields.get("description"),
                 request_id=g.request_id,
+                additional_charge_reason=fields.get("additional_charge_reason"),
             )
+        except payment_errors.LoadAlreadyCharged as charged:
+            raise LoadAlreadyCharged(str(charged), payment_id=charged.payment_id) from None
         except InvalidOperation as refused:
             raise Conflict(str(refused), field="load_id", code="load_conflict") from None
         body = payment_json(payment, fields["load_id"])
         return Accepted(202, body, [(advance_payment, payment.id)])
 
-    return run_post(payload, work)
+    try:
+        return run_post(payload, work)
+    except IntegrityError:
+        # A request for the same load committed first (the loads or one-live-payment index).
+        live = _live_payment(fields["load_id"])
+        if live is None or fields.get("additional_charge_reason"):
+            raise
+        raise LoadAlreadyCharged(
+            f"load {fields['load_id']} already has payment {live}", payment_id=live
+        ) from None
+
+
+def _live_payment(load_reference: str) -> int | None:
+    with transaction(state().sessions) as session:
+        load_id = session.scalar(select(Load.id).where(Load.external_id == load_reference))
+        return charges.live_payment_of_load(session, load_id) if load_id is not None else None
 
 
 @bp.post("/api/payments/intent/<int:payment_id>/confirm")
