@@ -72,6 +72,8 @@ class Settings:
     stuck_after_s: int = 120
     alert_webhook_url: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    # Whether SECRET_KEY was set (the default is random per process): web.startup_checks.
+    secret_key_configured: bool = False
     api_max_body_bytes: int = 65536
     worker_processes: int = 2
     worker_threads: int = 8
@@ -206,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stuck_after_s=_int(env, "STUCK_AFTER_S", defaults.stuck_after_s, minimum=1),
         alert_webhook_url=env.get("ALERT_WEBHOOK_URL") or None,
         secret_key=env.get("SECRET_KEY") or defaults.secret_key,
+        secret_key_configured=bool(env.get("SECRET_KEY")),
         api_max_body_bytes=_int(
             env, "API_MAX_BODY_BYTES", defaults.api_max_body_bytes, minimum=1024
         ),

@@ -49,6 +49,7 @@ from web import (
 )
 from web.context import AppState
 from web.errors import ApiError
+from web.startup_checks import refuse_unsafe_settings
 
 log = logging.getLogger("midway.web")
 access_log = logging.getLogger("midway.web.access")
@@ -64,6 +65,7 @@ _HTTP_CODES = {
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(test_config or {})
     settings: Settings = config.get("SETTINGS") or load_settings()
+    refuse_unsafe_settings(settings)
     app = Flask(__name__)
     app.config.update(
         TESTING=bool(config.get("TESTING", False)),
