@@ -14,6 +14,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - STRIPE_READ_TIMEOUT_S (default 30): read timeout to Stripe
 - STRIPE_MAX_NETWORK_RETRIES (default 2): SDK retries, reusing our idempotency key
 - STRIPE_RATE_LIMIT_PER_S (default 20): shared ceiling for all workers (test mode: 25)
+- STRIPE_READ_BUDGET_PER_S (default 2): Stripe reads the web may make for API clients (client
+  secrets), apart from the workers' ceiling; beyond it a read answers without Stripe
 - STRIPE_BREAKER_FAILURES (default 5): transient failures within 30 s that open the breaker
 - STRIPE_BREAKER_COOLDOWN_S (default 10): how long an open breaker holds calls back
 - PAYOUT_THRESHOLDS (default {"usd":10000,"eur":10000,"jpy":10000}): minimum payable per
@@ -60,6 +62,7 @@ class Settings:
     stripe_read_timeout_s: float = 30.0
     stripe_max_network_retries: int = 2
     stripe_rate_limit_per_s: int = 20
+    stripe_read_budget_per_s: int = 2
     stripe_breaker_failures: int = 5
     stripe_breaker_cooldown_s: float = 10.0
     payout_thresholds: Mapping[str, int] = field(
@@ -193,6 +196,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         stripe_rate_limit_per_s=_int(
             env, "STRIPE_RATE_LIMIT_PER_S", defaults.stripe_rate_limit_per_s, minimum=1
+        ),
+        stripe_read_budget_per_s=_int(
+            env, "STRIPE_READ_BUDGET_PER_S", defaults.stripe_read_budget_per_s, minimum=1
         ),
         stripe_breaker_failures=_int(
             env, "STRIPE_BREAKER_FAILURES", defaults.stripe_breaker_failures, minimum=1

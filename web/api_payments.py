@@ -16,13 +16,14 @@ from models.db import transaction
 from models.money import Money
 from payments import charges
 from payments import errors as payment_errors
-from payments.errors import GatewayError, InvalidOperation
+from payments.errors import InvalidOperation
 from web.auth import ENQUEUE, READ, current_key, requires
 from web.bodies import json_body, path_id
 from web.context import state
 from web.errors import Conflict, LoadAlreadyCharged, ResourceNotFound, ValidationFailed
 from web.idempotency import Accepted, run_post
 from web.representations import payment_json
+from web.stripe_reads import ClientSecrets, ReadBudget
 from web.validation import (
     CURRENCY,
     MAX_AMOUNT,
@@ -171,13 +172,15 @@ def get_payment(payment_id: int) -> Response:
 
 
 def _client_secret(payment: Payment) -> str | None:
-    """The PaymentIntent's client secret, read from Stripe when the customer may still act on
-    it. Never stored and never logged; None when Stripe cannot be asked right now."""
+    """The PaymentIntent's client secret while the customer may still act on it, read on the
+    web's own Stripe budget (web.stripe_reads); never stored, never logged, None without it."""
     if payment.stripe_payment_intent_id is None or payment.status not in _SECRET_STATUSES:
         return None
-    try:
-        intent = state().gateway().retrieve_payment_intent(payment.stripe_payment_intent_id)
-    except GatewayError:
-        return None
-    secret = intent.get("client_secret")
-    return secret if isinstance(secret, str) else None
+    app_state = state()
+    secrets = app_state.extras.get("client_secrets")
+    if secrets is None:
+        budget = ReadBudget(app_state.redis, rate_per_s=app_state.settings.stripe_read_budget_per_s)
+        secrets = app_state.extras.setdefault(
+            "client_secrets", ClientSecrets(app_state.gateway().with_guard(budget))
+        )
+    return secrets.get(payment.stripe_payment_intent_id)

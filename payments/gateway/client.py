@@ -55,6 +55,10 @@ class StripeGateway:
         # databases on one Stripe account never replay each other's requests.
         self.key_namespace = key_namespace
 
+    def with_guard(self, guard: CallGuard) -> StripeGateway:
+        """The same client and namespace under another guard (the web's read budget)."""
+        return StripeGateway(self._client, guard, key_namespace=self.key_namespace)
+
     def idempotency_key(self, key: str) -> str:
         """The key Stripe sees for our row-derived `key`."""
         return f"{self.key_namespace}:{key}" if self.key_namespace else key
