@@ -38,6 +38,7 @@ from web import (
     api_payments,
     api_payouts,
     api_refunds,
+    body_limit,
     health,
     openapi,
     pages,
@@ -120,6 +121,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         secure_cookie=bool(config.get("SESSION_COOKIE_SECURE", True)),
     )
     _install_request_hooks(app, metrics)
+    body_limit.install(app, settings.api_max_body_bytes)  # after: errors need the request id
     _install_error_handlers(app)
     return app
 
