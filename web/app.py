@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import jobs  # noqa: F401  (the broker first, then every actor)
@@ -213,6 +213,14 @@ def _install_error_handlers(app: Flask) -> None:
         log.info("integrity conflict: %s", type(error.orig).__name__)
         api_error = ApiError("the request conflicts with existing data; retry", code="conflict")
         api_error.status = 409
+        return _error(api_error)
+
+    @app.errorhandler(DataError)
+    def out_of_range(error: DataError) -> Response:
+        # A value PostgreSQL cannot hold (an id past BIGINT, a NUL in text): the request's.
+        log.info("data refused by the database: %s", type(error.orig).__name__)
+        api_error = ApiError("a value in the request is out of range", code="invalid_value")
+        api_error.status = 400
         return _error(api_error)
 
     @app.errorhandler(OperationalError)

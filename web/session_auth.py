@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -44,6 +45,8 @@ bp = Blueprint("session_auth", __name__)
 FINANCE_ROLES = frozenset({"finance", "admin"})
 SESSION_HOURS = 12
 CSRF_FIELD = "csrf_token"
+# "/", not followed by a second "/", then printable ASCII without "\\", spaces or controls.
+_SAME_ORIGIN_PATH = re.compile(r"/(?!/)[\x21-\x5b\x5d-\x7e]*")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,10 +133,15 @@ def signed_in(view: F) -> F:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no scheme, no host, no //evil.example)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("reports.index")
-    return target.rstrip("?") or url_for("reports.index")
+    """Only a path on this site: no scheme or host, no `//` or `\\` (browsers read both as
+    another host, also after dropping tabs and newlines), no control characters at all."""
+    default = url_for("reports.index")
+    if not target or not _SAME_ORIGIN_PATH.fullmatch(target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target.rstrip("?") or default
 
 
 def _form(error: str | None = None, status: int = 200) -> Response:
