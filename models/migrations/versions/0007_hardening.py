@@ -7,6 +7,7 @@
   already duplicated before this rule are marked as such so the index can be built;
 - api_idempotency_keys: unique per installation (key), as Stripe scopes keys to the account,
   not per API key; duplicates across keys keep their first row;
+- api_keys.sessions_ended_at: signing out ends the key's finance sessions server-side;
 - webhook_events may end `out_of_band` (a Stripe object naming our rows that is not ours);
 - ledger lines may only be added to a posting written by the same transaction: a trigger
   refuses lines for a posting committed earlier.
@@ -116,6 +117,9 @@ def upgrade() -> None:
         op.f("uq_api_idempotency_keys_key"), "api_idempotency_keys", ["key"]
     )
 
+    op.add_column(
+        "api_keys", sa.Column("sessions_ended_at", sa.DateTime(timezone=True), nullable=True)
+    )
     op.drop_constraint(op.f(STATUS_CHECK), "webhook_events", type_="check")
     op.create_check_constraint(op.f(STATUS_CHECK), "webhook_events", NEW_EVENT_STATUSES)
 
@@ -132,6 +136,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER ledger_lines_posting_open ON ledger_lines")
     op.execute("DROP FUNCTION ledger_lines_refuse_sealed_posting()")
+    op.drop_column("api_keys", "sessions_ended_at")
     op.execute("UPDATE webhook_events SET status = 'ignored' WHERE status = 'out_of_band'")
     op.drop_constraint(op.f(STATUS_CHECK), "webhook_events", type_="check")
     op.create_check_constraint(op.f(STATUS_CHECK), "webhook_events", OLD_EVENT_STATUSES)
