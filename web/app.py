@@ -45,6 +45,7 @@ from web import (
     reports,
     reports_api,
     reports_casework,
+    security_headers,
     session_auth,
     webhooks,
 )
@@ -122,6 +123,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     _install_request_hooks(app, metrics)
     body_limit.install(app, settings.api_max_body_bytes)  # after: errors need the request id
+    security_headers.install(app)
     _install_error_handlers(app)
     return app
 
