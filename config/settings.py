@@ -28,6 +28,10 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - ALERT_WEBHOOK_URL (default: none): Slack-compatible URL for discrepancy alerts
 - SECRET_KEY (default: random per process): signs finance session cookies
 - API_MAX_BODY_BYTES (default 65536): larger request bodies are refused
+- ADDRESS_RATE_LIMIT_PER_S (default 50): requests a second per client address without a
+  recently verified API key (anonymous, bad keys), counted before authentication
+- FORWARDED_PROXIES (default 0): reverse proxies in front of the web whose X-Forwarded-For
+  is trusted for the client address (1 behind one nginx)
 - WORKER_PROCESSES (default 2): dramatiq worker processes
 - WORKER_THREADS (default 8): threads per worker process
 - LOG_LEVEL (default INFO): root log level
@@ -78,6 +82,8 @@ class Settings:
     # Whether SECRET_KEY was set (the default is random per process): web.startup_checks.
     secret_key_configured: bool = False
     api_max_body_bytes: int = 65536
+    address_rate_limit_per_s: int = 50
+    forwarded_proxies: int = 0
     worker_processes: int = 2
     worker_threads: int = 8
     log_level: str = "INFO"
@@ -218,6 +224,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_max_body_bytes=_int(
             env, "API_MAX_BODY_BYTES", defaults.api_max_body_bytes, minimum=1024
         ),
+        address_rate_limit_per_s=_int(
+            env, "ADDRESS_RATE_LIMIT_PER_S", defaults.address_rate_limit_per_s, minimum=1
+        ),
+        forwarded_proxies=_int(env, "FORWARDED_PROXIES", defaults.forwarded_proxies),
         worker_processes=_int(env, "WORKER_PROCESSES", defaults.worker_processes, minimum=1),
         worker_threads=_int(env, "WORKER_THREADS", defaults.worker_threads, minimum=1),
         log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),

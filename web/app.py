@@ -6,6 +6,8 @@ test_config keys (all optional; production reads the environment through config.
 - REDIS: a redis client for rate limits and readiness (default: jobs.broker.redis_client)
 - GATEWAY: a payments.gateway.StripeGateway (default: jobs.runtime.gateway(), built lazily)
 - RATE_LIMIT: (requests, window seconds) per API key (default (100, 1))
+- ADDRESS_RATE_LIMIT: (requests, window seconds) per client address without a verified key
+  (default (settings.address_rate_limit_per_s, 1))
 - KEY_CACHE_TTL_S: seconds a verified key is cached per process (default 5; 0 disables)
 - WEBHOOK_TOLERANCE_S: Stripe signature timestamp tolerance (default 300)
 - ONBOARDING_RETURN_URL: default return/refresh URL of onboarding links
@@ -33,6 +35,7 @@ from models.db import database_url, make_engine, make_session_factory
 from models.errors import MoneyError
 from payments.errors import InvalidOperation, NotFound
 from web import (
+    address_throttle,
     api_methods,
     api_parties,
     api_payments,
@@ -124,6 +127,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _install_request_hooks(app, metrics)
     body_limit.install(app, settings.api_max_body_bytes)  # after: errors need the request id
     security_headers.install(app)
+    address_throttle.install(
+        app,
+        limit=_rate_limit(config.get("ADDRESS_RATE_LIMIT", (settings.address_rate_limit_per_s, 1))),
+        forwarded_proxies=settings.forwarded_proxies,
+    )
     _install_error_handlers(app)
     return app
 

@@ -312,9 +312,9 @@ def build_document() -> JSON:
         },
         "/api/webhooks/stripe/health": {
             "get": {
-                "summary": "Webhook intake health",
-                "security": [],
-                "responses": _responses({200: "WebhookHealth"}, ()),
+                "summary": "Webhook intake health (any API key with read access)",
+                "security": [{"apiKey": []}],
+                "responses": _responses({200: "WebhookHealth"}, AUTH_ERRORS),
             }
         },
         "/healthz": {

@@ -217,6 +217,7 @@ SCHEMAS: JSON = {
         secrets_configured=_I,
         last_event_received_at=_NS,
         unprocessed_events=_I,
+        out_of_band_events=_I,
     ),
     "Health": _object(("status",), status=_S),
     "Ready": _object(

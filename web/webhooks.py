@@ -22,6 +22,7 @@ from jobs.webhooks import process_event
 from models import WebhookEvent
 from models.db import transaction
 from payments.webhook_events import store_event
+from web.auth import READ, requires
 from web.bodies import parse_json, raw_body
 from web.context import state
 from web.errors import MalformedRequest
@@ -126,11 +127,15 @@ def receive() -> Response:
 
 
 @bp.get("/api/webhooks/stripe/health")
+@requires(READ)
 def health() -> Response:
     with transaction(state().sessions) as session:
         last = session.scalar(select(func.max(WebhookEvent.received_at)))
         backlog = session.scalar(
             select(func.count()).where(WebhookEvent.status.in_(("received", "failed")))
+        )
+        out_of_band = session.scalar(
+            select(func.count()).where(WebhookEvent.status == "out_of_band")
         )
     return jsonify(
         {
@@ -138,5 +143,6 @@ def health() -> Response:
             "secrets_configured": len(state().settings.stripe_webhook_secrets),
             "last_event_received_at": last.isoformat() if last else None,
             "unprocessed_events": int(backlog or 0),
+            "out_of_band_events": int(out_of_band or 0),
         }
     )
