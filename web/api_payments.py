@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from jobs.charges import advance_payment
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
-from models.money import Money
+from models.money import Money, format_minor, minimum_charge
 from payments import charges
 from payments import errors as payment_errors
 from payments.errors import InvalidOperation
@@ -76,6 +76,15 @@ def _load_reference(session: Session, payment: Payment) -> str | None:
 @requires(ENQUEUE)
 def create_intent() -> Response:
     fields, payload = json_body(PAYMENT_CREATE)
+    minimum = minimum_charge(fields["currency"])
+    if fields["amount"] < minimum.amount:
+        shown = format_minor(minimum.amount, minimum.currency)
+        raise ValidationFailed(
+            f"amount must be at least {minimum.amount} ({shown}), Stripe's minimum charge"
+            f" in {minimum.currency}",
+            field="amount",
+            code="amount_too_small",
+        )
     if fields["carrier_amount"] > fields["amount"]:
         raise ValidationFailed(
             "carrier_amount must not be above amount", field="carrier_amount", code="out_of_range"
