@@ -305,9 +305,9 @@ def build_document() -> JSON:
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "content": {"application/json": {"schema": _ref("StripeEvent")}},
                 },
-                "responses": _responses({200: "WebhookAck"}, (400, 413)),
+                "responses": _responses({200: "WebhookAck"}, (400, 413, 429)),
             }
         },
         "/api/webhooks/stripe/health": {

@@ -78,6 +78,9 @@ def _has_nul(value: Any) -> bool:
 
 def _event(payload: bytes) -> dict[str, Any]:
     event = parse_json(payload)
+    created = event.get("created") if isinstance(event, dict) else None
+    if isinstance(created, float) and created.is_integer():
+        event["created"] = int(created)  # 1.7e9 is the integer JSON Schema says it is
     data = event.get("data") if isinstance(event, dict) else None
     obj = data.get("object") if isinstance(data, dict) else None
     ok = (
