@@ -10,6 +10,7 @@ quiet fallback.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ import pytest
 import requests
 from ci import IN_CI
 from flask import Flask
-from run_isolation import delete_namespace, private_embedded_dir, run_namespace, stop_embedded
+from run_isolation import (
+    delete_namespace,
+    private_basetemp,
+    private_embedded_dir,
+    run_namespace,
+    stop_embedded,
+)
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +41,25 @@ from web.keys import create_key
 # In-process workers never boot a Dramatiq process, which the Prometheus middleware needs;
 # the test that runs real worker processes turns it back on for them.
 os.environ.setdefault("PROMETHEUS_METRICS", "off")
+
+
+_PRIVATE_BASETEMP = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A private basetemp (before pytest's tmp_path plugin reads it), unless one was given:
+    tmp_path folders hold real servers' data (the demo's PostgreSQL, a private Redis)."""
+    if config.option.basetemp is None:
+        config.option.basetemp = str(private_basetemp())
+        config.stash[_PRIVATE_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    private = config.stash.get(_PRIVATE_BASETEMP, None)
+    if private is not None:
+        shutil.rmtree(private, ignore_errors=True)
+
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ its embedded PostgreSQL, when used, lives in a private folder outside pytest's s
 
 from __future__ import annotations
 
+import getpass
 import stat
 import tempfile
 from pathlib import Path
@@ -29,12 +30,16 @@ def test_flushing_this_runs_queues_leaves_another_runs_messages(broker):
         delete_namespace(broker.client, other_run.namespace)
 
 
-def test_the_embedded_database_folder_is_private_and_outside_pytests_basetemp(tmp_path_factory):
+def test_temporary_folders_are_private_to_this_run(tmp_path_factory, tmp_path):
+    """Not under /tmp/pytest-of-<user>, which every other run re-permissions and prunes."""
+    basetemp = tmp_path_factory.getbasetemp().resolve()
+    shared = Path(tempfile.gettempdir()).resolve() / f"pytest-of-{getpass.getuser()}"
+    assert shared not in basetemp.parents and basetemp.name.startswith("midway-pytest-")
+    assert stat.S_IMODE(basetemp.stat().st_mode) == 0o700
+    assert basetemp in tmp_path.resolve().parents
     folder = private_embedded_dir()
     try:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        basetemp = tmp_path_factory.getbasetemp().resolve()
-        assert basetemp not in folder.resolve().parents
-        assert folder.resolve().parent == Path(tempfile.gettempdir()).resolve()
+        assert shared not in folder.resolve().parents
     finally:
         folder.rmdir()

@@ -1,7 +1,8 @@
-"""What one test run keeps to itself, so that several runs can share a machine: the embedded
-PostgreSQL in a private folder (not pytest's shared basetemp, which other runs re-permission
-and prune), stopped and removed at the end; and Dramatiq queues under a namespace of their own
-on a shared Redis, so that flushing ours never drops another run's messages."""
+"""What one test run keeps to itself, so that several runs can share a machine: its temporary
+folders (pytest's basetemp, which by default sits in /tmp/pytest-of-<user>, where every other
+run re-permissions and prunes) and the embedded PostgreSQL in private folders, stopped and
+removed at the end; and Dramatiq queues under a namespace of their own on a shared Redis, so
+that flushing ours never drops another run's messages."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def run_namespace() -> str:
 def private_embedded_dir() -> Path:
     """A folder only this run (and user) can enter: mkdtemp creates it 0700."""
     return Path(tempfile.mkdtemp(prefix="midway-test-pg-"))
+
+
+def private_basetemp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="midway-pytest-"))
 
 
 def stop_embedded(data_dir: Path) -> None:
