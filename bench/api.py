@@ -186,7 +186,10 @@ def main() -> None:
                 f"127.0.0.1:{port}",
                 "--timeout",
                 "30",
-                'web.wsgi:create_logged_app({"RATE_LIMIT": [1000000, 1]})',
+                # One load generator on loopback: neither the per-key nor the per-address
+                # limit is what is measured.
+                "web.wsgi:create_logged_app("
+                '{"RATE_LIMIT": [1000000, 1], "ADDRESS_RATE_LIMIT": [1000000, 1]})',
             ],
             env=env,
             stdout=log_file,

@@ -17,6 +17,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
   sandbox limit of 25/s (live mode: 100/s)
 - STRIPE_RETURN_URL (default none): where a customer returns after a redirect-based payment
   method; unset, server-side PaymentIntents allow no redirects
+- STRIPE_READ_BUDGET_PER_S (default 2): Stripe reads the web may make for API clients (client
+  secrets), apart from the workers' ceiling; beyond it a read answers without Stripe
 - STRIPE_BREAKER_FAILURES (default 5): transient failures within 30 s that open the breaker
 - STRIPE_BREAKER_COOLDOWN_S (default 10): how long an open breaker holds calls back
 - STRIPE_SETTLEMENT_CURRENCIES (default usd): currencies the platform's Stripe account settles
@@ -31,6 +33,10 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - ALERT_WEBHOOK_URL (default: none): Slack-compatible URL for discrepancy alerts
 - SECRET_KEY (default: random per process): signs finance session cookies
 - API_MAX_BODY_BYTES (default 65536): larger request bodies are refused
+- ADDRESS_RATE_LIMIT_PER_S (default 50): requests a second per client address without a
+  recently verified API key (anonymous, bad keys), counted before authentication
+- FORWARDED_PROXIES (default 0): reverse proxies in front of the web whose X-Forwarded-For
+  is trusted for the client address (1 behind one nginx)
 - WORKER_PROCESSES (default 2): dramatiq worker processes
 - WORKER_THREADS (default 8): threads per worker process
 - LOG_LEVEL (default INFO): root log level
@@ -66,6 +72,7 @@ class Settings:
     stripe_max_network_retries: int = 2
     stripe_rate_limit_per_s: int = 20
     stripe_return_url: str | None = None
+    stripe_read_budget_per_s: int = 2
     stripe_breaker_failures: int = 5
     stripe_breaker_cooldown_s: float = 10.0
     stripe_settlement_currencies: tuple[str, ...] = ("usd",)
@@ -79,7 +86,11 @@ class Settings:
     stuck_after_s: int = 120
     alert_webhook_url: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    # Whether SECRET_KEY was set (the default is random per process): web.startup_checks.
+    secret_key_configured: bool = False
     api_max_body_bytes: int = 65536
+    address_rate_limit_per_s: int = 50
+    forwarded_proxies: int = 0
     worker_processes: int = 2
     worker_threads: int = 8
     log_level: str = "INFO"
@@ -213,6 +224,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "STRIPE_RATE_LIMIT_PER_S", defaults.stripe_rate_limit_per_s, minimum=1
         ),
         stripe_return_url=env.get("STRIPE_RETURN_URL") or None,
+        stripe_read_budget_per_s=_int(
+            env, "STRIPE_READ_BUDGET_PER_S", defaults.stripe_read_budget_per_s, minimum=1
+        ),
         stripe_breaker_failures=_int(
             env, "STRIPE_BREAKER_FAILURES", defaults.stripe_breaker_failures, minimum=1
         ),
@@ -229,9 +243,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stuck_after_s=_int(env, "STUCK_AFTER_S", defaults.stuck_after_s, minimum=1),
         alert_webhook_url=env.get("ALERT_WEBHOOK_URL") or None,
         secret_key=env.get("SECRET_KEY") or defaults.secret_key,
+        secret_key_configured=bool(env.get("SECRET_KEY")),
         api_max_body_bytes=_int(
             env, "API_MAX_BODY_BYTES", defaults.api_max_body_bytes, minimum=1024
         ),
+        address_rate_limit_per_s=_int(
+            env, "ADDRESS_RATE_LIMIT_PER_S", defaults.address_rate_limit_per_s, minimum=1
+        ),
+        forwarded_proxies=_int(env, "FORWARDED_PROXIES", defaults.forwarded_proxies),
         worker_processes=_int(env, "WORKER_PROCESSES", defaults.worker_processes, minimum=1),
         worker_threads=_int(env, "WORKER_THREADS", defaults.worker_threads, minimum=1),
         log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),

@@ -14,6 +14,7 @@ from jobs.broker import redis_client, settings
 from jobs.stripe_guard import RedisStripeGuard
 from models.db import database_url, make_engine, make_session_factory
 from payments.gateway import StripeGateway, make_stripe_client
+from payments.installation import key_namespace
 
 _lock = threading.Lock()
 _sessions: sessionmaker[Session] | None = None
@@ -63,6 +64,10 @@ def stripe_base() -> str:
 
 def gateway() -> StripeGateway:
     global _gateway
+    built = _gateway
+    if built is not None:
+        return built
+    namespace = key_namespace(sessions())  # outside the lock: sessions() takes it too
     with _lock:
         if _gateway is None:
             base = stripe_base()
@@ -73,6 +78,9 @@ def gateway() -> StripeGateway:
                 breaker_cooldown_s=settings.stripe_breaker_cooldown_s,
             )
             _gateway = StripeGateway(
-                make_stripe_client(settings, base), guard, return_url=settings.stripe_return_url
+                make_stripe_client(settings, base),
+                guard,
+                return_url=settings.stripe_return_url,
+                key_namespace=namespace,
             )
         return _gateway

@@ -5,6 +5,7 @@ from models.attention import AttentionAction
 from models.base import Base
 from models.casework import DiscrepancyAction
 from models.events import WebhookEvent
+from models.installation import Installation
 from models.ledger import LedgerAccount, LedgerLine, Posting
 from models.parties import Carrier, Load, Shipper
 from models.payments import Payment, PayoutBatch, Refund
@@ -19,6 +20,7 @@ __all__ = [
     "Discrepancy",
     "DiscrepancyAction",
     "IdempotencyKey",
+    "Installation",
     "LedgerAccount",
     "LedgerLine",
     "Load",

@@ -29,13 +29,17 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Finance sessions signed in with this key before this moment are over (sign-out).
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IdempotencyKey(Base):
     """The first response to a POST with a given Idempotency-Key, replayed on a retry."""
 
     __tablename__ = "api_idempotency_keys"
-    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+    # One namespace per installation, as Stripe scopes keys to the account: the same key sent
+    # with a second API key replays (or refuses) like a retry with the first.
+    __table_args__ = (UniqueConstraint("key"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))

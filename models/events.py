@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, created_at_column
 
-EVENT_STATUSES = ("received", "processed", "ignored", "failed")
+# out_of_band: the event names our rows but its Stripe object is not ours (payments.ownership).
+EVENT_STATUSES = ("received", "processed", "ignored", "failed", "out_of_band")
 
 
 class WebhookEvent(Base):

@@ -115,3 +115,21 @@ def format_minor(amount: int, currency: str, *, symbol: bool = True) -> str:
     if prefix:
         return f"{sign}{prefix}{number}"
     return f"{sign}{currency.upper()} {number}"
+
+
+# Stripe's minimum charge amounts in minor units, for the currencies we settle in
+# (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts). Currencies Stripe
+# does not list take the equivalent of about 50 US cents at their exponent's scale.
+MINIMUM_CHARGE = {
+    "usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "chf": 50, "sek": 300, "nok": 300,
+    "dkk": 250, "pln": 200, "czk": 1500, "mxn": 1000, "nzd": 50, "sgd": 50, "hkd": 400,
+    "jpy": 50, "krw": 700, "kwd": 150, "bhd": 190, "jod": 360, "omr": 190, "tnd": 1500,
+}  # fmt: skip
+
+
+def minimum_charge(currency: str) -> Money:
+    """The smallest amount Stripe charges in a currency we settle in."""
+    amount = MINIMUM_CHARGE.get(check_currency(currency))
+    if amount is None:
+        amount = 500 if minor_digits(currency) == 3 else 50
+    return Money(amount, currency)

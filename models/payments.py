@@ -69,6 +69,16 @@ class Payment(NeedsAttention, Base):
         CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status_known"),
         CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
         CheckConstraint(SETTLEMENT_CURRENCY_CHECK, name="settlement_currency_iso"),
+        # One live payment per load: another only after the earlier ones failed or were
+        # canceled, or when the request gave a reason to charge the load again.
+        Index(
+            "uq_payments_one_live_per_load",
+            "load_id",
+            unique=True,
+            postgresql_where=text(
+                "status NOT IN ('failed', 'canceled') AND additional_charge_reason IS NULL"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -102,6 +112,8 @@ class Payment(NeedsAttention, Base):
     exchange_rate: Mapped[Decimal | None] = mapped_column(EXCHANGE_RATE)
     # The carrier's share as booked to their payable, in the settlement currency.
     carrier_settlement_amount: Mapped[int | None] = money_column(nullable=True)
+    # Why this load is charged again although an earlier payment of it is live.
+    additional_charge_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money
-from payments import attention, bank_debits, bookings, parties
+from payments import attention, bank_debits, bookings, ownership, parties
 from payments.errors import (
     InvalidOperation,
+    LoadAlreadyCharged,
     NotFound,
     PaymentDeclined,
     StripeRequestRefused,
@@ -49,8 +50,12 @@ def create_payment(
     confirm: bool = True,
     description: str | None = None,
     request_id: str | None = None,
+    additional_charge_reason: str | None = None,
 ) -> Payment:
-    """Accept a payment for a load. The caller commits, then enqueues advance_payment."""
+    """Accept a payment for a load. The caller commits, then enqueues advance_payment.
+
+    One live payment per load (the database enforces it too): another only once the earlier
+    ones failed or were canceled, or with an additional_charge_reason."""
     if amount.amount <= 0:
         raise InvalidOperation("amount must be a positive integer in minor units")
     if not 0 <= carrier_amount <= amount.amount:
@@ -59,13 +64,23 @@ def create_payment(
         raise NotFound(f"no customer {shipper_id}")
     if session.get(Carrier, carrier_id) is None:
         raise NotFound(f"no carrier {carrier_id}")
-    load = session.scalars(select(Load).where(Load.external_id == load_reference)).one_or_none()
+    load = session.scalars(
+        select(Load).where(Load.external_id == load_reference).with_for_update()
+    ).one_or_none()
     if load is None:
         load = Load(external_id=load_reference, shipper_id=shipper_id, carrier_id=carrier_id)
         session.add(load)
         session.flush()
     elif load.shipper_id != shipper_id:
         raise InvalidOperation(f"load {load_reference} belongs to another customer")
+    if additional_charge_reason is None:
+        live = live_payment_of_load(session, load.id)
+        if live is not None:
+            raise LoadAlreadyCharged(
+                f"load {load_reference} already has payment {live} (not failed or canceled);"
+                " send additional_charge_reason to charge it again",
+                payment_id=live,
+            )
     payment = Payment(
         load_id=load.id,
         shipper_id=shipper_id,
@@ -77,12 +92,26 @@ def create_payment(
         confirm=confirm,
         description=description,
         request_id=request_id,
+        additional_charge_reason=additional_charge_reason,
         status="pending",
         recovery_point="started",
     )
     session.add(payment)
     session.flush()
     return payment
+
+
+def live_payment_of_load(session: Session, load_id: int) -> int | None:
+    """The load's payment that counts against charging it again, if any."""
+    return session.scalar(
+        select(Payment.id)
+        .where(
+            Payment.load_id == load_id,
+            Payment.status.not_in(("failed", "canceled")),
+            Payment.additional_charge_reason.is_(None),
+        )
+        .limit(1)
+    )
 
 
 def request_confirmation(session: Session, payment_id: int, payment_method: str) -> Payment:
@@ -267,6 +296,8 @@ def record_payment_intent(
         raise NotFound(f"no payment {payment_id}")
     if payment.status in FINAL_STATUSES or payment.attention_at is not None:
         return payment.status  # done, or parked: a person decides, not a webhook
+    stored = payment.stripe_payment_intent_id
+    ownership.keep_stored_id(stored, intent["id"], f"payment {payment_id}")
     payment.stripe_payment_intent_id = intent["id"]
     bank_debits.record_stage(session, gateway, payment, intent)
     status = intent["status"]

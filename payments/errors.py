@@ -86,3 +86,11 @@ class InvalidOperation(PaymentsError):
 
 class NotFound(PaymentsError):
     """No such row (payment, refund, carrier, …)."""
+
+
+class LoadAlreadyCharged(InvalidOperation):
+    """The load has a live (not failed or canceled) payment and no reason to charge again."""
+
+    def __init__(self, message: str, *, payment_id: int) -> None:
+        super().__init__(message)
+        self.payment_id = payment_id

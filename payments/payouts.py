@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, PayoutBatch
 from models.db import transaction
 from models.money import Money
-from payments import attention, bookings, chart, ledger, scheduled_runs
+from payments import attention, bookings, chart, ledger, ownership, scheduled_runs
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
 from payments.gateway import StripeGateway
 
@@ -283,6 +283,7 @@ def record_payout(
         and not isinstance(payout.get("failure_balance_transaction"), dict)
     ):
         payout = gateway.retrieve_payout(payout["id"], account=account)
+    ownership.keep_stored_id(batch.stripe_payout_id, payout["id"], f"payout batch {batch_id}")
     batch.stripe_payout_id = payout["id"]
     bookings.book_payout(session, batch, payout["balance_transaction"], stripe_account=account)
     batch.recovery_point = "payout_created"

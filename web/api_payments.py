@@ -6,21 +6,25 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jobs.charges import advance_payment
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
-from models.money import Money
+from models.money import Money, format_minor, minimum_charge
 from payments import charges
-from payments.errors import GatewayError, InvalidOperation
+from payments import errors as payment_errors
+from payments.errors import InvalidOperation
 from payments.settlement import check_carrier_payable
 from web.auth import ENQUEUE, READ, current_key, requires
 from web.bodies import json_body, path_id
 from web.context import state
-from web.errors import Conflict, ResourceNotFound, ValidationFailed
+from web.errors import Conflict, LoadAlreadyCharged, ResourceNotFound, ValidationFailed
 from web.idempotency import Accepted, run_post
 from web.representations import payment_json
+from web.stripe_reads import ClientSecrets, ReadBudget
 from web.validation import (
     CURRENCY,
     MAX_AMOUNT,
@@ -52,6 +56,12 @@ PAYMENT_CREATE = obj(
     payment_method=replace(PAYMENT_METHOD, nullable=True),
     confirm=Bool(description="Confirm at once when a payment_method is given (default true)."),
     description=Str(max_length=1000, nullable=True, description="Shown on the Stripe payment."),
+    additional_charge_reason=Str(
+        max_length=200,
+        nullable=True,
+        description="Why this load is charged again although it has a live payment; without"
+        " it a second payment for a load is refused (409 load_already_charged).",
+    ),
 )
 PAYMENT_CONFIRM = obj(required=("payment_method",), payment_method=PAYMENT_METHOD)
 # Until Stripe has answered there is no secret to give; after a final status none is needed.
@@ -69,6 +79,15 @@ def _load_reference(session: Session, payment: Payment) -> str | None:
 @requires(ENQUEUE)
 def create_intent() -> Response:
     fields, payload = json_body(PAYMENT_CREATE)
+    minimum = minimum_charge(fields["currency"])
+    if fields["amount"] < minimum.amount:
+        shown = format_minor(minimum.amount, minimum.currency)
+        raise ValidationFailed(
+            f"amount must be at least {minimum.amount} ({shown}), Stripe's minimum charge"
+            f" in {minimum.currency}",
+            field="amount",
+            code="amount_too_small",
+        )
     if fields["carrier_amount"] > fields["amount"]:
         raise ValidationFailed(
             "carrier_amount must not be above amount", field="carrier_amount", code="out_of_range"
@@ -110,13 +129,31 @@ def create_intent() -> Response:
                 confirm=fields.get("confirm", True),
                 description=fields.get("description"),
                 request_id=g.request_id,
+                additional_charge_reason=fields.get("additional_charge_reason"),
             )
+        except payment_errors.LoadAlreadyCharged as charged:
+            raise LoadAlreadyCharged(str(charged), payment_id=charged.payment_id) from None
         except InvalidOperation as refused:
             raise Conflict(str(refused), field="load_id", code="load_conflict") from None
         body = payment_json(payment, fields["load_id"], settings.stripe_settlement_currencies)
         return Accepted(202, body, [(advance_payment, payment.id)])
 
-    return run_post(payload, work)
+    try:
+        return run_post(payload, work)
+    except IntegrityError:
+        # A request for the same load committed first (the loads or one-live-payment index).
+        live = _live_payment(fields["load_id"])
+        if live is None or fields.get("additional_charge_reason"):
+            raise
+        raise LoadAlreadyCharged(
+            f"load {fields['load_id']} already has payment {live}", payment_id=live
+        ) from None
+
+
+def _live_payment(load_reference: str) -> int | None:
+    with transaction(state().sessions) as session:
+        load_id = session.scalar(select(Load.id).where(Load.external_id == load_reference))
+        return charges.live_payment_of_load(session, load_id) if load_id is not None else None
 
 
 @bp.post("/api/payments/intent/<int:payment_id>/confirm")
@@ -166,13 +203,15 @@ def get_payment(payment_id: int) -> Response:
 
 
 def _client_secret(payment: Payment) -> str | None:
-    """The PaymentIntent's client secret, read from Stripe when the customer may still act on
-    it. Never stored and never logged; None when Stripe cannot be asked right now."""
+    """The PaymentIntent's client secret while the customer may still act on it, read on the
+    web's own Stripe budget (web.stripe_reads); never stored, never logged, None without it."""
     if payment.stripe_payment_intent_id is None or payment.status not in _SECRET_STATUSES:
         return None
-    try:
-        intent = state().gateway().retrieve_payment_intent(payment.stripe_payment_intent_id)
-    except GatewayError:
-        return None
-    secret = intent.get("client_secret")
-    return secret if isinstance(secret, str) else None
+    app_state = state()
+    secrets = app_state.extras.get("client_secrets")
+    if secrets is None:
+        budget = ReadBudget(app_state.redis, rate_per_s=app_state.settings.stripe_read_budget_per_s)
+        secrets = app_state.extras.setdefault(
+            "client_secrets", ClientSecrets(app_state.gateway().with_guard(budget))
+        )
+    return secrets.get(payment.stripe_payment_intent_id)

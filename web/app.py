@@ -6,6 +6,8 @@ test_config keys (all optional; production reads the environment through config.
 - REDIS: a redis client for rate limits and readiness (default: jobs.broker.redis_client)
 - GATEWAY: a payments.gateway.StripeGateway (default: jobs.runtime.gateway(), built lazily)
 - RATE_LIMIT: (requests, window seconds) per API key (default (100, 1))
+- ADDRESS_RATE_LIMIT: (requests, window seconds) per client address without a verified key
+  (default (settings.address_rate_limit_per_s, 1))
 - KEY_CACHE_TTL_S: seconds a verified key is cached per process (default 5; 0 disables)
 - WEBHOOK_TOLERANCE_S: Stripe signature timestamp tolerance (default 300)
 - ONBOARDING_RETURN_URL: default return/refresh URL of onboarding links
@@ -21,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import jobs  # noqa: F401  (the broker first, then every actor)
@@ -33,22 +35,26 @@ from models.db import database_url, make_engine, make_session_factory
 from models.errors import MoneyError
 from payments.errors import InvalidOperation, NotFound
 from web import (
+    address_throttle,
     api_methods,
     api_parties,
     api_payments,
     api_payouts,
     api_refunds,
+    body_limit,
     health,
     openapi,
     pages,
     reports,
     reports_api,
     reports_casework,
+    security_headers,
     session_auth,
     webhooks,
 )
 from web.context import AppState
 from web.errors import ApiError
+from web.startup_checks import refuse_unsafe_settings
 
 log = logging.getLogger("midway.web")
 access_log = logging.getLogger("midway.web.access")
@@ -64,6 +70,7 @@ _HTTP_CODES = {
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(test_config or {})
     settings: Settings = config.get("SETTINGS") or load_settings()
+    refuse_unsafe_settings(settings)
     app = Flask(__name__)
     app.config.update(
         TESTING=bool(config.get("TESTING", False)),
@@ -118,6 +125,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         secure_cookie=bool(config.get("SESSION_COOKIE_SECURE", True)),
     )
     _install_request_hooks(app, metrics)
+    body_limit.install(app, settings.api_max_body_bytes)  # after: errors need the request id
+    security_headers.install(app)
+    address_throttle.install(
+        app,
+        limit=_rate_limit(config.get("ADDRESS_RATE_LIMIT", (settings.address_rate_limit_per_s, 1))),
+        forwarded_proxies=settings.forwarded_proxies,
+    )
     _install_error_handlers(app)
     return app
 
@@ -209,6 +223,14 @@ def _install_error_handlers(app: Flask) -> None:
         log.info("integrity conflict: %s", type(error.orig).__name__)
         api_error = ApiError("the request conflicts with existing data; retry", code="conflict")
         api_error.status = 409
+        return _error(api_error)
+
+    @app.errorhandler(DataError)
+    def out_of_range(error: DataError) -> Response:
+        # A value PostgreSQL cannot hold (an id past BIGINT, a NUL in text): the request's.
+        log.info("data refused by the database: %s", type(error.orig).__name__)
+        api_error = ApiError("a value in the request is out of range", code="invalid_value")
+        api_error.status = 400
         return _error(api_error)
 
     @app.errorhandler(OperationalError)

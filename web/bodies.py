@@ -12,6 +12,9 @@ from web.errors import MalformedRequest, PayloadTooLarge, UnsupportedMediaType, 
 from web.validation import MAX_ID, Int, Obj, Str, refuse_card_numbers
 
 JSON = dict[str, Any]
+# Our bodies nest a few levels; Stripe events a dozen. Deeper is refused before anything walks
+# it (Python's own recursion limit would otherwise turn it into a 500).
+MAX_JSON_DEPTH = 32
 
 
 class _DuplicateKey(ValueError):
@@ -40,9 +43,34 @@ def raw_body() -> bytes:
         ) from None
 
 
+def _nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest, counted without parsing (brackets in strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_json(data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
+        brackets = text.count("[") + text.count("{")
+        if brackets > MAX_JSON_DEPTH and _nesting_depth(text) > MAX_JSON_DEPTH:
+            raise MalformedRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except _DuplicateKey as dup:
         raise MalformedRequest(f"field {dup} appears twice", field=str(dup)) from None

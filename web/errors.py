@@ -86,6 +86,21 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class LoadAlreadyCharged(Conflict):
+    """The load has a live payment; the body links to it."""
+
+    code = "load_already_charged"
+
+    def __init__(self, message: str, *, payment_id: int) -> None:
+        super().__init__(message, field="load_id")
+        self.payment_id = payment_id
+
+    def body(self, request_id: str | None = None) -> dict[str, Any]:
+        body = super().body(request_id)
+        body["error"]["links"] = {"payment": f"/api/payments/{self.payment_id}"}
+        return body
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
 

@@ -3,9 +3,10 @@ with another request is a 409 that says so.
 
 The key row is inserted in the same transaction as the work it guards and filled with the
 response before COMMIT, so there is never a key without its effect or an effect without its
-key. A concurrent twin blocks on the unique index (api_key_id, key) until the first commits,
+key. A concurrent twin blocks on the unique index on the key until the first commits,
 then replays it. A request that fails (4xx) rolls back with its key: the key stays unused and
-a corrected retry may use it. Keys are scoped to the API key that sent them.
+a corrected retry may use it. Keys are scoped to the installation, as Stripe scopes them to the
+account: the same key sent with a second API key is the same request (a replay) or a 409.
 """
 
 from __future__ import annotations
@@ -88,14 +89,12 @@ def run_post(payload: Any, work: Callable[[Session], Accepted]) -> Response:
                     request_path=request.path[:500],
                     request_hash=fingerprint,
                 )
-                .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+                .on_conflict_do_nothing(index_elements=["key"])
                 .returning(IdempotencyKey.id)
             ).scalar_one_or_none()
             if row_id is None:
                 first = session.scalars(
-                    select(IdempotencyKey).where(
-                        IdempotencyKey.api_key_id == api_key_id, IdempotencyKey.key == key
-                    )
+                    select(IdempotencyKey).where(IdempotencyKey.key == key)
                 ).one()
                 if first.request_hash != fingerprint or first.response_status is None:
                     raise IdempotencyKeyReused(

@@ -305,16 +305,16 @@ def build_document() -> JSON:
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "content": {"application/json": {"schema": _ref("StripeEvent")}},
                 },
-                "responses": _responses({200: "WebhookAck"}, (400, 413)),
+                "responses": _responses({200: "WebhookAck"}, (400, 413, 429)),
             }
         },
         "/api/webhooks/stripe/health": {
             "get": {
-                "summary": "Webhook intake health",
-                "security": [],
-                "responses": _responses({200: "WebhookHealth"}, ()),
+                "summary": "Webhook intake health (any API key with read access)",
+                "security": [{"apiKey": []}],
+                "responses": _responses({200: "WebhookHealth"}, AUTH_ERRORS),
             }
         },
         "/healthz": {

@@ -237,6 +237,22 @@ SCHEMAS: JSON = {
         **_list("PayoutBatch"),
         "required": ["object", "data", "has_more", "next_starting_after"],
     },
+    # What the webhook endpoint accepts (https://docs.stripe.com/api/events/object).
+    "StripeEvent": _object(
+        ("id", "type", "created", "data"),
+        id={"type": "string", "pattern": "^[A-Za-z0-9_]{1,255}$"},
+        type={"type": "string", "minLength": 1, "maxLength": 100},
+        created={"type": "integer", "minimum": 1_262_304_000, "maximum": 4_102_444_799},
+        account={"type": ["string", "null"]},
+        data=_object(
+            ("object",),
+            object=_object(
+                ("id",),
+                id={"type": "string", "pattern": "^[A-Za-z0-9_]{1,255}$"},
+                metadata={"type": "object", "additionalProperties": {"type": "string"}},
+            ),
+        ),
+    ),
     "WebhookAck": _object(("received", "id", "duplicate"), received=_B, id=_S, duplicate=_B),
     "WebhookHealth": _object(
         ("status",),
@@ -244,6 +260,7 @@ SCHEMAS: JSON = {
         secrets_configured=_I,
         last_event_received_at=_NS,
         unprocessed_events=_I,
+        out_of_band_events=_I,
     ),
     "Health": _object(("status",), status=_S),
     "Ready": _object(

@@ -152,3 +152,13 @@ def query_with(**changes: Any) -> str:
     if not args:
         return request.path
     return request.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in args.items())
+
+
+MAX_PAGE = 10_000
+
+
+def page_number(raw: str | None) -> int:
+    """A ?page= value as a page from 1 to MAX_PAGE; anything else (², -1, 10**30) is page 1."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE)):
+        return min(max(1, int(raw)), MAX_PAGE)
+    return 1

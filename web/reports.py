@@ -35,7 +35,7 @@ from reconciliation.errors import InvalidInput
 from reconciliation.service import day_to_reconcile
 from web import charts
 from web.context import state
-from web.pages import PageError, money, query_with
+from web.pages import PageError, money, page_number, query_with
 from web.session_auth import User, current_user, signed_in
 
 bp = Blueprint("reports", __name__)
@@ -94,11 +94,7 @@ def index() -> str:
         accounts = overview.all_accounts(session)
         account = _choice("account", accounts)
         status = _choice("status", RUN_STATUSES)
-        page = (
-            max(1, int(request.args.get("page", "1") or 1))
-            if (request.args.get("page", "1").isdigit())
-            else 1
-        )
+        page = page_number(request.args.get("page"))
         rows = overview.latest_runs(
             session,
             account=account,

@@ -173,7 +173,7 @@ def create_run() -> Response:
             raise ValidationFailed(str(refused), field="account", code="unknown_account") from None
         try:
             day_to_reconcile(date, tz)
-        except InvalidInput as refused:
+        except (InvalidInput, OverflowError) as refused:  # OverflowError: 9999-12-31
             raise ValidationFailed(str(refused), field="date", code="future_day") from None
         actor = casework.Actor(key.name, key.prefix, key.id)
         entry = casework.request_rerun(session, date, account, actor)

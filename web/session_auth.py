@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -32,6 +34,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy import update
 
 from models import ApiKey
 from models.db import transaction
@@ -44,6 +47,8 @@ bp = Blueprint("session_auth", __name__)
 FINANCE_ROLES = frozenset({"finance", "admin"})
 SESSION_HOURS = 12
 CSRF_FIELD = "csrf_token"
+# "/", not followed by a second "/", then printable ASCII without "\\", spaces or controls.
+_SAME_ORIGIN_PATH = re.compile(r"/(?!/)[\x21-\x5b\x5d-\x7e]*")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,7 +109,12 @@ def current_user() -> User | None:
     if isinstance(data, dict) and time.time() - float(data.get("at", 0)) < SESSION_HOURS * 3600:
         with transaction(state().sessions) as db:
             key = db.get(ApiKey, int(data.get("id", 0)))
-            if key is not None and key.revoked_at is None and key.role in FINANCE_ROLES:
+            if (
+                key is not None
+                and key.revoked_at is None
+                and key.role in FINANCE_ROLES
+                and not _ended(key, float(data.get("at", 0)))
+            ):
                 user = User(key.id, key.name, key.prefix, key.role)
     if user is None and data is not None:
         session.pop("user", None)
@@ -130,10 +140,15 @@ def signed_in(view: F) -> F:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no scheme, no host, no //evil.example)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("reports.index")
-    return target.rstrip("?") or url_for("reports.index")
+    """Only a path on this site: no scheme or host, no `//` or `\\` (browsers read both as
+    another host, also after dropping tabs and newlines), no control characters at all."""
+    default = url_for("reports.index")
+    if not target or not _SAME_ORIGIN_PATH.fullmatch(target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target.rstrip("?") or default
 
 
 def _form(error: str | None = None, status: int = 200) -> Response:
@@ -169,8 +184,25 @@ def sign_in_post() -> Response:
     return redirect(_safe_next(request.form.get("next")), 303)  # type: ignore[return-value]
 
 
+def _ended(key: ApiKey, signed_in_at: float) -> bool:
+    """Signed out since: a copied cookie of this session is worth nothing."""
+    ended = key.sessions_ended_at
+    return ended is not None and signed_in_at <= ended.timestamp()
+
+
 @bp.post("/sign-out")
 def sign_out() -> Response:
     check_csrf()
+    user = current_user()
+    if user is not None:
+        # Server-side: every session of this key signed in until now ends (cookies are
+        # signed, not stored, so this is what makes a copied cookie useless).
+        with transaction(state().sessions) as db:
+            db.execute(
+                update(ApiKey)
+                .where(ApiKey.id == user.key_id)
+                # This process's clock, like the sign-in time in the cookie.
+                .values(sessions_ended_at=datetime.now(UTC))
+            )
     session.clear()
     return redirect(url_for("session_auth.sign_in"), 303)  # type: ignore[return-value]

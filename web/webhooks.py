@@ -10,6 +10,7 @@ events converge because the handlers re-read Stripe's current object (payments.w
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import stripe
@@ -21,6 +22,7 @@ from jobs.webhooks import process_event
 from models import WebhookEvent
 from models.db import transaction
 from payments.webhook_events import store_event
+from web.auth import READ, requires
 from web.bodies import parse_json, raw_body
 from web.context import state
 from web.errors import MalformedRequest
@@ -53,21 +55,54 @@ def verify(payload: bytes, header: str, secrets: tuple[str, ...], tolerance_s: i
     raise InvalidSignature(f"Stripe signature refused: {reason}", field=SIGNATURE_HEADER)
 
 
+# Stripe ids are letters, digits and underscores; `created` is a Unix time in our era.
+_STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
+_CREATED_RANGE = range(1_262_304_000, 4_102_444_800)  # 2010-01-01 .. 2100-01-01
+
+
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL text and JSONB cannot hold NUL; iterative, the depth is bounded already."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _event(payload: bytes) -> dict[str, Any]:
     event = parse_json(payload)
+    created = event.get("created") if isinstance(event, dict) else None
+    if isinstance(created, float) and created.is_integer():
+        event["created"] = int(created)  # 1.7e9 is the integer JSON Schema says it is
+    data = event.get("data") if isinstance(event, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
     ok = (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
-        and 0 < len(event["id"]) <= 255
+        and _STRIPE_ID.fullmatch(event["id"]) is not None
         and isinstance(event.get("type"), str)
         and 0 < len(event["type"]) <= 100
         and type(event.get("created")) is int
-        and isinstance(event.get("data"), dict)
-        and isinstance(event["data"].get("object"), dict)
+        and event["created"] in _CREATED_RANGE
+        and isinstance(obj, dict)
+        and isinstance(obj.get("id"), str)
+        and _STRIPE_ID.fullmatch(obj["id"]) is not None
         and (event.get("account") is None or isinstance(event.get("account"), str))
     )
     if not ok:
-        raise MalformedRequest("not a Stripe event (id, type, created, data.object expected)")
+        raise MalformedRequest(
+            "not a Stripe event (id, type, created as a Unix time, data.object with an id"
+            " expected)"
+        )
+    if _has_nul(event):
+        raise MalformedRequest("a Stripe event cannot contain NUL characters")
     return event
 
 
@@ -95,11 +130,15 @@ def receive() -> Response:
 
 
 @bp.get("/api/webhooks/stripe/health")
+@requires(READ)
 def health() -> Response:
     with transaction(state().sessions) as session:
         last = session.scalar(select(func.max(WebhookEvent.received_at)))
         backlog = session.scalar(
             select(func.count()).where(WebhookEvent.status.in_(("received", "failed")))
+        )
+        out_of_band = session.scalar(
+            select(func.count()).where(WebhookEvent.status == "out_of_band")
         )
     return jsonify(
         {
@@ -107,5 +146,6 @@ def health() -> Response:
             "secrets_configured": len(state().settings.stripe_webhook_secrets),
             "last_event_received_at": last.isoformat() if last else None,
             "unprocessed_events": int(backlog or 0),
+            "out_of_band_events": int(out_of_band or 0),
         }
     )

@@ -43,20 +43,39 @@ def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient
 # A PaymentIntent with its charge's balance transactions: what Stripe moved, and for a returned
 # bank debit what it took back (the booking rules need both, without another request).
 INTENT_EXPAND = ["latest_charge.balance_transaction", "latest_charge.failure_balance_transaction"]
+# Metadata key on every object we create: the (namespaced) idempotency key that created it,
+# our marker in payments.ownership.
+CREATED_BY_KEY = "midway_key"
 
 
 class StripeGateway(Lookups):
+    created_by_key = CREATED_BY_KEY
+
     def __init__(
         self,
         client: stripe.StripeClient,
         guard: CallGuard | None = None,
         *,
         return_url: str | None = None,
+        key_namespace: str = "",
     ) -> None:
         self._client = client
         self._guard = guard or NoGuard()
         # STRIPE_RETURN_URL: see _redirect_params.
         self._return_url = return_url
+        # This installation's prefix on every idempotency key (payments.installation), so two
+        # databases on one Stripe account never replay each other's requests.
+        self.key_namespace = key_namespace
+
+    def with_guard(self, guard: CallGuard) -> StripeGateway:
+        """The same client and namespace under another guard (the web's read budget)."""
+        return StripeGateway(
+            self._client, guard, return_url=self._return_url, key_namespace=self.key_namespace
+        )
+
+    def idempotency_key(self, key: str) -> str:
+        """The key Stripe sees for our row-derived `key`."""
+        return f"{self.key_namespace}:{key}" if self.key_namespace else key
 
     def _request(
         self,
@@ -74,7 +93,10 @@ class StripeGateway(Lookups):
             raise StripeRequestRefused(f"not a Stripe id in {path!r}", code="resource_missing")
         options: dict[str, Any] = {}
         if key is not None:
-            options["idempotency_key"] = key
+            options["idempotency_key"] = self.idempotency_key(key)
+            if params is not None and isinstance(params.get("metadata"), dict):
+                marker = {CREATED_BY_KEY: options["idempotency_key"]}
+                params = {**params, "metadata": {**params["metadata"], **marker}}
         if account is not None:
             options["stripe_account"] = account
         self._guard.before_call()

@@ -7,7 +7,9 @@ Stripe acted. We look for the object carrying our marker (metadata `payment_id`,
 Stripe says not to use for read-after-write flows because new objects take up to a minute to
 be indexed (https://docs.stripe.com/search). An empty list is therefore authoritative: Stripe
 certainly has no such object and a new request is safe. A list longer than we are willing to
-page through is inconclusive (LookupInconclusive), never "not found".
+page through is inconclusive (LookupInconclusive), never "not found". With an installation
+namespace, an object created by another installation on the same Stripe account (its
+`midway_key` marker under another namespace) is never taken for ours.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class LookupInconclusive(Unsettled):
 
 class Lookups:
     """Look-ups by our marker; mixed into StripeGateway, which supplies `_request`."""
+
+    key_namespace: str = ""
+    created_by_key: str = "midway_key"
 
     def _request(
         self,
@@ -54,7 +59,7 @@ class Lookups:
         for _ in range(MAX_PAGES):
             page = self._request("get", path, params, account=account)
             data = page.get("data") or []
-            found.extend(o for o in data if (o.get("metadata") or {}).get(name) == value)
+            found.extend(o for o in data if self._ours(o.get("metadata") or {}, name, value))
             if not page.get("has_more") or not data:
                 return found
             params = {**params, "starting_after": data[-1]["id"]}
@@ -62,6 +67,13 @@ class Lookups:
             f"more than {PAGE * MAX_PAGES} objects at {path} {filters}: cannot tell whether "
             f"Stripe holds one with {name}={value}"
         )
+
+    def _ours(self, metadata: dict[str, Any], name: str, value: str) -> bool:
+        if metadata.get(name) != value:
+            return False
+        if not self.key_namespace:
+            return True
+        return str(metadata.get(self.created_by_key, "")).startswith(f"{self.key_namespace}:")
 
     def find_payment_intents(self, payment_id: int, *, customer: str) -> list[StripeJSON]:
         """The customer's PaymentIntents marked with our payment id."""

@@ -53,6 +53,7 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_database(fresh_database: str) -> N
         "ledger_lines_append_only",
         "ledger_lines_balanced",
         "ledger_lines_no_truncate",
+        "ledger_lines_posting_open",
         "ledger_postings_append_only",
         "ledger_postings_balanced",
         "ledger_postings_no_truncate",

@@ -31,6 +31,7 @@ def make_test_app(
         "SESSIONS": sessions,
         "GATEWAY": gateway,
         "RATE_LIMIT": (10_000, 1),
+        "ADDRESS_RATE_LIMIT": (10_000, 1),
         "KEY_CACHE_TTL_S": 0,
         "TESTING": True,
     }

@@ -166,14 +166,6 @@ def test_same_key_with_another_body_is_a_409_saying_so(backend, parties, session
     assert rows(sessions, Payment) == 1
 
 
-def test_keys_are_scoped_per_api_key(api, parties, sessions):
-    body = payment_body(*parties)
-    assert api("backend").post("/api/payments/intent", body, key="shared").status_code == 202
-    admin = api("admin").post("/api/payments/intent", body, key="shared")
-    assert admin.status_code == 202 and "Idempotent-Replayed" not in admin.headers
-    assert rows(sessions, Payment) == 2
-
-
 def test_a_refused_request_does_not_use_up_its_key(backend, parties, sessions):
     body = payment_body(*parties)
     refused = backend.post("/api/payments/intent", {**body, "amount": 0}, key="retry-me")

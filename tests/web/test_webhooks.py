@@ -77,8 +77,10 @@ def test_a_signed_body_that_is_not_an_event_is_refused(app, sessions):
     assert stored(sessions) == []
 
 
-def test_webhook_health(app):
-    response = app.test_client().get("/api/webhooks/stripe/health")
+def test_webhook_health(app, api):
+    assert app.test_client().get("/api/webhooks/stripe/health").status_code == 401
+    response = api("finance").get("/api/webhooks/stripe/health")
     assert response.status_code == 200
     assert response.json["secrets_configured"] == 2
     assert response.json["unprocessed_events"] == 0
+    assert response.json["out_of_band_events"] == 0

@@ -1,0 +1,69 @@
+"""Throttling per client address, before authentication.
+
+Requests that do not carry a recently verified API key — anonymous ones (sign-in, webhooks,
+health, the pages) and ones with an unknown key — count against their client address: at most
+ADDRESS_RATE_LIMIT_PER_S a second each, so that a flood of bad keys cannot buy a database lookup
+per request. A key verified in the last KEY_CACHE_TTL_S seconds is limited per key instead
+(web.ratelimit). Behind a reverse proxy, set FORWARDED_PROXIES so the address is the client's
+(X-Forwarded-For, trusted for that many hops), not the proxy's. Like the per-key limit, it lets
+requests through when Redis cannot be reached.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import redis
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from web.auth import KeyCache
+from web.context import state
+from web.errors import RateLimited
+from web.keys import hash_secret
+
+log = logging.getLogger(__name__)
+
+
+def _has_verified_key() -> bool:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    cache: KeyCache | None = state().extras.get("key_cache")
+    return cache is not None and cache.get(hash_secret(token.strip()), time.monotonic()) is not None
+
+
+def check_address(limit: int, window_s: int) -> None:
+    if _has_verified_key():
+        return
+    now = time.time()
+    window = int(now // window_s)
+    redis_key = f"midway:ratelimit:address:{request.remote_addr}:{window}"
+    try:
+        pipe = state().redis.pipeline(transaction=False)
+        pipe.incr(redis_key)
+        pipe.expire(redis_key, window_s + 1)
+        count, _ = pipe.execute()
+    except redis.RedisError:
+        log.warning("address rate limit unavailable (Redis error); request let through")
+        return
+    if int(count) > limit:
+        reset_in = max(1, math.ceil((window + 1) * window_s - now))
+        raise RateLimited(
+            f"too many requests without a valid API key from this address; retry in {reset_in} s",
+            headers={"Retry-After": str(reset_in)},
+        )
+
+
+def install(app: Flask, *, limit: tuple[int, int], forwarded_proxies: int) -> None:
+    """`limit`: (requests, window seconds) per client address."""
+    if forwarded_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=forwarded_proxies, x_proto=forwarded_proxies
+        )
+
+    @app.before_request
+    def throttle_address() -> None:
+        check_address(*limit)
