@@ -43,6 +43,7 @@ def foreign_intent(market: Market, payment_id: int, amount: int = 50) -> dict[st
             "currency": "usd",
             "payment_method": "pm_card_bypassPending",
             "confirm": True,
+            "payment_method_types": ["card"],
             "metadata": {"payment_id": str(payment_id)},
         }
     )
