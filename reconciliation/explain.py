@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -29,6 +29,7 @@ class _Side:
     ids: list[str]
     sources: list[str]
     currencies: list[str]
+    claimed: list[str] = field(default_factory=list)  # a posting's own balance transaction id
     amount: int = 0
     fee: int = 0
     time: int = 0
@@ -96,6 +97,9 @@ def _sides(
         source = _text(record["source"])
         if source and source not in side.sources:
             side.sources.append(source)
+        claimed = _text(record["balance_transaction"])
+        if id_column != "balance_transaction" and claimed and claimed not in side.claimed:
+            side.claimed.append(claimed)
         if record["currency"] not in side.currencies:
             side.currencies.append(record["currency"])
         side.amount += int(record["amount"])
@@ -190,10 +194,13 @@ def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: Z
         )
     if kind == "missing_in_stripe":
         assert led is not None
-        ids = ", ".join(led.sources) if led.sources else "no Stripe id"
+        claims = [f"balance transaction {', '.join(led.claimed)}"] if led.claimed else []
+        claims += [f"source {', '.join(led.sources)}"] if led.sources else []
+        claim = " and ".join(claims) if claims else "no Stripe id"
         return (
             f"The ledger posted a {led.type.replace('_', ' ')} of {money(led.amount)} "
-            f"({refs()}, {ids}), but Stripe has no balance transaction for it."
+            f"({refs()}, claiming {claim}) at {when(led.time)}, but Stripe has no such balance "
+            f"transaction; find the Stripe activity it stands for, or reverse the posting."
         )
     assert s is not None and led is not None
     if kind == "currency_mismatch":
@@ -236,8 +243,10 @@ def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: Z
     if kind == "probable_match":
         minutes = abs(s.time - led.time) // 60
         return (
-            f"Stripe {what()} of {money(s.amount)} matches ledger {refs()} only by amount, "
-            f"currency and time ({minutes} min apart); confirm it and record the Stripe ids on "
-            f"the posting."
+            f"Stripe {what()} of {money(s.amount)} has no posting with its ids; ledger "
+            f"{refs()}, which names no Stripe id, has the same amount, fee and currency "
+            f"{minutes} min apart; check that they are the same movement before linking them, "
+            f"since otherwise the Stripe {s.type.replace('_', ' ')} is unbooked and the "
+            f"posting has no Stripe activity behind it."
         )
     raise ValueError(f"unknown discrepancy kind {kind!r}")

@@ -128,7 +128,8 @@ def currencies(session: Session, account: str, start: int, end: int) -> list[str
             " JOIN ledger_lines l ON l.posting_id = p.id"
             " WHERE coalesce(p.stripe_account, 'platform') = :a"
             " AND p.occurred_at >= to_timestamp(:s) AND p.occurred_at < to_timestamp(:e)"
-            " AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL)"
+            " AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL"
+            " OR p.stripe_payment_intent IS NOT NULL)"
         ),
         {"a": account, "s": start, "e": end},
     )

@@ -151,6 +151,7 @@ class World:
         txn: str | None,
         source: str | None,
         account: str = "platform",
+        payment_intent: str | None = None,
     ) -> Posting:
         """Post a balanced posting that claims to mirror a Stripe balance transaction."""
         net = amount - fee
@@ -176,6 +177,7 @@ class World:
                 stripe=StripeRefs(
                     balance_transaction=txn,
                     source=source,
+                    payment_intent=payment_intent,
                     account=None if account == "platform" else account,
                 ),
             )
