@@ -59,26 +59,33 @@ def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
+def _http(settings: Settings) -> StripeHTTP | None:
+    if not settings.stripe_api_base:
+        return None
+    return StripeHTTP(
+        settings.stripe_api_base,
+        settings.stripe_api_key,
+        timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
+    )
+
+
 def _source(settings: Settings, source: str) -> StripeSource:
+    http = _http(settings)
     if source in ("api", "report"):
-        if not settings.stripe_api_base:
+        if http is None:
             raise RunFailed(
                 f"--source {source} needs Stripe: set STRIPE_API_BASE (https://api.stripe.com, "
                 "or the address of a running stripe_sim), or reconcile a downloaded itemized "
                 "report with --source FILE.csv"
             )
-        http = StripeHTTP(
-            settings.stripe_api_base,
-            settings.stripe_api_key,
-            timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
-        )
         return ApiSource(http) if source == "api" else ReportRunSource(http)
     if source == "cache":
         return CacheSource()
     path = Path(source)
     if not path.is_file():
         raise RunFailed(f"--source {source!r}: expected api, report, cache or an existing CSV file")
-    return ReportFileSource(path)
+    # With Stripe reachable, a posting's balance transaction outside the file is looked up.
+    return ReportFileSource(path, http)
 
 
 def _stored(run_id: int) -> dict[str, Any]:

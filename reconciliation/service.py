@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import transaction
-from reconciliation import alerts, ledger_source, runs
+from reconciliation import alerts, ledger_source, runs, stripe_lookup
 from reconciliation.engine import reconcile
 from reconciliation.errors import FutureDay, InvalidInput
 from reconciliation.exports import run_report
@@ -85,7 +85,7 @@ def run_day(
         clock = time.perf_counter()
         stripe_frame = source.load(sessions, request)
         timings["stripe_side"] = time.perf_counter() - clock
-        result = _reconcile(sessions, stripe_frame, request, None, timings)
+        result = _reconcile(sessions, stripe_frame, request, None, timings, source)
         progress.stage("saving run")
         with transaction(sessions) as session:
             run = runs.start_run(
@@ -131,7 +131,7 @@ def run_partition(
     request = LoadRequest(window, account, margin_s, int(time.time()))
     try:
         stripe_frame = CacheSource(currency=currency).load(sessions, request)
-        result = _reconcile(sessions, stripe_frame, request, currency, {})
+        result = _reconcile(sessions, stripe_frame, request, currency, {}, CacheSource())
         with transaction(sessions) as session:
             finished = runs.add_result(session, run_id, result)
     except Exception as error:
@@ -149,6 +149,7 @@ def _reconcile(
     request: LoadRequest,
     currency: str | None,
     timings: dict[str, float],
+    source: StripeSource,
 ) -> ReconciliationResult:
     request.progress.stage("loading ledger")
     clock = time.perf_counter()
@@ -157,6 +158,14 @@ def _reconcile(
             session, request.account, request.start, request.end, currency=currency
         )
     request.progress.advance(len(ledger_frame))
+    stripe_frame = stripe_lookup.complete(
+        sessions,
+        stripe_frame,
+        ledger_frame,
+        request,
+        covers_margins=source.covers_margins,
+        http=source.http,
+    )
     timings["ledger_side"] = time.perf_counter() - clock
     request.progress.stage("matching", total=len(stripe_frame) + len(ledger_frame))
     clock = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from reconciliation.errors import StripeFetchFailed
+from reconciliation.errors import NotAtStripe, StripeFetchFailed
 
 Params = Mapping[str, Any]
 
@@ -102,6 +102,8 @@ class StripeHTTP:
                 response = self._http.post(url, data=pairs, headers=headers, timeout=self._timeout)
         except requests.RequestException as error:
             raise StripeFetchFailed(f"Stripe unreachable at {self.api_base}: {error}") from None
+        if response.status_code == 404:
+            raise NotAtStripe(f"Stripe has no {path}: {_message(response.content)}")
         if response.status_code >= 400:
             raise StripeFetchFailed(
                 f"Stripe answered {response.status_code} to {method} {path}: "
