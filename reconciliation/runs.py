@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from models import Carrier, Discrepancy, ReconciliationRun
+from models import Carrier, Discrepancy, ReconciliationRun, StripeBalanceTransaction
 from reconciliation.errors import RunNotFound, UnknownAccount
 from reconciliation.result import Counts, CurrencyTotals, ReconciliationResult
 from reconciliation.result import Discrepancy as Finding
@@ -31,12 +31,26 @@ from reconciliation.window import DayWindow
 PLATFORM = "platform"
 
 
-def check_account(session: Session, account: str) -> None:
-    """Raise UnknownAccount unless `account` is the platform or a carrier's connected account."""
+def is_known_account(session: Session, account: str) -> bool:
+    """The platform, a carrier's connected account, or an account whose Stripe rows we hold
+    (one Stripe listed with activity although no carrier of ours has it)."""
     if account == PLATFORM:
-        return
-    known = session.scalar(select(Carrier.id).where(Carrier.stripe_account_id == account))
-    if known is None:
+        return True
+    if session.scalar(select(Carrier.id).where(Carrier.stripe_account_id == account)):
+        return True
+    return (
+        session.scalar(
+            select(StripeBalanceTransaction.id)
+            .where(StripeBalanceTransaction.account == account)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def check_account(session: Session, account: str) -> None:
+    """Raise UnknownAccount unless `is_known_account`."""
+    if not is_known_account(session, account):
         raise UnknownAccount(
             f"unknown account {account!r}: expected 'platform' or the acct_… id of a carrier"
         )
