@@ -5,7 +5,8 @@
     midway recon show --run-id 12 [--format table|json]
     midway recon export --run-id 12 --out report.xlsx   (.json / .csv / .xlsx)
 
-Exit codes of `run`: 0 the day is clean, 1 discrepancies were found, 2 the run failed (bad
+Exit codes of `run`: 0 the day is clean (or every discrepancy is resolved: status `resolved`),
+1 discrepancies are open, 2 the run failed (bad
 input such as a future day, an unknown account or a malformed report; Stripe or the database
 unreachable).
 """
@@ -150,7 +151,8 @@ def run_command(
     with _sessions(settings) as sessions:
         outcome, report = _run(sessions, stripe_source, day, account, tz, settings, quiet)
     _emit(report, fmt, out)
-    sys.exit(EXIT_CLEAN if outcome.status == "clean" else EXIT_DISCREPANCIES)
+    # A day whose discrepancies finance has all resolved needs nothing more: exit 0 too.
+    sys.exit(EXIT_CLEAN if outcome.status in ("clean", "resolved") else EXIT_DISCREPANCIES)
 
 
 def _run(

@@ -8,8 +8,9 @@ lock on the run row; the one that completes the set finishes the run, in one tra
   `superseded_at`; history is kept, nothing is deleted;
 - each new discrepancy whose fingerprint equals one of the superseded run's takes over its
   `status` and `resolution_note` (and records `carried_from_id`);
-- the run becomes `clean` (zero discrepancies: a clean day is recorded too) or
-  `discrepancies`.
+- the run becomes `clean` (zero discrepancies: a clean day is recorded too), `resolved`
+  (every discrepancy carried over as resolved by finance) or `discrepancies`; finance's work
+  on a current run moves it between `discrepancies` and `resolved` (`refresh_status`).
 A run that fails is marked `failed` with its error and supersedes nothing.
 """
 
@@ -23,6 +24,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from models import Carrier, Discrepancy, ReconciliationRun, StripeBalanceTransaction
+from models.reconciliation import CURRENT_RUN_STATUSES
 from reconciliation.errors import RunNotFound, UnknownAccount
 from reconciliation.result import Counts, CurrencyTotals, ReconciliationResult
 from reconciliation.result import Discrepancy as Finding
@@ -181,7 +183,7 @@ def finish_run(session: Session, run: ReconciliationRun) -> None:
             ReconciliationRun.account == run.account,
             ReconciliationRun.id != run.id,
             ReconciliationRun.superseded_by_id.is_(None),
-            ReconciliationRun.status.in_(("clean", "discrepancies", "failed")),
+            ReconciliationRun.status.in_((*CURRENT_RUN_STATUSES, "failed")),
         )
         .order_by(ReconciliationRun.id)
         .with_for_update()
@@ -191,12 +193,46 @@ def finish_run(session: Session, run: ReconciliationRun) -> None:
         old.superseded_by_id = run.id
         old.superseded_at = now
     session.flush()
-    carried = [old.id for old in previous if old.status == "discrepancies"]
+    carried = [old.id for old in previous if old.status in ("discrepancies", "resolved")]
     if carried:
         carry_forward(session, from_run_id=max(carried), to_run_id=run.id)
-    run.status = "discrepancies" if run.discrepancy_count else "clean"
     run.finished_at = now
+    refresh_status(session, run)
+
+
+def refresh_status(session: Session, run: ReconciliationRun) -> str:
+    """Set a finished run's status from its discrepancies: `clean` (none), `resolved` (all
+    resolved by finance), else `discrepancies`; return it."""
     session.flush()
+    outstanding = session.scalar(
+        select(func.count())
+        .select_from(Discrepancy)
+        .where(Discrepancy.run_id == run.id, Discrepancy.status != "resolved")
+    )
+    if not run.discrepancy_count:
+        run.status = "clean"
+    else:
+        run.status = "discrepancies" if outstanding else "resolved"
+    session.flush()
+    return run.status
+
+
+def previous_fingerprints(session: Session, run_id: int) -> set[str] | None:
+    """The findings of the finished run this one superseded (None: the day's first run)."""
+    previous = session.scalar(
+        select(ReconciliationRun.id)
+        .where(
+            ReconciliationRun.superseded_by_id == run_id,
+            ReconciliationRun.status.in_(CURRENT_RUN_STATUSES),
+        )
+        .order_by(ReconciliationRun.id.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return None
+    return set(
+        session.scalars(select(Discrepancy.fingerprint).where(Discrepancy.run_id == previous))
+    )
 
 
 def carry_forward(session: Session, *, from_run_id: int, to_run_id: int) -> int:
@@ -250,7 +286,7 @@ def current_run(session: Session, day: dt.date, account: str) -> ReconciliationR
             ReconciliationRun.day == day,
             ReconciliationRun.account == account,
             ReconciliationRun.superseded_by_id.is_(None),
-            ReconciliationRun.status.in_(("clean", "discrepancies")),
+            ReconciliationRun.status.in_(CURRENT_RUN_STATUSES),
         )
         .order_by(ReconciliationRun.id.desc())
     ).first()

@@ -178,4 +178,5 @@ def _reconcile(
 def _announce(sessions: sessionmaker[Session], run_id: int, webhook_url: str | None) -> None:
     with sessions() as session:
         report = run_report(session, run_id)
-    alerts.alert_if_discrepancies(report, webhook_url)
+        previous = runs.previous_fingerprints(session, run_id)
+    alerts.announce(report, previous, webhook_url)

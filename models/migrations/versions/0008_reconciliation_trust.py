@@ -1,0 +1,45 @@
+"""reconciliation finance can rely on: a `resolved` run status, and disputes
+
+- reconciliation_runs.status may be `resolved`: the run found discrepancies and finance has
+  resolved or accepted every one (a current run, like clean and discrepancies);
+
+Revision ID: 0008
+Revises: 0005
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+OLD_STATUSES = "('running', 'clean', 'discrepancies', 'failed')"
+NEW_STATUSES = "('running', 'clean', 'discrepancies', 'failed', 'resolved')"
+
+
+def _run_statuses(statuses: str, current: str) -> None:
+    name = op.f("ck_reconciliation_runs_status_known")
+    op.drop_constraint(name, "reconciliation_runs", type_="check")
+    op.create_check_constraint(name, "reconciliation_runs", f"status IN {statuses}")
+    op.drop_index("uq_reconciliation_runs_current", table_name="reconciliation_runs")
+    op.create_index(
+        "uq_reconciliation_runs_current",
+        "reconciliation_runs",
+        ["day", "account"],
+        unique=True,
+        postgresql_where=sa.text(f"superseded_by_id IS NULL AND status IN {current}"),
+    )
+
+
+def upgrade() -> None:
+    _run_statuses(NEW_STATUSES, "('clean', 'discrepancies', 'resolved')")
+
+
+def downgrade() -> None:
+    op.execute("UPDATE reconciliation_runs SET status = 'discrepancies' WHERE status = 'resolved'")
+    _run_statuses(OLD_STATUSES, "('clean', 'discrepancies')")
