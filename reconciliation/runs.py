@@ -80,8 +80,10 @@ def start_run(
     source: str,
     source_detail: str | None = None,
     partitions: int = 1,
+    started_at: dt.datetime | None = None,
 ) -> ReconciliationRun:
-    """A new `running` run of the window's day for `account` (the caller commits)."""
+    """A new `running` run of the window's day for `account` (the caller commits);
+    `started_at` is when the work began, if before this row is written."""
     assert window.date is not None, "a run covers a calendar day"
     run = ReconciliationRun(
         day=window.date,
@@ -96,6 +98,8 @@ def start_run(
         partitions_done=0,
         totals=[],
     )
+    if started_at is not None:
+        run.started_at = started_at
     session.add(run)
     session.flush()
     return run
@@ -267,9 +271,18 @@ def record_failure(
     source: str,
     error: str,
     source_detail: str | None = None,
+    started_at: dt.datetime | None = None,
 ) -> int:
-    """A failed run that never started (e.g. Stripe unreachable while fetching)."""
-    run = start_run(session, window, account, source=source, source_detail=source_detail)
+    """A failed run that never finished (Stripe unreachable while fetching, a report that
+    does not parse): finance sees the attempt and its reason."""
+    run = start_run(
+        session,
+        window,
+        account,
+        source=source,
+        source_detail=source_detail,
+        started_at=started_at,
+    )
     fail_run(session, run.id, error)
     return run.id
 

@@ -8,7 +8,8 @@
 4. The pure core: `engine.reconcile`.
 5. Persist (runs.start_run + add_result, which supersedes and carries forward), then alert
    when there are discrepancies. A failure after step 1 that is not bad input (Stripe
-   unreachable, a database error) is recorded as a `failed` run and raised again.
+   unreachable, a database error) is recorded as a `failed` run and raised again; so is a
+   report that does not parse, so finance sees the refused attempt and its reason.
 
 `run_partition` is the same for one currency of a large day, feeding a run created up front
 (see jobs/reconciliation.py).
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.db import transaction
 from reconciliation import alerts, ledger_source, runs, stripe_lookup
 from reconciliation.engine import reconcile
-from reconciliation.errors import FutureDay, InvalidInput
+from reconciliation.errors import FutureDay, InvalidInput, InvalidReport
 from reconciliation.exports import run_report
 from reconciliation.progress import NoProgress, Progress
 from reconciliation.result import ReconciliationResult
@@ -81,6 +82,7 @@ def run_day(
         runs.check_account(session, account)
     request = LoadRequest(window, account, margin_s, now, progress)
     timings: dict[str, float] = {}
+    started_at = dt.datetime.now(dt.UTC)
     try:
         clock = time.perf_counter()
         stripe_frame = source.load(sessions, request)
@@ -89,27 +91,45 @@ def run_day(
         progress.stage("saving run")
         with transaction(sessions) as session:
             run = runs.start_run(
-                session, window, account, source=source.kind, source_detail=source.detail
-            )
-            runs.add_result(session, run.id, result)
-            run_id, status = run.id, run.status
-    except InvalidInput:
-        raise
-    except Exception as error:
-        with transaction(sessions) as session:
-            runs.record_failure(
                 session,
                 window,
                 account,
                 source=source.kind,
                 source_detail=source.detail,
-                error=f"{type(error).__name__}: {error}",
+                started_at=started_at,
             )
+            runs.add_result(session, run.id, result)
+            run_id, status = run.id, run.status
+    except InvalidInput as error:
+        if isinstance(error, InvalidReport):  # finance sees the refused file and why
+            _record_failure(sessions, request, source, started_at, str(error))
+        raise
+    except Exception as error:
+        _record_failure(sessions, request, source, started_at, f"{type(error).__name__}: {error}")
         raise
     finally:
         progress.done()
     _announce(sessions, run_id, alert_webhook_url)
     return RunOutcome(run_id, status, result, timings)
+
+
+def _record_failure(
+    sessions: sessionmaker[Session],
+    request: LoadRequest,
+    source: StripeSource,
+    started_at: dt.datetime,
+    error: str,
+) -> None:
+    with transaction(sessions) as session:
+        runs.record_failure(
+            session,
+            request.window,
+            request.account,
+            source=source.kind,
+            source_detail=source.detail,
+            error=error,
+            started_at=started_at,
+        )
 
 
 def run_partition(

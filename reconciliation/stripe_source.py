@@ -142,7 +142,12 @@ class ApiSource:
         )
         with transaction(sessions) as session:
             self.fetched = stripe_cache.store(session, fetched)
-        self.detail = f"{self.fetched} rows fetched from {self.http.api_base}"
+        hours = request.margin_s / 3600
+        # More than the run's Stripe rows: the margins either side are fetched too.
+        self.detail = (
+            f"{self.fetched} rows fetched from {self.http.api_base} for the day and "
+            f"{hours:g} h either side"
+        )
         return self.fetched
 
 
