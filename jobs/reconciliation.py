@@ -104,7 +104,7 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
         size += ledger_source.count_postings(session, account, request.start, request.end)
         currencies = stripe_cache.currencies(session, account, request.start, request.end)
     if size <= threshold or len(currencies) <= 1:
-        cached = CacheSource(kind="api", detail=api.detail)
+        cached = CacheSource(kind="api", detail=api.detail, http=api.http)
         service.run_day(
             sessions,
             cached,

@@ -66,9 +66,10 @@ def summary(report: dict[str, Any], new: list[dict[str, Any]], gone: list[str]) 
         if int(row["difference_net"]) != 0
     ]
     net = f" Net difference (Stripe − ledger): {', '.join(differences)}." if differences else ""
+    name = f" {report['account_name']}" if report.get("account_name") else ""
     return (
-        f"Reconciliation of {report['date']} ({report.get('account_label') or report['account']}"
-        f", {report['timezone']}): {what}{net} "
+        f"Reconciliation of {report['date']} ({report['account']}{name}, "
+        f"{report['timezone']}): {what}{net} "
         f"Run {report['run_id']}: `midway recon show --run-id {report['run_id']}`."
     )
 

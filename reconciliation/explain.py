@@ -152,6 +152,10 @@ def _discrepancy(
     )
 
 
+def _is_dispute(s: _Side) -> bool:
+    return s.category == "dispute" or any(source.startswith("du_") for source in s.sources)
+
+
 def fingerprint(fields: dict[str, object]) -> str:
     """A stable hash of kind, ids and amounts: the same finding on a re-run hashes the same."""
     text = "|".join(
@@ -178,10 +182,30 @@ def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: Z
     def when(unix: int) -> str:
         return dt.datetime.fromtimestamp(unix, tz).strftime("%Y-%m-%d %H:%M %Z")
 
+    def day_of(unix: int) -> str:
+        return dt.datetime.fromtimestamp(unix, tz).date().isoformat()
+
     if kind == "missing_in_ledger":
         assert s is not None
+        if s.type == "payment_refund" and s.sources and s.sources[0].startswith("pyr_"):
+            return (
+                f"A transfer reversal took {money(-s.amount)} back from this connected account "
+                f"({', '.join(s.ids)}, refund {s.sources[0]} of the transfer's payment), but the "
+                f"ledger has no posting for it; book it or ask who reversed the transfer."
+            )
+        if s.type == "transfer_refund":
+            return (
+                f"A transfer reversal returned {money(s.amount)} to the platform ({what()}), but "
+                f"the ledger has no posting for it; book it or ask who reversed the transfer."
+            )
         return (
             f"Stripe recorded {what()} of {money(s.amount)}, but the ledger has no posting for it."
+        )
+    if kind == "unexpected_type" and (s is not None and _is_dispute(s)):
+        return (
+            f"Chargeback: a customer disputed a charge ({what()}), so Stripe withdrew "
+            f"{money(-s.amount)} and a {money(s.fee)} dispute fee; the day's balance is "
+            f"{money(s.fee - s.amount)} lower; respond with evidence or accept the loss."
         )
     if kind == "unexpected_type":
         assert s is not None
@@ -236,9 +260,11 @@ def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: Z
             f"shows it as {led.status or 'unknown'} ({refs()})."
         )
     if kind == "timing":
+        later = max(s.time, led.time)
         return (
             f"Stripe recorded {what()} of {money(s.amount)} at {when(s.time)}, but the ledger "
-            f"posted it at {when(led.time)} ({refs()}), so the two fall on different days."
+            f"posted it at {when(led.time)} ({refs()}), so the two fall on different days; no "
+            f"action is needed, it clears once {day_of(later)} is reconciled too."
         )
     if kind == "probable_match":
         minutes = abs(s.time - led.time) // 60

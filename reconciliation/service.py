@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -26,7 +27,7 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import transaction
-from reconciliation import alerts, ledger_source, runs, stripe_lookup
+from reconciliation import alerts, context, ledger_source, runs, stripe_lookup
 from reconciliation.engine import reconcile
 from reconciliation.errors import FutureDay, InvalidInput, InvalidReport
 from reconciliation.exports import run_report
@@ -192,7 +193,10 @@ def _reconcile(
     result = reconcile(stripe_frame, ledger_frame, request.window, margin_s=request.margin_s)
     request.progress.advance(len(stripe_frame) + len(ledger_frame))
     timings["match"] = time.perf_counter() - clock
-    return result
+    if not result.discrepancies:
+        return result
+    findings = context.annotate(sessions, result.discrepancies, request.account, source.http)
+    return dataclasses.replace(result, discrepancies=findings)
 
 
 def _announce(sessions: sessionmaker[Session], run_id: int, webhook_url: str | None) -> None:

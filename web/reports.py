@@ -113,6 +113,9 @@ def index() -> str:
         glance = overview.latest_runs(session, since=yesterday, until=yesterday)
         series = overview.daily_series(session, today, 30)
         ages = overview.unresolved_by_age(session, today)
+        names = exports.party_names(
+            session, {*accounts, *(run.account for run in rows), *(run.account for run in glance)}
+        )
     count_chart = charts.bar_chart(
         [charts.Bar(p.day.isoformat(), p.discrepancies) for p in series],
         title="Discrepancies per day, last 30 days",
@@ -147,6 +150,7 @@ def index() -> str:
         age_total=sum(a.total for a in ages),
         net_differences=overview.net_differences,
         query_with=query_with,
+        names=names,
     )
 
 
