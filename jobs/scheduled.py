@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from jobs import runtime
 from jobs.broker import settings
 from jobs.enqueue import send_after_commit
-from jobs.payouts import advance_batch
+from jobs.payouts import advance_batch, alert_payout_failures
 from jobs.reconciliation import reconcile_day
 from jobs.reconciliation import stripe_http as recon_stripe_http
 from jobs.retrying import retry_transient_failures
@@ -147,6 +147,7 @@ def scheduled_sweep(minute: str) -> None:
     if run_once(SWEEP, minute, claim) is None:
         return
     sweep_stuck(settings.stuck_after_s)
+    alert_payout_failures()
     try:
         new_events = event_poller.poll(runtime.sessions(), runtime.gateway())
     except Exception as error:  # noqa: BLE001 - Stripe down: the next minute polls again

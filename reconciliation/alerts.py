@@ -114,6 +114,25 @@ def announce(
     return post_webhook(webhook_url, {"text": summary(report, new, gone)}, timeout_s=timeout_s)
 
 
+def payout_batching_failed(item: dict[str, Any], webhook_url: str | None) -> bool:
+    """Alert that a payout batch failed at Stripe, or a batching period was refused
+    (`item`: payments.payout_batching.Attention as a dict). Never raises for the webhook."""
+    log.warning(json.dumps({"event": "payouts.batching_failed", **item}, sort_keys=True))
+    if item["what"] == "batch":
+        amount = format_minor(int(item["amount"]), item["currency"])
+        text = (
+            f"Payout batch {item['batch_id']} of {item['period']} failed: {amount} "
+            f"{item['currency'].upper()} to carrier {item['carrier']} ({item['stripe_account']})"
+            f" — {item['reason']}. The money stays on the carrier's connected balance and goes "
+            f"out with the next batch once the cause is fixed; see /reports."
+        )
+    else:
+        text = f"Payout batching for {item['period']} was refused: {item['reason']}."
+    if not webhook_url:
+        return False
+    return post_webhook(webhook_url, {"text": text})
+
+
 def post_webhook(url: str, payload: dict[str, Any], *, timeout_s: float = TIMEOUT_S) -> bool:
     request = urllib.request.Request(
         url,

@@ -31,6 +31,7 @@ from jobs.reconciliation import reconcile_day
 from models import Discrepancy, ReconciliationRun
 from models.db import transaction
 from models.reconciliation import DISCREPANCY_KINDS, DISCREPANCY_STATUSES, RUN_STATUSES
+from payments import payout_batching
 from reconciliation import casework, exports, overview, runs
 from reconciliation.errors import InvalidInput
 from reconciliation.service import day_to_reconcile
@@ -113,6 +114,9 @@ def index() -> str:
         glance = overview.latest_runs(session, since=yesterday, until=yesterday)
         series = overview.daily_series(session, today, 30)
         ages = overview.unresolved_by_age(session, today)
+        payouts_attention = payout_batching.needing_attention(
+            session, since=today - dt.timedelta(days=30)
+        )
         names = exports.party_names(
             session, {*accounts, *(run.account for run in rows), *(run.account for run in glance)}
         )
@@ -151,6 +155,7 @@ def index() -> str:
         net_differences=overview.net_differences,
         query_with=query_with,
         names=names,
+        payouts_attention=payouts_attention,
     )
 
 

@@ -1,7 +1,7 @@
 """The exports finance opens: a workbook that reads like one (bold frozen filtered headers,
 fitted widths, real dates, money formats, a summary of the accounts covered), CSV with the
 totals too, a static HTML copy of the day without controls, and no cell a spreadsheet would
-run as a formula (OWASP CSV injection)."""
+run as a formula (OWASP CSV injection). And payout batching failures shown to finance."""
 
 from __future__ import annotations
 
@@ -110,3 +110,13 @@ def test_a_static_html_copy_has_every_discrepancy_and_no_controls(report_day, br
     live = client.get(f"/reports/{report_day.day}").get_data(as_text=True)
     assert "Sign out" in live and "Re-run this day" in live
 
+
+
+def test_payout_batching_failures_show_on_the_finance_pages(report_day, browserless, sessions):  # type: ignore[no-untyped-def]
+    from payments import scheduled_runs
+
+    period = dt.date.today().isoformat()
+    scheduled_runs.mark_failed(sessions, "payout_batching", period, "refused: has not ended")
+    page = browserless("finance").get("/reports").get_data(as_text=True)
+    assert 'id="payout-failures"' in page and 'data-payout-attention="period"' in page
+    assert "refused: has not ended" in page

@@ -2,6 +2,7 @@
 
 - reconciliation_runs.status may be `resolved`: the run found discrepancies and finance has
   resolved or accepted every one (a current run, like clean and discrepancies);
+- payout_batches.alerted_at: when finance was alerted that the batch failed (once per batch);
 
 Revision ID: 0008
 Revises: 0005
@@ -38,8 +39,12 @@ def _run_statuses(statuses: str, current: str) -> None:
 
 def upgrade() -> None:
     _run_statuses(NEW_STATUSES, "('clean', 'discrepancies', 'resolved')")
+    op.add_column(
+        "payout_batches", sa.Column("alerted_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("payout_batches", "alerted_at")
     op.execute("UPDATE reconciliation_runs SET status = 'discrepancies' WHERE status = 'resolved'")
     _run_statuses(OLD_STATUSES, "('clean', 'discrepancies')")
