@@ -3,6 +3,7 @@
 from models.api_access import ApiKey, IdempotencyKey
 from models.base import Base
 from models.casework import DiscrepancyAction
+from models.disputes import Dispute
 from models.events import WebhookEvent
 from models.ledger import LedgerAccount, LedgerLine, Posting
 from models.parties import Carrier, Load, Shipper
@@ -16,6 +17,7 @@ __all__ = [
     "Carrier",
     "Discrepancy",
     "DiscrepancyAction",
+    "Dispute",
     "IdempotencyKey",
     "LedgerAccount",
     "LedgerLine",

@@ -31,7 +31,7 @@ from jobs.reconciliation import reconcile_day
 from models import Discrepancy, ReconciliationRun
 from models.db import transaction
 from models.reconciliation import DISCREPANCY_KINDS, DISCREPANCY_STATUSES, RUN_STATUSES
-from payments import payout_batching
+from payments import disputes, payout_batching
 from reconciliation import casework, exports, overview, runs
 from reconciliation.errors import InvalidInput
 from reconciliation.service import day_to_reconcile
@@ -114,6 +114,7 @@ def index() -> str:
         glance = overview.latest_runs(session, since=yesterday, until=yesterday)
         series = overview.daily_series(session, today, 30)
         ages = overview.unresolved_by_age(session, today)
+        open_disputes = disputes.open_disputes(session)
         payouts_attention = payout_batching.needing_attention(
             session, since=today - dt.timedelta(days=30)
         )
@@ -156,6 +157,7 @@ def index() -> str:
         query_with=query_with,
         names=names,
         payouts_attention=payouts_attention,
+        open_disputes=open_disputes,
     )
 
 
