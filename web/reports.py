@@ -66,6 +66,15 @@ def _today() -> dt.date:
     return dt.datetime.now(ZoneInfo(state().settings.recon_timezone)).date()
 
 
+def _yesterday_due() -> bool:
+    """Whether the scheduler should have reconciled yesterday by now (RECON_AT has passed
+    today in RECON_TIMEZONE)."""
+    settings = state().settings
+    now = dt.datetime.now(ZoneInfo(settings.recon_timezone))
+    hour, minute = (int(part) for part in settings.recon_at.split(":"))
+    return now.time() >= dt.time(hour, minute)
+
+
 def parse_day(text: str) -> dt.date:
     if DAY_PATTERN.match(text):
         try:
@@ -158,6 +167,9 @@ def index() -> str:
         names=names,
         payouts_attention=payouts_attention,
         open_disputes=open_disputes,
+        yesterday_due=_yesterday_due(),
+        recon_at=state().settings.recon_at,
+        recon_timezone=state().settings.recon_timezone,
     )
 
 
