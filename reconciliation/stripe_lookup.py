@@ -57,9 +57,13 @@ def complete(
 
 
 def _unknown_claims(parts: list[pd.DataFrame], ledger: pd.DataFrame) -> list[str]:
-    known = set().union(*(set(p["balance_transaction"]) for p in parts))
-    claimed = ledger["balance_transaction"].dropna().unique()
-    return sorted(str(txn) for txn in claimed if txn not in known)
+    """Claimed ids in no part, by hash lookups (a million postings: no Python set)."""
+    claimed = pd.Series(ledger["balance_transaction"].dropna().unique())
+    for part in parts:
+        if len(claimed) == 0:
+            break
+        claimed = claimed[~claimed.isin(part["balance_transaction"])]
+    return sorted(str(txn) for txn in claimed)
 
 
 def _fetch(
