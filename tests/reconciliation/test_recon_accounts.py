@@ -56,9 +56,7 @@ def test_nightly_run_covers_accounts_whose_only_activity_was_at_stripe(
                 )
             )
         }
-        nightly = session.scalars(
-            select(ScheduledRun).where(ScheduledRun.period == NEXT_DAY)
-        ).one()
+        nightly = session.scalars(select(ScheduledRun).where(ScheduledRun.period == NEXT_DAY)).one()
     assert set(runs) == {"platform", base.account, stranger}
     assert {r.status for r in runs.values()} == {"discrepancies"}
     assert sorted(nightly.detail["covered"]) == sorted(["platform", base.account, stranger])

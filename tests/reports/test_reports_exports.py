@@ -111,7 +111,6 @@ def test_a_static_html_copy_has_every_discrepancy_and_no_controls(report_day, br
     assert "Sign out" in live and "Re-run this day" in live
 
 
-
 def test_payout_batching_failures_show_on_the_finance_pages(report_day, browserless, sessions):  # type: ignore[no-untyped-def]
     from payments import scheduled_runs
 
