@@ -79,12 +79,11 @@ def build(rows: int, planted: int) -> tuple[pd.DataFrame, pd.DataFrame, Counter[
     rng = np.random.default_rng(6)
     stripe = core.build_stripe(rows, window, rng)
     stripe, ledger, expected = core.plant(stripe, core.mirror(stripe), planted, window, rng)
-    # A posting the loader reads carries Stripe ids; a probable match is one whose ids are
-    # wrong (a typo), not absent.
-    typo = ledger["balance_transaction"].isna()
-    numbers = pd.Series(np.arange(int(typo.sum())), dtype="int64").astype("str").to_numpy()
-    ledger.loc[typo, "balance_transaction"] = "txn_typo" + numbers
-    ledger.loc[typo, "source"] = "ch_typo" + numbers
+    # A probable match is a posting booked by hand with only its PaymentIntent: one that
+    # claims a balance transaction or charge id Stripe lacks is two real errors instead.
+    by_hand = ledger["balance_transaction"].isna() & ledger["source"].isna()
+    numbers = pd.Series(np.arange(int(by_hand.sum())), dtype="int64").astype("str").to_numpy()
+    ledger.loc[by_hand, "payment_intent"] = "pi_by_hand" + numbers
     return stripe, ledger, expected
 
 
@@ -119,6 +118,7 @@ def load_into(url: str, stripe: pd.DataFrame, ledger: pd.DataFrame) -> dict[str,
                 ).dt.strftime("%Y-%m-%d %H:%M:%S+00"),
                 "stripe_balance_transaction": ledger["balance_transaction"],
                 "stripe_source": ledger["source"],
+                "stripe_payment_intent": ledger["payment_intent"],
             }
         )
         copy_in(session, "ledger_postings", postings)

@@ -5,7 +5,8 @@
     midway recon show --run-id 12 [--format table|json]
     midway recon export --run-id 12 --out report.xlsx   (.json / .csv / .xlsx)
 
-Exit codes of `run`: 0 the day is clean, 1 discrepancies were found, 2 the run failed (bad
+Exit codes of `run`: 0 the day is clean (or every discrepancy is resolved: status `resolved`),
+1 discrepancies are open, 2 the run failed (bad
 input such as a future day, an unknown account or a malformed report; Stripe or the database
 unreachable).
 """
@@ -59,26 +60,33 @@ def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
+def _http(settings: Settings) -> StripeHTTP | None:
+    if not settings.stripe_api_base:
+        return None
+    return StripeHTTP(
+        settings.stripe_api_base,
+        settings.stripe_api_key,
+        timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
+    )
+
+
 def _source(settings: Settings, source: str) -> StripeSource:
+    http = _http(settings)
     if source in ("api", "report"):
-        if not settings.stripe_api_base:
+        if http is None:
             raise RunFailed(
                 f"--source {source} needs Stripe: set STRIPE_API_BASE (https://api.stripe.com, "
                 "or the address of a running stripe_sim), or reconcile a downloaded itemized "
                 "report with --source FILE.csv"
             )
-        http = StripeHTTP(
-            settings.stripe_api_base,
-            settings.stripe_api_key,
-            timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
-        )
         return ApiSource(http) if source == "api" else ReportRunSource(http)
     if source == "cache":
         return CacheSource()
     path = Path(source)
     if not path.is_file():
         raise RunFailed(f"--source {source!r}: expected api, report, cache or an existing CSV file")
-    return ReportFileSource(path)
+    # With Stripe reachable, a posting's balance transaction outside the file is looked up.
+    return ReportFileSource(path, http)
 
 
 def _stored(run_id: int) -> dict[str, Any]:
@@ -143,7 +151,8 @@ def run_command(
     with _sessions(settings) as sessions:
         outcome, report = _run(sessions, stripe_source, day, account, tz, settings, quiet)
     _emit(report, fmt, out)
-    sys.exit(EXIT_CLEAN if outcome.status == "clean" else EXIT_DISCREPANCIES)
+    # A day whose discrepancies finance has all resolved needs nothing more: exit 0 too.
+    sys.exit(EXIT_CLEAN if outcome.status in ("clean", "resolved") else EXIT_DISCREPANCIES)
 
 
 def _run(

@@ -28,7 +28,8 @@ def render_table(report: dict[str, Any]) -> str:
     counts = report["counts"]
     lines = [
         f"Reconciliation of {report['date']} ({report['timezone']}), account "
-        f"{report['account']}: run {report['run_id']}, {report['status'].upper()}",
+        f"{report['account']}{_name(report)}: run {report['run_id']}, "
+        f"{report['status'].upper()}",
         f"source {report['source']}"
         + (f" ({report['source_detail']})" if report.get("source_detail") else ""),
         f"Stripe rows {counts['stripe_rows']}, ledger postings {counts['ledger_rows']}, "
@@ -134,3 +135,8 @@ class StderrProgress:
         if self._count is not None:
             click.echo("", err=True)
             self._count = None
+
+
+def _name(report: dict[str, Any]) -> str:
+    name = report.get("account_name")
+    return f" ({name})" if name else ""

@@ -328,7 +328,11 @@ CATALOGUE: list[Fault] = [
         "day",
     ),
     Fault(
-        "dispute opened", "a cardholder disputed a charge", "unexpected_type", dispute_opened, "day"
+        "dispute opened",
+        "a cardholder disputed a charge (booked from its events, listed for finance)",
+        None,
+        dispute_opened,
+        "day",
     ),
     Fault(
         "webhook lost", "a payout.paid webhook never arrived", None, payout_webhook_lost, "night"

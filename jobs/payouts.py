@@ -3,11 +3,26 @@
 import dramatiq
 
 from jobs import runtime
+from jobs.broker import settings
 from jobs.retrying import ACTOR_OPTIONS, retry_transient_failures
-from payments import payouts
+from models.db import transaction
+from payments import payout_batching, payouts
+from reconciliation import alerts
 
 
 @dramatiq.actor(queue_name="payouts", **ACTOR_OPTIONS)
 def advance_batch(batch_id: int) -> None:
     with retry_transient_failures():
-        payouts.advance_batch(runtime.sessions(), runtime.gateway(), batch_id)
+        status = payouts.advance_batch(runtime.sessions(), runtime.gateway(), batch_id)
+    if status == "failed":
+        alert_payout_failures()
+
+
+def alert_payout_failures() -> int:
+    """Alert finance once about each failed batch (also run by the minute's sweep, for
+    failures that came by webhook); return how many were alerted."""
+    with transaction(runtime.sessions()) as session:
+        failed = payout_batching.claim_failure_alerts(session)
+    for item in failed:
+        alerts.payout_batching_failed(item.as_dict(), settings.alert_webhook_url)
+    return len(failed)

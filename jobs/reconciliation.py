@@ -1,11 +1,12 @@
 """Reconcile a day: enqueued by the scheduler (nightly) and the API (on demand).
 
-`reconcile_day(day)` with no account fans out to one message per account (the platform and
-every carrier) as a Dramatiq group. For one account it refreshes the local copy of Stripe's
-rows, then either reconciles in this worker or, when the day holds more than
-`partition_threshold` rows (Stripe + ledger), creates the run up front and splits it by
-currency into a group of `reconcile_partition` messages that run on any worker; the last
-partition to finish completes the run (see reconciliation/runs.py).
+`reconcile_day(day)` with no account fans out to one message per account (the platform, every
+carrier, and every connected account Stripe lists with activity that day) as a Dramatiq
+group. For one account it refreshes the local copy of Stripe's rows, then either reconciles
+in this worker or, when the day holds more than `partition_threshold` rows (Stripe + ledger),
+creates the run up front and splits it by currency into a group of `reconcile_partition`
+messages that run on any worker; the last partition to finish completes the run (see
+reconciliation/runs.py).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from jobs import runtime
 from jobs.broker import settings
 from jobs.retrying import retry_transient_failures
 from models.db import transaction
+from reconciliation import accounts as recon_accounts
 from reconciliation import ledger_source, runs, service, stripe_cache
 from reconciliation.errors import InvalidInput
 from reconciliation.stripe_http import StripeHTTP
 from reconciliation.stripe_source import ApiSource, CacheSource, LoadRequest
+from reconciliation.window import day as window_of
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,10 @@ def reconcile_day(
     sessions = runtime.sessions()
     if account is None:
         with sessions() as session:
-            accounts = runs.known_accounts(session)
+            ours = runs.known_accounts(session)
+        span = window_of(day, tz)
+        at_stripe = recon_accounts.active_at_stripe(stripe_http(), span.start, span.end)
+        accounts = [*ours, *sorted(set(at_stripe) - set(ours))]
         dramatiq.group(
             [reconcile_day.message(day, a, tz, partition_threshold) for a in accounts]
         ).run()
@@ -80,7 +86,11 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
     now = int(time.time())
     window = service.day_to_reconcile(day, tz, now)
     with sessions() as session:
-        runs.check_account(session, account)
+        known = runs.is_known_account(session, account)
+    # An account only Stripe knows of (listed there with activity) is reconciled too.
+    if not known and not recon_accounts.exists_at_stripe(stripe_http(), account):
+        with sessions() as session:
+            runs.check_account(session, account)
     request = LoadRequest(window, account, service.DEFAULT_MARGIN_S, now)
     api = ApiSource(stripe_http())
     try:
@@ -94,7 +104,7 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
         size += ledger_source.count_postings(session, account, request.start, request.end)
         currencies = stripe_cache.currencies(session, account, request.start, request.end)
     if size <= threshold or len(currencies) <= 1:
-        cached = CacheSource(kind="api", detail=api.detail)
+        cached = CacheSource(kind="api", detail=api.detail, http=api.http)
         service.run_day(
             sessions,
             cached,

@@ -13,7 +13,7 @@ re-sends every period not `done`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,13 +23,15 @@ from sqlalchemy.orm import Session
 from jobs import runtime
 from jobs.broker import settings
 from jobs.enqueue import send_after_commit
-from jobs.payouts import advance_batch
+from jobs.payouts import advance_batch, alert_payout_failures
 from jobs.reconciliation import reconcile_day
+from jobs.reconciliation import stripe_http as recon_stripe_http
 from jobs.retrying import retry_transient_failures
 from jobs.sweeper import sweep as sweep_stuck
 from jobs.webhooks import process_event
 from models.db import transaction
 from payments import activity, event_poller, payout_batching, scheduled_runs
+from reconciliation import accounts as recon_accounts
 from reconciliation import runs, window
 
 log = logging.getLogger(__name__)
@@ -68,23 +70,36 @@ def run_once(job: str, period: str, work: Work) -> dict[str, Any] | None:
         raise
 
 
-def reconcile_accounts(session: Session, day: str, tz: str) -> dict[str, Any]:
-    """Enqueue reconcile_day for the platform and each connected account active that day."""
+def reconcile_accounts(
+    session: Session, day: str, tz: str, at_stripe: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Enqueue reconcile_day for the platform and each connected account active that day, in
+    our records or at Stripe (`at_stripe`); the detail lists every account covered."""
     span = window.day(day, tz)
     start, end = datetime.fromtimestamp(span.start, UTC), datetime.fromtimestamp(span.end, UTC)
-    accounts = [runs.PLATFORM, *activity.active_connected_accounts(session, start, end)]
+    ours = activity.active_connected_accounts(session, start, end)
+    accounts = [runs.PLATFORM, *sorted(set(ours) | set(at_stripe))]
     done = [a for a in accounts if runs.current_run(session, date.fromisoformat(day), a)]
     todo = [a for a in accounts if a not in done]
     # Sent before COMMIT: if Redis refuses, the period stays open and is retried; sending after
     # COMMIT could lose the day with nobody noticing.
     for account in todo:
         reconcile_day.send(day, account, tz)
-    return {"timezone": tz, "accounts": todo, "already_reconciled": done}
+    return {
+        "timezone": tz,
+        "accounts": todo,
+        "already_reconciled": done,
+        "covered": accounts,
+        "found_only_at_stripe": sorted(set(at_stripe) - set(ours)),
+    }
 
 
 @dramatiq.actor(**OPTIONS)
 def run_nightly_reconciliation(day: str, tz: str) -> None:
-    run_once(RECONCILIATION, day, lambda session: reconcile_accounts(session, day, tz))
+    # Asked before the period's transaction opens: no Stripe call while a lock is held.
+    span = window.day(day, tz)
+    at_stripe = recon_accounts.active_at_stripe(recon_stripe_http(), span.start, span.end)
+    run_once(RECONCILIATION, day, lambda session: reconcile_accounts(session, day, tz, at_stripe))
 
 
 def batch_payouts(
@@ -132,6 +147,7 @@ def scheduled_sweep(minute: str) -> None:
     if run_once(SWEEP, minute, claim) is None:
         return
     sweep_stuck(settings.stuck_after_s)
+    alert_payout_failures()
     try:
         new_events = event_poller.poll(runtime.sessions(), runtime.gateway())
     except Exception as error:  # noqa: BLE001 - Stripe down: the next minute polls again

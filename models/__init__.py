@@ -4,6 +4,7 @@ from models.api_access import ApiKey, IdempotencyKey
 from models.attention import AttentionAction
 from models.base import Base
 from models.casework import DiscrepancyAction
+from models.disputes import Dispute
 from models.events import WebhookEvent
 from models.installation import Installation
 from models.ledger import LedgerAccount, LedgerLine, Posting
@@ -19,6 +20,7 @@ __all__ = [
     "Carrier",
     "Discrepancy",
     "DiscrepancyAction",
+    "Dispute",
     "IdempotencyKey",
     "Installation",
     "LedgerAccount",

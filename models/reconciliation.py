@@ -33,7 +33,9 @@ DISCREPANCY_KINDS = (
     "timing",
     "probable_match",
 )
-RUN_STATUSES = ("running", "clean", "discrepancies", "failed")
+RUN_STATUSES = ("running", "clean", "discrepancies", "failed", "resolved")
+# A current run: finished, not failed. `resolved` = discrepancies, every one resolved by finance.
+CURRENT_RUN_STATUSES = ("clean", "discrepancies", "resolved")
 DISCREPANCY_STATUSES = ("open", "acknowledged", "resolved")
 
 
@@ -78,7 +80,7 @@ class ReconciliationRun(Base):
             "account",
             unique=True,
             postgresql_where=text(
-                "superseded_by_id IS NULL AND status IN ('clean', 'discrepancies')"
+                "superseded_by_id IS NULL AND status IN ('clean', 'discrepancies', 'resolved')"
             ),
         ),
     )

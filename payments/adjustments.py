@@ -35,23 +35,49 @@ def _signed(account: ledger.Account, amount: int, currency: str, memo: str | Non
     return []
 
 
-def adjustment_lines(txn: StripeBalanceTransaction) -> list[Line]:
-    """Balanced lines mirroring one balance transaction (gross = net + fee, as Stripe has it)."""
-    if txn.net != txn.amount - txn.fee:
-        raise AdjustmentRefused(
-            f"{txn.id}: net {txn.net} is not amount {txn.amount} less fee {txn.fee}"
+def mirror_lines(
+    stripe_account: str,
+    *,
+    amount: int,
+    fee: int,
+    net: int,
+    currency: str,
+    against: ledger.Account,
+    fee_account: ledger.Account | None = None,
+) -> list[Line]:
+    """Balanced lines mirroring one balance transaction: net on the Stripe balance, the fee on
+    its own line (memo "fee"), the gross against `against`. Refused unless net = gross − fee."""
+    if net != amount - fee:
+        raise AdjustmentRefused(f"net {net} is not amount {amount} less fee {fee}")
+    if fee_account is None:
+        fee_account = (
+            chart.STRIPE_FEES
+            if stripe_account == chart.PLATFORM
+            else chart.connected_fees(stripe_account)
         )
-    fee_account = (
-        chart.STRIPE_FEES if txn.account == chart.PLATFORM else chart.connected_fees(txn.account)
-    )
     lines = [
-        *_signed(chart.stripe_balance(txn.account), txn.net, txn.currency, chart.NET_MEMO),
-        *_signed(fee_account, txn.fee, txn.currency, chart.FEE_MEMO),
-        *_signed(chart.ADJUSTMENTS, -txn.amount, txn.currency, None),
+        *_signed(chart.stripe_balance(stripe_account), net, currency, chart.NET_MEMO),
+        *_signed(fee_account, fee, currency, chart.FEE_MEMO),
+        *_signed(against, -amount, currency, None),
     ]
     if len(lines) < 2:
-        raise AdjustmentRefused(f"{txn.id} moves no money: there is nothing to book")
+        raise AdjustmentRefused("the balance transaction moves no money: there is nothing to book")
     return lines
+
+
+def adjustment_lines(txn: StripeBalanceTransaction) -> list[Line]:
+    """Balanced lines mirroring one balance transaction (gross = net + fee, as Stripe has it)."""
+    try:
+        return mirror_lines(
+            txn.account,
+            amount=txn.amount,
+            fee=txn.fee,
+            net=txn.net,
+            currency=txn.currency,
+            against=chart.ADJUSTMENTS,
+        )
+    except AdjustmentRefused as refused:
+        raise AdjustmentRefused(f"{txn.id}: {refused}") from None
 
 
 def book_accepted(

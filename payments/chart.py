@@ -20,6 +20,10 @@ COMMISSION_REVENUE = Account("commission_revenue", "revenue")
 BANK_DEBITS_IN_FLIGHT = Account("bank_debits_in_flight", "liability")
 # Stripe activity finance accepted after the fact (out-of-band refunds, fee changes, disputes).
 ADJUSTMENTS = Account("finance_adjustments", "expense")
+# Chargebacks: what disputes took from the balance (less what won disputes gave back), and
+# Stripe's dispute fees (booked with memo "fee", like every Stripe fee).
+DISPUTES = Account("disputes", "expense")
+DISPUTE_FEES = Account("dispute_fees", "expense")
 
 
 def stripe_balance(stripe_account: str = PLATFORM) -> Account:

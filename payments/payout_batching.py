@@ -211,3 +211,101 @@ def totals(candidates: list[Candidate]) -> dict[str, dict[str, int]]:
         row["transfer"] += c.transfer
         row["payout"] += c.payout
     return out
+
+
+# --- What finance must look at -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A payout batch Stripe refused or that failed, or a batching period that was refused."""
+
+    what: str  # "batch" or "period"
+    period: str
+    reason: str
+    batch_id: int | None = None
+    carrier: str | None = None
+    stripe_account: str | None = None
+    currency: str | None = None
+    amount: int | None = None  # the payout, minor units
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_FAILED_BATCHES = text(
+    """
+    SELECT b.id, b.period, c.name, c.stripe_account_id, b.currency,
+           COALESCE(b.payout_amount, b.amount),
+           concat_ws(': ', b.failure_code, b.failure_message)
+    FROM payout_batches b JOIN carriers c ON c.id = b.carrier_id
+    WHERE b.status = 'failed' AND b.period >= :since
+    ORDER BY b.period DESC, b.id DESC
+    LIMIT :limit
+    """
+)
+_FAILED_PERIODS = text(
+    """
+    SELECT period, error FROM scheduled_runs
+    WHERE job = 'payout_batching' AND status = 'failed'
+    ORDER BY period DESC LIMIT :limit
+    """
+)
+
+
+def needing_attention(session: Session, since: date, limit: int = 50) -> list[Attention]:
+    """Failed batches of periods since `since`, and batching periods that failed or were
+    refused (a period run by hand before it came), newest first."""
+    periods = [
+        Attention("period", str(period), str(error or "failed"))
+        for period, error in session.execute(_FAILED_PERIODS, {"limit": limit})
+    ]
+    batches = [
+        Attention(
+            "batch",
+            period.isoformat(),
+            reason or "failed",
+            int(batch_id),
+            name,
+            account,
+            currency,
+            int(amount),
+        )
+        for batch_id, period, name, account, currency, amount, reason in session.execute(
+            _FAILED_BATCHES, {"since": since, "limit": limit}
+        )
+    ]
+    return periods + batches
+
+
+def claim_failure_alerts(session: Session) -> list[Attention]:
+    """Failed batches nobody was alerted about yet, each marked alerted so it is alerted once
+    (the caller commits, then alerts)."""
+    claimed = [
+        int(batch_id)
+        for (batch_id,) in session.execute(
+            text(
+                "UPDATE payout_batches SET alerted_at = now()"
+                " WHERE status = 'failed' AND alerted_at IS NULL RETURNING id"
+            )
+        )
+    ]
+    if not claimed:
+        return []
+    rows = session.execute(
+        text(_FAILED_BATCHES.text.replace("b.period >= :since", "b.id = ANY(:ids)")),
+        {"ids": claimed, "limit": len(claimed)},
+    )
+    return [
+        Attention(
+            "batch",
+            period.isoformat(),
+            reason or "failed",
+            int(batch_id),
+            name,
+            account,
+            currency,
+            int(amount),
+        )
+        for batch_id, period, name, account, currency, amount, reason in rows
+    ]

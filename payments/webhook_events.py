@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Payment, PayoutBatch, Refund, Shipper, WebhookEvent
 from models.db import transaction
-from payments import charges, ownership, parties, payouts, refunds
+from payments import charges, disputes, ownership, parties, payouts, refunds
 from payments.errors import NotFound, StripeUnavailable
 from payments.gateway import StripeGateway
 
@@ -186,11 +186,6 @@ def _account_updated(
     return "processed" if carrier is not None else "ignored"
 
 
-def _recorded_only(sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON) -> str:
-    """Disputes and the like: stored for reconciliation and finance, never booked here."""
-    return "processed"
-
-
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _payment_intent_event,
     "payment_intent.payment_failed": _payment_intent_event,
@@ -206,7 +201,8 @@ HANDLERS: dict[str, Handler] = {
     "payout.failed": _payout_event,
     "payout.canceled": _payout_event,
     "account.updated": _account_updated,
-    "charge.dispute.created": _recorded_only,
+    # Disputes: booked as they happen and listed for finance (payments/disputes.py).
+    **dict.fromkeys(disputes.EVENT_TYPES, disputes.record_dispute),
 }
 
 

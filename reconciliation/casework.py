@@ -26,6 +26,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import Discrepancy, DiscrepancyAction, ReconciliationRun
+from models.reconciliation import CURRENT_RUN_STATUSES
+from reconciliation import runs
 from reconciliation.errors import InvalidInput, ReconciliationError
 
 # Findings that are Stripe activity with no posting at all: the only ones finance can accept
@@ -143,7 +145,7 @@ def _locked(session: Session, discrepancy_id: int) -> tuple[Discrepancy, Reconci
                 ReconciliationRun.day == run.day,
                 ReconciliationRun.account == run.account,
                 ReconciliationRun.superseded_by_id.is_(None),
-                ReconciliationRun.status.in_(("clean", "discrepancies")),
+                ReconciliationRun.status.in_(CURRENT_RUN_STATUSES),
                 Discrepancy.fingerprint == discrepancy.fingerprint,
             )
         )
@@ -208,7 +210,7 @@ def _transition(
         actor=actor.label[:255],
     )
     session.add(entry)
-    session.flush()
+    runs.refresh_status(session, run)  # the day is `resolved` once nothing is open
     return entry
 
 

@@ -36,7 +36,8 @@ def reconcile(
 
     `window` is [start, end) in unix seconds. Rows outside it on both sides are only used
     to recognise `timing`; with `margin_s`, rows further than that outside the window are
-    dropped first. `probable_window_s` bounds the time gap of an amount+currency match.
+    dropped first (except a Stripe row that a kept posting claims by id).
+    `probable_window_s` bounds the time gap of an amount+currency match.
     `ledger_types` are the Stripe types the ledger has a posting rule for.
     """
     if not isinstance(window, DayWindow):
@@ -44,8 +45,10 @@ def reconcile(
     stripe = validate_stripe_frame(stripe_df)
     ledger = validate_ledger_frame(ledger_df)
     if margin_s is not None:
-        stripe = stripe[_within(stripe["created"], window, margin_s)]
         ledger = ledger[_within(ledger["occurred_at"], window, margin_s)]
+        # A Stripe row a posting claims stays, however far away: that is `timing`, not missing.
+        claimed = stripe["balance_transaction"].isin(ledger["balance_transaction"]).to_numpy()
+        stripe = stripe[_within(stripe["created"], window, margin_s) | claimed]
     stripe = stripe.reset_index(drop=True)
     ledger = ledger.reset_index(drop=True)
 

@@ -110,3 +110,7 @@ class ReportRunFailed(StripeFetchFailed):
 
 class RunNotFound(ReconciliationError):
     """No reconciliation run has that id."""
+
+
+class NotAtStripe(StripeFetchFailed):
+    """Stripe answered 404: the object asked for does not exist (on that account)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -29,6 +29,7 @@ class _Side:
     ids: list[str]
     sources: list[str]
     currencies: list[str]
+    claimed: list[str] = field(default_factory=list)  # a posting's own balance transaction id
     amount: int = 0
     fee: int = 0
     time: int = 0
@@ -96,6 +97,9 @@ def _sides(
         source = _text(record["source"])
         if source and source not in side.sources:
             side.sources.append(source)
+        claimed = _text(record["balance_transaction"])
+        if id_column != "balance_transaction" and claimed and claimed not in side.claimed:
+            side.claimed.append(claimed)
         if record["currency"] not in side.currencies:
             side.currencies.append(record["currency"])
         side.amount += int(record["amount"])
@@ -148,6 +152,10 @@ def _discrepancy(
     )
 
 
+def _is_dispute(s: _Side) -> bool:
+    return s.category == "dispute" or any(source.startswith("du_") for source in s.sources)
+
+
 def fingerprint(fields: dict[str, object]) -> str:
     """A stable hash of kind, ids and amounts: the same finding on a re-run hashes the same."""
     text = "|".join(
@@ -174,10 +182,30 @@ def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: Z
     def when(unix: int) -> str:
         return dt.datetime.fromtimestamp(unix, tz).strftime("%Y-%m-%d %H:%M %Z")
 
+    def day_of(unix: int) -> str:
+        return dt.datetime.fromtimestamp(unix, tz).date().isoformat()
+
     if kind == "missing_in_ledger":
         assert s is not None
+        if s.type == "payment_refund" and s.sources and s.sources[0].startswith("pyr_"):
+            return (
+                f"A transfer reversal took {money(-s.amount)} back from this connected account "
+                f"({', '.join(s.ids)}, refund {s.sources[0]} of the transfer's payment), but the "
+                f"ledger has no posting for it; book it or ask who reversed the transfer."
+            )
+        if s.type == "transfer_refund":
+            return (
+                f"A transfer reversal returned {money(s.amount)} to the platform ({what()}), but "
+                f"the ledger has no posting for it; book it or ask who reversed the transfer."
+            )
         return (
             f"Stripe recorded {what()} of {money(s.amount)}, but the ledger has no posting for it."
+        )
+    if kind == "unexpected_type" and (s is not None and _is_dispute(s)):
+        return (
+            f"Chargeback: a customer disputed a charge ({what()}), so Stripe withdrew "
+            f"{money(-s.amount)} and a {money(s.fee)} dispute fee; the day's balance is "
+            f"{money(s.fee - s.amount)} lower; respond with evidence or accept the loss."
         )
     if kind == "unexpected_type":
         assert s is not None
@@ -190,10 +218,13 @@ def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: Z
         )
     if kind == "missing_in_stripe":
         assert led is not None
-        ids = ", ".join(led.sources) if led.sources else "no Stripe id"
+        claims = [f"balance transaction {', '.join(led.claimed)}"] if led.claimed else []
+        claims += [f"source {', '.join(led.sources)}"] if led.sources else []
+        claim = " and ".join(claims) if claims else "no Stripe id"
         return (
             f"The ledger posted a {led.type.replace('_', ' ')} of {money(led.amount)} "
-            f"({refs()}, {ids}), but Stripe has no balance transaction for it."
+            f"({refs()}, claiming {claim}) at {when(led.time)}, but Stripe has no such balance "
+            f"transaction; find the Stripe activity it stands for, or reverse the posting."
         )
     assert s is not None and led is not None
     if kind == "currency_mismatch":
@@ -229,15 +260,19 @@ def _explain(kind: str, s: _Side | None, led: _Side | None, currency: str, tz: Z
             f"shows it as {led.status or 'unknown'} ({refs()})."
         )
     if kind == "timing":
+        later = max(s.time, led.time)
         return (
             f"Stripe recorded {what()} of {money(s.amount)} at {when(s.time)}, but the ledger "
-            f"posted it at {when(led.time)} ({refs()}), so the two fall on different days."
+            f"posted it at {when(led.time)} ({refs()}), so the two fall on different days; no "
+            f"action is needed, it clears once {day_of(later)} is reconciled too."
         )
     if kind == "probable_match":
         minutes = abs(s.time - led.time) // 60
         return (
-            f"Stripe {what()} of {money(s.amount)} matches ledger {refs()} only by amount, "
-            f"currency and time ({minutes} min apart); confirm it and record the Stripe ids on "
-            f"the posting."
+            f"Stripe {what()} of {money(s.amount)} has no posting with its ids; ledger "
+            f"{refs()}, which names no Stripe id, has the same amount, fee and currency "
+            f"{minutes} min apart; check that they are the same movement before linking them, "
+            f"since otherwise the Stripe {s.type.replace('_', ' ')} is unbooked and the "
+            f"posting has no Stripe activity behind it."
         )
     raise ValueError(f"unknown discrepancy kind {kind!r}")

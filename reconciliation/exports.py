@@ -15,13 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Discrepancy, ReconciliationRun
+from models import Carrier, Discrepancy, ReconciliationRun, Shipper
 from models.money import minor_digits as exponent
 from models.money import to_major_decimal
+from reconciliation.cells import neutralise
 from reconciliation.errors import RunNotFound
 
 MONEY_FIELDS = ("stripe_amount", "ledger_amount", "difference", "stripe_fee", "ledger_fee")
@@ -51,11 +51,14 @@ def run_report(session: Session, run_id: int) -> dict[str, Any]:
         .where(Discrepancy.run_id == run_id)
         .order_by(Discrepancy.occurred_at, Discrepancy.id)
     ).all()
+    names = party_names(session, {run.account, *(row.account for row in rows if row.account)})
     return {
         "run_id": run.id,
         "date": run.day.isoformat(),
         "timezone": run.timezone,
         "account": run.account,
+        "account_name": names.get(run.account),
+        "names": names,
         "status": run.status,
         "source": run.source,
         "source_detail": run.source_detail,
@@ -73,6 +76,22 @@ def run_report(session: Session, run_id: int) -> dict[str, Any]:
         "totals": [dict(row) for row in run.totals],
         "discrepancies": [_discrepancy(row) for row in rows],
     }
+
+
+def party_names(session: Session, ids: set[str]) -> dict[str, str]:
+    """Carrier names of connected accounts (acct_…) and shipper names of customers (cus_…)."""
+    accounts = [i for i in ids if i.startswith("acct_")]
+    customers = [i for i in ids if i.startswith("cus_")]
+    names: dict[str, str] = {}
+    if accounts:
+        query = select(Carrier.stripe_account_id, Carrier.name)
+        for key, name in session.execute(query.where(Carrier.stripe_account_id.in_(accounts))):
+            names[str(key)] = str(name)
+    if customers:
+        query = select(Shipper.stripe_customer_id, Shipper.name)
+        for key, name in session.execute(query.where(Shipper.stripe_customer_id.in_(customers))):
+            names[str(key)] = str(name)
+    return names
 
 
 def _discrepancy(row: Discrepancy) -> dict[str, Any]:
@@ -114,6 +133,7 @@ DISCREPANCY_COLUMNS = (
     "run_id",
     "date",
     "account",
+    "account_name",
     "kind",
     "status",
     "currency",
@@ -129,14 +149,18 @@ DISCREPANCY_COLUMNS = (
 )
 
 
-def discrepancy_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Flat rows for CSV/XLSX: major display text and exact minor units side by side."""
+def discrepancy_rows(report: dict[str, Any], *, neutralised: bool = True) -> list[dict[str, Any]]:
+    """Flat rows for CSV/XLSX: major display text and exact minor units side by side. Text
+    that a spreadsheet would run as a formula is neutralised unless asked otherwise (the
+    XLSX writer marks such cells as text instead)."""
     rows = []
     for item in report["discrepancies"]:
+        account = item["account"] or report["account"]
         row: dict[str, Any] = {
             "run_id": report["run_id"],
             "date": report["date"],
-            "account": item["account"] or report["account"],
+            "account": account,
+            "account_name": report.get("names", {}).get(account, ""),
             "kind": item["kind"],
             "status": item["status"],
             "currency": item["currency"],
@@ -153,70 +177,58 @@ def discrepancy_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             value = item[field]
             row[field] = major_text(value, item["currency"])
             row[f"{field}_minor"] = "" if value is None else int(value)
-        rows.append(row)
+        rows.append({k: neutralise(v) for k, v in row.items()} if neutralised else row)
     return rows
+
+
+def totals_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per currency: major display text and exact minor units of every total."""
+    rows = []
+    for totals in report["totals"]:
+        currency = totals["currency"]
+        row: dict[str, Any] = {"run_id": report["run_id"], "date": report["date"]}
+        row.update(account=report["account"], currency=currency)
+        for field in TOTAL_FIELDS:
+            row[field] = major_text(totals[field], currency)
+            row[f"{field}_minor"] = int(totals[field])
+        rows.append({k: neutralise(v) for k, v in row.items()})
+    return rows
+
+
+TOTALS_COLUMNS = (
+    "run_id",
+    "date",
+    "account",
+    "currency",
+    *(name for field in TOTAL_FIELDS for name in (field, f"{field}_minor")),
+)
 
 
 def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_csv(report: dict[str, Any]) -> str:
-    """The discrepancies of a run, one per line (a clean run: the header alone)."""
+def to_csv(report: dict[str, Any], part: str = "discrepancies") -> str:
+    """The discrepancies of a run, one per line (a clean run: the header alone); with
+    part="totals", the per-currency totals instead."""
+    if part == "totals":
+        columns, rows = TOTALS_COLUMNS, totals_rows(report)
+    elif part == "discrepancies":
+        columns, rows = DISCREPANCY_COLUMNS, discrepancy_rows(report)
+    else:
+        raise ValueError(f"unknown CSV part {part!r}: expected discrepancies or totals")
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(DISCREPANCY_COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(discrepancy_rows(report))
+    writer.writerows(rows)
     return buffer.getvalue()
 
 
 def to_xlsx(report: dict[str, Any]) -> bytes:
-    """A workbook with Summary, Totals and Discrepancies sheets."""
-    book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = "Summary"
-    for key in ("run_id", "date", "timezone", "account", "status", "source", "source_detail"):
-        summary.append([key, report[key]])
-    for key, value in report["counts"].items():
-        summary.append([key, value])
-    summary.append(["started_at", report["started_at"]])
-    summary.append(["finished_at", report["finished_at"]])
+    """The workbook finance opens (see xlsx_report)."""
+    from reconciliation.xlsx_report import to_xlsx as workbook  # it builds on this module
 
-    totals = book.create_sheet("Totals")
-    totals.append(["currency", *TOTAL_FIELDS, *(f"{f}_minor" for f in TOTAL_FIELDS)])
-    for row in report["totals"]:
-        currency = row["currency"]
-        totals.append(
-            [
-                currency,
-                *(major(row[f], currency) for f in TOTAL_FIELDS),
-                *(int(row[f]) for f in TOTAL_FIELDS),
-            ]
-        )
-        _number_format(totals, totals.max_row, 2, len(TOTAL_FIELDS), exponent(currency))
-
-    sheet = book.create_sheet("Discrepancies")
-    sheet.append(list(DISCREPANCY_COLUMNS))
-    money_columns = [DISCREPANCY_COLUMNS.index(f) + 1 for f in MONEY_FIELDS]
-    for item, row in zip(report["discrepancies"], discrepancy_rows(report), strict=True):
-        values = [row[name] for name in DISCREPANCY_COLUMNS]
-        for column in money_columns:
-            field = DISCREPANCY_COLUMNS[column - 1]
-            values[column - 1] = major(item[field], item["currency"])
-            values[column] = item[field]
-        sheet.append(values)
-        for column in money_columns:
-            _number_format(sheet, sheet.max_row, column, 1, exponent(item["currency"]))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _number_format(sheet: Any, row: int, first: int, count: int, digits: int) -> None:
-    pattern = "#,##0" + (f".{'0' * digits}" if digits else "")
-    for column in range(first, first + count):
-        sheet.cell(row=row, column=column).number_format = pattern
+    return workbook(report)
 
 
 def write(report: dict[str, Any], path: Path, fmt: str | None = None) -> str:

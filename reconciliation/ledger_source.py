@@ -65,7 +65,8 @@ LEFT JOIN (
 {partition_join}
 WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({end})
   AND {account_filter}
-  AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL)
+  AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL
+       OR p.stripe_payment_intent IS NOT NULL)
   AND p.reverses_posting_id IS NULL
   AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = p.id)
 GROUP BY p.id
@@ -142,7 +143,8 @@ def count_postings(session: Session, account: str, start: int, end: int) -> int:
             text(
                 "SELECT count(*) FROM ledger_postings WHERE occurred_at >= to_timestamp(:s)"
                 f" AND occurred_at < to_timestamp(:e) AND {account_filter}"
-                " AND (stripe_balance_transaction IS NOT NULL OR stripe_source IS NOT NULL)"
+                " AND (stripe_balance_transaction IS NOT NULL OR stripe_source IS NOT NULL"
+                " OR stripe_payment_intent IS NOT NULL)"
             ),
             {"s": start, "e": end, "account": account},
         ).scalar_one()

@@ -9,9 +9,12 @@ movement. Groups are ints; every row carries its group id or -1 (unmatched).
    its payout_failure (same `po_` source) stay apart. Left-over Stripe rows and postings with
    the same key form a group (many-to-one and many-to-many); a posting whose key only finds a
    Stripe row already matched in pass 1 joins that row's group (a split, or a duplicate).
-3. By amount and currency within `probable_window_s` seconds, for what is still left, one to
-   one, closest in time first; Stripe rows of types the ledger has no rule for do not take
-   part. These groups are reported as `probable_match`.
+3. By amount, fee, currency and type family within `probable_window_s` seconds, for what is still
+   left, one to one, closest in time first. Only postings that claim no Stripe id take part:
+   a posting naming a balance transaction or source id that Stripe lacks is an error of its
+   own (`missing_in_stripe`), and pairing it with an unbooked Stripe row would hide two real
+   errors behind one "probable" match. Stripe rows of types the ledger has no rule for do not
+   take part either. These groups are reported as `probable_match`.
 
 Everything is vectorised: pass 1 is one hash lookup of the ledger ids in the Stripe ids; the
 later passes only see the left-overs.
@@ -149,7 +152,8 @@ def _match_by_amount_time(
     window_s: int,
 ) -> int:
     stripe_rows = np.flatnonzero((stripe_group == UNMATCHED) & eligible)
-    ledger_rows = np.flatnonzero(ledger_group == UNMATCHED)
+    claims_no_id = (ledger["balance_transaction"].isna() & ledger["source"].isna()).to_numpy()
+    ledger_rows = np.flatnonzero((ledger_group == UNMATCHED) & claims_no_id)
     if len(stripe_rows) == 0 or len(ledger_rows) == 0 or window_s < 0:
         return next_group
     left = pd.DataFrame(
@@ -157,6 +161,8 @@ def _match_by_amount_time(
             "s": stripe_rows,
             "currency": stripe["currency"].to_numpy()[stripe_rows],
             "amount": stripe["amount"].to_numpy()[stripe_rows],
+            "fee": stripe["fee"].to_numpy()[stripe_rows],
+            "family": stripe["type"].iloc[stripe_rows].replace(TYPE_FAMILY).to_numpy(),
             "t_s": stripe["created"].to_numpy()[stripe_rows],
             "in_s": in_window[0][stripe_rows],
         }
@@ -166,11 +172,13 @@ def _match_by_amount_time(
             "l": ledger_rows,
             "currency": ledger["currency"].to_numpy()[ledger_rows],
             "amount": ledger["amount"].to_numpy()[ledger_rows],
+            "fee": ledger["fee"].to_numpy()[ledger_rows],
+            "family": ledger["type"].iloc[ledger_rows].replace(TYPE_FAMILY).to_numpy(),
             "t_l": ledger["occurred_at"].to_numpy()[ledger_rows],
             "in_l": in_window[1][ledger_rows],
         }
     )
-    candidates = left.merge(right, on=["currency", "amount"], how="inner")
+    candidates = left.merge(right, on=["currency", "amount", "fee", "family"], how="inner")
     candidates["distance"] = (candidates["t_s"] - candidates["t_l"]).abs()
     candidates = candidates[
         (candidates["distance"] <= window_s) & (candidates["in_s"] | candidates["in_l"])

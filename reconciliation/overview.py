@@ -16,8 +16,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from models import Discrepancy, ReconciliationRun
+from models.reconciliation import CURRENT_RUN_STATUSES
 
-FINISHED = ("clean", "discrepancies")
+FINISHED = CURRENT_RUN_STATUSES
 UNRESOLVED = ("open", "acknowledged")
 # Age buckets of unresolved discrepancies, in days since the day they belong to.
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (

@@ -8,8 +8,9 @@ lock on the run row; the one that completes the set finishes the run, in one tra
   `superseded_at`; history is kept, nothing is deleted;
 - each new discrepancy whose fingerprint equals one of the superseded run's takes over its
   `status` and `resolution_note` (and records `carried_from_id`);
-- the run becomes `clean` (zero discrepancies: a clean day is recorded too) or
-  `discrepancies`.
+- the run becomes `clean` (zero discrepancies: a clean day is recorded too), `resolved`
+  (every discrepancy carried over as resolved by finance) or `discrepancies`; finance's work
+  on a current run moves it between `discrepancies` and `resolved` (`refresh_status`).
 A run that fails is marked `failed` with its error and supersedes nothing.
 """
 
@@ -22,7 +23,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from models import Carrier, Discrepancy, ReconciliationRun
+from models import Carrier, Discrepancy, ReconciliationRun, StripeBalanceTransaction
+from models.reconciliation import CURRENT_RUN_STATUSES
 from reconciliation.errors import RunNotFound, UnknownAccount
 from reconciliation.result import Counts, CurrencyTotals, ReconciliationResult
 from reconciliation.result import Discrepancy as Finding
@@ -31,12 +33,26 @@ from reconciliation.window import DayWindow
 PLATFORM = "platform"
 
 
-def check_account(session: Session, account: str) -> None:
-    """Raise UnknownAccount unless `account` is the platform or a carrier's connected account."""
+def is_known_account(session: Session, account: str) -> bool:
+    """The platform, a carrier's connected account, or an account whose Stripe rows we hold
+    (one Stripe listed with activity although no carrier of ours has it)."""
     if account == PLATFORM:
-        return
-    known = session.scalar(select(Carrier.id).where(Carrier.stripe_account_id == account))
-    if known is None:
+        return True
+    if session.scalar(select(Carrier.id).where(Carrier.stripe_account_id == account)):
+        return True
+    return (
+        session.scalar(
+            select(StripeBalanceTransaction.id)
+            .where(StripeBalanceTransaction.account == account)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def check_account(session: Session, account: str) -> None:
+    """Raise UnknownAccount unless `is_known_account`."""
+    if not is_known_account(session, account):
         raise UnknownAccount(
             f"unknown account {account!r}: expected 'platform' or the acct_… id of a carrier"
         )
@@ -64,8 +80,10 @@ def start_run(
     source: str,
     source_detail: str | None = None,
     partitions: int = 1,
+    started_at: dt.datetime | None = None,
 ) -> ReconciliationRun:
-    """A new `running` run of the window's day for `account` (the caller commits)."""
+    """A new `running` run of the window's day for `account` (the caller commits);
+    `started_at` is when the work began, if before this row is written."""
     assert window.date is not None, "a run covers a calendar day"
     run = ReconciliationRun(
         day=window.date,
@@ -80,6 +98,8 @@ def start_run(
         partitions_done=0,
         totals=[],
     )
+    if started_at is not None:
+        run.started_at = started_at
     session.add(run)
     session.flush()
     return run
@@ -167,7 +187,7 @@ def finish_run(session: Session, run: ReconciliationRun) -> None:
             ReconciliationRun.account == run.account,
             ReconciliationRun.id != run.id,
             ReconciliationRun.superseded_by_id.is_(None),
-            ReconciliationRun.status.in_(("clean", "discrepancies", "failed")),
+            ReconciliationRun.status.in_((*CURRENT_RUN_STATUSES, "failed")),
         )
         .order_by(ReconciliationRun.id)
         .with_for_update()
@@ -177,12 +197,46 @@ def finish_run(session: Session, run: ReconciliationRun) -> None:
         old.superseded_by_id = run.id
         old.superseded_at = now
     session.flush()
-    carried = [old.id for old in previous if old.status == "discrepancies"]
+    carried = [old.id for old in previous if old.status in ("discrepancies", "resolved")]
     if carried:
         carry_forward(session, from_run_id=max(carried), to_run_id=run.id)
-    run.status = "discrepancies" if run.discrepancy_count else "clean"
     run.finished_at = now
+    refresh_status(session, run)
+
+
+def refresh_status(session: Session, run: ReconciliationRun) -> str:
+    """Set a finished run's status from its discrepancies: `clean` (none), `resolved` (all
+    resolved by finance), else `discrepancies`; return it."""
     session.flush()
+    outstanding = session.scalar(
+        select(func.count())
+        .select_from(Discrepancy)
+        .where(Discrepancy.run_id == run.id, Discrepancy.status != "resolved")
+    )
+    if not run.discrepancy_count:
+        run.status = "clean"
+    else:
+        run.status = "discrepancies" if outstanding else "resolved"
+    session.flush()
+    return run.status
+
+
+def previous_fingerprints(session: Session, run_id: int) -> set[str] | None:
+    """The findings of the finished run this one superseded (None: the day's first run)."""
+    previous = session.scalar(
+        select(ReconciliationRun.id)
+        .where(
+            ReconciliationRun.superseded_by_id == run_id,
+            ReconciliationRun.status.in_(CURRENT_RUN_STATUSES),
+        )
+        .order_by(ReconciliationRun.id.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return None
+    return set(
+        session.scalars(select(Discrepancy.fingerprint).where(Discrepancy.run_id == previous))
+    )
 
 
 def carry_forward(session: Session, *, from_run_id: int, to_run_id: int) -> int:
@@ -217,9 +271,18 @@ def record_failure(
     source: str,
     error: str,
     source_detail: str | None = None,
+    started_at: dt.datetime | None = None,
 ) -> int:
-    """A failed run that never started (e.g. Stripe unreachable while fetching)."""
-    run = start_run(session, window, account, source=source, source_detail=source_detail)
+    """A failed run that never finished (Stripe unreachable while fetching, a report that
+    does not parse): finance sees the attempt and its reason."""
+    run = start_run(
+        session,
+        window,
+        account,
+        source=source,
+        source_detail=source_detail,
+        started_at=started_at,
+    )
     fail_run(session, run.id, error)
     return run.id
 
@@ -236,7 +299,7 @@ def current_run(session: Session, day: dt.date, account: str) -> ReconciliationR
             ReconciliationRun.day == day,
             ReconciliationRun.account == account,
             ReconciliationRun.superseded_by_id.is_(None),
-            ReconciliationRun.status.in_(("clean", "discrepancies")),
+            ReconciliationRun.status.in_(CURRENT_RUN_STATUSES),
         )
         .order_by(ReconciliationRun.id.desc())
     ).first()

@@ -8,7 +8,8 @@
 4. The pure core: `engine.reconcile`.
 5. Persist (runs.start_run + add_result, which supersedes and carries forward), then alert
    when there are discrepancies. A failure after step 1 that is not bad input (Stripe
-   unreachable, a database error) is recorded as a `failed` run and raised again.
+   unreachable, a database error) is recorded as a `failed` run and raised again; so is a
+   report that does not parse, so finance sees the refused attempt and its reason.
 
 `run_partition` is the same for one currency of a large day, feeding a run created up front
 (see jobs/reconciliation.py).
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -25,9 +27,9 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import transaction
-from reconciliation import alerts, ledger_source, runs
+from reconciliation import alerts, context, ledger_source, runs, stripe_lookup
 from reconciliation.engine import reconcile
-from reconciliation.errors import FutureDay, InvalidInput
+from reconciliation.errors import FutureDay, InvalidInput, InvalidReport
 from reconciliation.exports import run_report
 from reconciliation.progress import NoProgress, Progress
 from reconciliation.result import ReconciliationResult
@@ -81,35 +83,54 @@ def run_day(
         runs.check_account(session, account)
     request = LoadRequest(window, account, margin_s, now, progress)
     timings: dict[str, float] = {}
+    started_at = dt.datetime.now(dt.UTC)
     try:
         clock = time.perf_counter()
         stripe_frame = source.load(sessions, request)
         timings["stripe_side"] = time.perf_counter() - clock
-        result = _reconcile(sessions, stripe_frame, request, None, timings)
+        result = _reconcile(sessions, stripe_frame, request, None, timings, source)
         progress.stage("saving run")
         with transaction(sessions) as session:
             run = runs.start_run(
-                session, window, account, source=source.kind, source_detail=source.detail
-            )
-            runs.add_result(session, run.id, result)
-            run_id, status = run.id, run.status
-    except InvalidInput:
-        raise
-    except Exception as error:
-        with transaction(sessions) as session:
-            runs.record_failure(
                 session,
                 window,
                 account,
                 source=source.kind,
                 source_detail=source.detail,
-                error=f"{type(error).__name__}: {error}",
+                started_at=started_at,
             )
+            runs.add_result(session, run.id, result)
+            run_id, status = run.id, run.status
+    except InvalidInput as error:
+        if isinstance(error, InvalidReport):  # finance sees the refused file and why
+            _record_failure(sessions, request, source, started_at, str(error))
+        raise
+    except Exception as error:
+        _record_failure(sessions, request, source, started_at, f"{type(error).__name__}: {error}")
         raise
     finally:
         progress.done()
     _announce(sessions, run_id, alert_webhook_url)
     return RunOutcome(run_id, status, result, timings)
+
+
+def _record_failure(
+    sessions: sessionmaker[Session],
+    request: LoadRequest,
+    source: StripeSource,
+    started_at: dt.datetime,
+    error: str,
+) -> None:
+    with transaction(sessions) as session:
+        runs.record_failure(
+            session,
+            request.window,
+            request.account,
+            source=source.kind,
+            source_detail=source.detail,
+            error=error,
+            started_at=started_at,
+        )
 
 
 def run_partition(
@@ -131,7 +152,7 @@ def run_partition(
     request = LoadRequest(window, account, margin_s, int(time.time()))
     try:
         stripe_frame = CacheSource(currency=currency).load(sessions, request)
-        result = _reconcile(sessions, stripe_frame, request, currency, {})
+        result = _reconcile(sessions, stripe_frame, request, currency, {}, CacheSource())
         with transaction(sessions) as session:
             finished = runs.add_result(session, run_id, result)
     except Exception as error:
@@ -149,6 +170,7 @@ def _reconcile(
     request: LoadRequest,
     currency: str | None,
     timings: dict[str, float],
+    source: StripeSource,
 ) -> ReconciliationResult:
     request.progress.stage("loading ledger")
     clock = time.perf_counter()
@@ -157,16 +179,28 @@ def _reconcile(
             session, request.account, request.start, request.end, currency=currency
         )
     request.progress.advance(len(ledger_frame))
+    stripe_frame = stripe_lookup.complete(
+        sessions,
+        stripe_frame,
+        ledger_frame,
+        request,
+        covers_margins=source.covers_margins,
+        http=source.http,
+    )
     timings["ledger_side"] = time.perf_counter() - clock
     request.progress.stage("matching", total=len(stripe_frame) + len(ledger_frame))
     clock = time.perf_counter()
     result = reconcile(stripe_frame, ledger_frame, request.window, margin_s=request.margin_s)
     request.progress.advance(len(stripe_frame) + len(ledger_frame))
     timings["match"] = time.perf_counter() - clock
-    return result
+    if not result.discrepancies:
+        return result
+    findings = context.annotate(sessions, result.discrepancies, request.account, source.http)
+    return dataclasses.replace(result, discrepancies=findings)
 
 
 def _announce(sessions: sessionmaker[Session], run_id: int, webhook_url: str | None) -> None:
     with sessions() as session:
         report = run_report(session, run_id)
-    alerts.alert_if_discrepancies(report, webhook_url)
+        previous = runs.previous_fingerprints(session, run_id)
+    alerts.announce(report, previous, webhook_url)

@@ -96,6 +96,16 @@ def cache_query(account: str, start: int, end: int, currency: str | None = None)
     )
 
 
+def load_ids(session: Session, account: str, ids: list[str]) -> pd.DataFrame:
+    """The STRIPE frame of the cached rows of `account` with these balance transaction ids."""
+    query = sql.SQL(
+        "SELECT id, type, coalesce(reporting_category, type), source, currency, amount, fee,"
+        " net, extract(epoch FROM created)::bigint, status, account, source_status"
+        " FROM stripe_balance_transactions WHERE account = {account} AND id = ANY({ids})"
+    ).format(account=sql.Literal(account), ids=sql.Literal(list(ids)))
+    return validate_stripe_frame(copy_out(session, query, STRIPE_COLUMNS, repeated=REPEATED))
+
+
 def load(
     session: Session, account: str, start: int, end: int, *, currency: str | None = None
 ) -> pd.DataFrame:
@@ -128,7 +138,8 @@ def currencies(session: Session, account: str, start: int, end: int) -> list[str
             " JOIN ledger_lines l ON l.posting_id = p.id"
             " WHERE coalesce(p.stripe_account, 'platform') = :a"
             " AND p.occurred_at >= to_timestamp(:s) AND p.occurred_at < to_timestamp(:e)"
-            " AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL)"
+            " AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL"
+            " OR p.stripe_payment_intent IS NOT NULL)"
         ),
         {"a": account, "s": start, "e": end},
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from reconciliation.errors import StripeFetchFailed
+from reconciliation.errors import NotAtStripe, StripeFetchFailed
 
 Params = Mapping[str, Any]
 RATE_LIMITED_ATTEMPTS = 8
@@ -115,6 +115,8 @@ class StripeHTTP:
             # Over Stripe's rate limit (shared with the workers): back off and try again, as
             # https://docs.stripe.com/rate-limits#handling-limiting-gracefully advises.
             time.sleep(min(RATE_LIMITED_BACKOFF_S * 2**attempt, 4.0))
+        if response.status_code == 404:
+            raise NotAtStripe(f"Stripe has no {path}: {_message(response.content)}")
         if response.status_code >= 400:
             raise StripeFetchFailed(
                 f"Stripe answered {response.status_code} to {method} {path}: "

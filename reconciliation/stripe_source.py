@@ -63,6 +63,16 @@ class StripeSource(Protocol):
     kind: str  # api / cache / report / file, stored on the run
     detail: str | None  # file name, report run id, …
 
+    @property
+    def covers_margins(self) -> bool:
+        """Whether `load` reads the margins around the day too (an itemized report does not)."""
+        ...
+
+    @property
+    def http(self) -> StripeHTTP | None:
+        """The client to look up a posting's claimed balance transaction at Stripe, if any."""
+        ...
+
     def load(self, sessions: sessionmaker[Session], request: LoadRequest) -> pd.DataFrame:
         """The STRIPE frame for the request (may write the cache, never a run)."""
         ...
@@ -117,6 +127,7 @@ class ApiSource:
     kind: str = "api"
     detail: str | None = None
     fetched: int = 0
+    covers_margins: bool = True
 
     def load(self, sessions: sessionmaker[Session], request: LoadRequest) -> pd.DataFrame:
         self.refresh(sessions, request)
@@ -131,7 +142,12 @@ class ApiSource:
         )
         with transaction(sessions) as session:
             self.fetched = stripe_cache.store(session, fetched)
-        self.detail = f"{self.fetched} rows fetched from {self.http.api_base}"
+        hours = request.margin_s / 3600
+        # More than the run's Stripe rows: the margins either side are fetched too.
+        self.detail = (
+            f"{self.fetched} rows fetched from {self.http.api_base} for the day and "
+            f"{hours:g} h either side"
+        )
         return self.fetched
 
 
@@ -142,6 +158,8 @@ class CacheSource:
     kind: str = "cache"
     detail: str | None = None
     currency: str | None = None  # one partition of a large day
+    covers_margins: bool = True
+    http: StripeHTTP | None = None
 
     def load(self, sessions: sessionmaker[Session], request: LoadRequest) -> pd.DataFrame:
         request.progress.stage("reading Stripe rows")
@@ -161,8 +179,10 @@ class ReportFileSource:
     """An itemized report CSV on disk (e.g. downloaded from the Dashboard by finance)."""
 
     path: Path
+    http: StripeHTTP | None = None  # to look up claimed ids outside the report, if reachable
     kind: str = "file"
     detail: str | None = None
+    covers_margins: bool = False
 
     def __post_init__(self) -> None:
         self.detail = str(self.path)
@@ -184,6 +204,7 @@ class ReportRunSource:
     timeout_s: float = 300.0
     kind: str = "report"
     detail: str | None = None
+    covers_margins: bool = False
 
     def load(self, sessions: sessionmaker[Session], request: LoadRequest) -> pd.DataFrame:
         request.progress.stage("running Stripe report")

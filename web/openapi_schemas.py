@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.payments import PAYMENT_STATUSES, PAYOUT_BATCH_STATUSES, REFUND_STATUSES
+from models.reconciliation import RUN_STATUSES
 
 JSON = dict[str, Any]
 
@@ -44,7 +45,7 @@ _RUN = _object(
     date=_S,
     account=_S,
     timezone=_S,
-    status={"enum": ["running", "clean", "discrepancies", "failed"]},
+    status={"enum": list(RUN_STATUSES)},
     counts={"type": "object"},
     net_difference={"type": "object", "additionalProperties": _I},
     totals={"type": "array", "items": {"type": "object"}},

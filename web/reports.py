@@ -7,7 +7,8 @@ parameters, actions are forms (CSRF-checked, see session_auth). Finance and admi
                                         chart; unresolved discrepancies by age
 - GET  /reports/<date>?account=…        the day: totals per currency, discrepancies
                                         (filter kind/currency/status, sort), trail
-- GET  /reports/<date>/download.<fmt>   csv / xlsx / json of the day's current run
+- GET  /reports/<date>/download.<fmt>   csv (?part=totals for the totals) / xlsx / json of the
+                                        day's current run, or html: a static copy of the page
 - POST /reports/<date>/rerun            enqueue a re-run of the day for the account
 - GET  /reports/discrepancies/<id>      one discrepancy, its history, what can be done
 - POST /reports/discrepancies/<id>/<action>  acknowledge, resolve, reopen, accept
@@ -30,6 +31,7 @@ from jobs.reconciliation import reconcile_day
 from models import Discrepancy, ReconciliationRun
 from models.db import transaction
 from models.reconciliation import DISCREPANCY_KINDS, DISCREPANCY_STATUSES, RUN_STATUSES
+from payments import disputes, payout_batching
 from reconciliation import casework, exports, overview, runs
 from reconciliation.errors import InvalidInput
 from reconciliation.service import day_to_reconcile
@@ -54,6 +56,7 @@ SORTS: dict[str, Any] = {
 }
 DOWNLOADS = {
     "csv": "text/csv; charset=utf-8",
+    "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
@@ -61,6 +64,15 @@ DOWNLOADS = {
 
 def _today() -> dt.date:
     return dt.datetime.now(ZoneInfo(state().settings.recon_timezone)).date()
+
+
+def _yesterday_due() -> bool:
+    """Whether the scheduler should have reconciled yesterday by now (RECON_AT has passed
+    today in RECON_TIMEZONE)."""
+    settings = state().settings
+    now = dt.datetime.now(ZoneInfo(settings.recon_timezone))
+    hour, minute = (int(part) for part in settings.recon_at.split(":"))
+    return now.time() >= dt.time(hour, minute)
 
 
 def parse_day(text: str) -> dt.date:
@@ -107,6 +119,13 @@ def index() -> str:
         glance = overview.latest_runs(session, since=yesterday, until=yesterday)
         series = overview.daily_series(session, today, 30)
         ages = overview.unresolved_by_age(session, today)
+        open_disputes = disputes.open_disputes(session)
+        payouts_attention = payout_batching.needing_attention(
+            session, since=today - dt.timedelta(days=30)
+        )
+        names = exports.party_names(
+            session, {*accounts, *(run.account for run in rows), *(run.account for run in glance)}
+        )
     count_chart = charts.bar_chart(
         [charts.Bar(p.day.isoformat(), p.discrepancies) for p in series],
         title="Discrepancies per day, last 30 days",
@@ -141,6 +160,12 @@ def index() -> str:
         age_total=sum(a.total for a in ages),
         net_differences=overview.net_differences,
         query_with=query_with,
+        names=names,
+        payouts_attention=payouts_attention,
+        open_disputes=open_disputes,
+        yesterday_due=_yesterday_due(),
+        recon_at=state().settings.recon_at,
+        recon_timezone=state().settings.recon_timezone,
     )
 
 
@@ -177,52 +202,60 @@ def _day_and_account(session: Session, day_text: str) -> tuple[dt.date, str, lis
 @bp.get("/reports/<day_text>")
 @signed_in
 def day_report(day_text: str) -> str:
-    kind = _choice("kind", DISCREPANCY_KINDS)
-    status = _choice("status", DISCREPANCY_STATUSES)
-    sort = _choice("sort", list(SORTS)) or "occurred_at"
-    descending = request.args.get("dir") == "desc"
     with transaction(state().sessions) as session:
-        day, account, accounts = _day_and_account(session, day_text)
-        run = overview.current_run(session, day, account)
-        attempt = overview.latest_attempt(session, day, account)
-        currency = None
-        rows: list[Discrepancy] = []
-        facets: dict[str, dict[str, int]] = {"kind": {}, "currency": {}, "status": {}}
-        shown = 0
-        if run is not None:
-            facets = _facets(session, run.id)
-            currency = _choice("currency", list(facets["currency"]))
-            query = select(Discrepancy).where(Discrepancy.run_id == run.id)
-            for name, value in (("kind", kind), ("currency", currency), ("status", status)):
-                if value is not None:
-                    query = query.where(getattr(Discrepancy, name) == value)
-            shown = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            column = SORTS[sort]
-            order = nulls_last(column.desc() if descending else column.asc())
-            rows = list(session.scalars(query.order_by(order, Discrepancy.id).limit(MAX_ROWS)))
-        trail = casework.day_actions(session, day, account)
-        last = casework.last_actions(session, day, account)
-        pending = _pending_rerun(trail, attempt)
-        return render_template(
-            "report_day.html",
-            day=day,
-            account=account,
-            accounts=accounts,
-            run=run,
-            attempt=attempt if attempt is not None and attempt is not run else None,
-            rows=rows,
-            shown=shown,
-            max_rows=MAX_ROWS,
-            facets=facets,
-            filters={"kind": kind, "currency": currency, "status": status},
-            sort=sort,
-            descending=descending,
-            trail=trail[:25],
-            last=last,
-            pending=pending,
-            bookable=casework.is_bookable,
-            query_with=query_with,
-        )
+        return _render_day(session, day_text, static_copy=False)
+
+
+def _render_day(session: Session, day_text: str, *, static_copy: bool) -> str:
+    """The day page; as a static copy (a download) with every discrepancy and no controls."""
+    kind = None if static_copy else _choice("kind", DISCREPANCY_KINDS)
+    status = None if static_copy else _choice("status", DISCREPANCY_STATUSES)
+    sort = (None if static_copy else _choice("sort", list(SORTS))) or "occurred_at"
+    descending = not static_copy and request.args.get("dir") == "desc"
+    limit = None if static_copy else MAX_ROWS
+    day, account, accounts = _day_and_account(session, day_text)
+    run = overview.current_run(session, day, account)
+    attempt = overview.latest_attempt(session, day, account)
+    currency = None
+    rows: list[Discrepancy] = []
+    facets: dict[str, dict[str, int]] = {"kind": {}, "currency": {}, "status": {}}
+    shown = 0
+    if run is not None:
+        facets = _facets(session, run.id)
+        currency = None if static_copy else _choice("currency", list(facets["currency"]))
+        query = select(Discrepancy).where(Discrepancy.run_id == run.id)
+        for name, value in (("kind", kind), ("currency", currency), ("status", status)):
+            if value is not None:
+                query = query.where(getattr(Discrepancy, name) == value)
+        shown = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        column = SORTS[sort]
+        order = nulls_last(column.desc() if descending else column.asc())
+        rows = list(session.scalars(query.order_by(order, Discrepancy.id).limit(limit)))
+    trail = casework.day_actions(session, day, account)
+    last = casework.last_actions(session, day, account)
+    pending = None if static_copy else _pending_rerun(trail, attempt)
+    return render_template(
+        "report_day.html",
+        day=day,
+        account=account,
+        accounts=accounts,
+        names=exports.party_names(session, set(accounts)),
+        run=run,
+        attempt=attempt if attempt is not None and attempt is not run else None,
+        rows=rows,
+        shown=shown,
+        max_rows=limit or shown,
+        facets=facets,
+        filters={"kind": kind, "currency": currency, "status": status},
+        sort=sort,
+        descending=descending,
+        trail=trail if static_copy else trail[:25],
+        last=last,
+        pending=pending,
+        bookable=casework.is_bookable,
+        query_with=query_with,
+        static_copy=static_copy,
+    )
 
 
 def _facets(session: Session, run_id: int) -> dict[str, dict[str, int]]:
@@ -254,20 +287,27 @@ def _pending_rerun(trail: list[Any], attempt: ReconciliationRun | None) -> Any:
 def download(day_text: str, fmt: str) -> Response:
     if fmt not in DOWNLOADS:
         raise PageError(404, "Unknown format", f"Downloads are {', '.join(DOWNLOADS)}.")
+    part = request.args.get("part", "discrepancies")
+    if fmt == "csv" and part not in ("discrepancies", "totals"):
+        raise PageError(404, "Unknown part", "A CSV download is part=discrepancies or totals.")
     with transaction(state().sessions) as session:
         day, account, _ = _day_and_account(session, day_text)
         run = overview.current_run(session, day, account)
         if run is None:
             raise PageError(404, "No finished run", f"{day} ({account}) has no finished run yet.")
         report = exports.run_report(session, run.id)
+        static_page = _render_day(session, day_text, static_copy=True) if fmt == "html" else ""
     body: str | bytes
-    if fmt == "csv":
-        body = exports.to_csv(report)
+    if fmt == "html":
+        body = static_page
+    elif fmt == "csv":
+        body = exports.to_csv(report, part)
     elif fmt == "xlsx":
         body = exports.to_xlsx(report)
     else:
         body = exports.to_json(report)
-    name = f"midway-reconciliation-{day}-{account}.{fmt}"
+    suffix = "-totals" if fmt == "csv" and part == "totals" else ""
+    name = f"midway-reconciliation-{day}-{account}{suffix}.{fmt}"
     return Response(
         body,
         mimetype=DOWNLOADS[fmt].split(";")[0],

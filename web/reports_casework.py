@@ -16,7 +16,7 @@ from models import Discrepancy, ReconciliationRun, StripeBalanceTransaction
 from models.db import transaction
 from payments import adjustments
 from payments.errors import InvalidOperation
-from reconciliation import casework
+from reconciliation import casework, exports
 from web.context import state
 from web.pages import PageError
 from web.session_auth import current_user, signed_in
@@ -58,6 +58,9 @@ def _page(
             error=error,
             form=form,
             back=_back(run),
+            account_name=exports.party_names(session, {discrepancy.account or run.account}).get(
+                discrepancy.account or run.account
+            ),
         )
     return Response(body, status=status, mimetype="text/html")
 

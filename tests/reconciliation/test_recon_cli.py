@@ -161,7 +161,9 @@ def test_malformed_report_file_exits_2_naming_row_and_column(
     result = midway("run", "--date", DAY, "--source", str(report), "--quiet")
     assert result.exit_code == 2
     assert "row 3, column 'gross'" in result.stderr
-    assert runs(world) == 0
+    with world.sessions() as session:  # the refused attempt is recorded, with its reason
+        (run,) = session.scalars(select(ReconciliationRun)).all()
+    assert run.status == "failed" and "row 3, column 'gross'" in (run.error or "")
 
 
 def test_stripe_down_exits_2_and_records_a_failed_run(world: World, midway) -> None:  # type: ignore[no-untyped-def]

@@ -7,13 +7,12 @@ import csv
 import io
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alert_hook import Hook
 from openpyxl import load_workbook
 from recon_plants import DAY, base_day, plant_duplicate_in_ledger, plant_fee_mismatch
 from recon_world import World
@@ -21,32 +20,6 @@ from recon_world import World
 from reconciliation import exports
 from reconciliation.service import run_day
 from reconciliation.stripe_source import ApiSource
-
-
-class Hook:
-    def __init__(self, status: int) -> None:
-        self.status = status
-        self.bodies: list[dict[str, Any]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers["Content-Length"])
-                hook.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(hook.status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/T000/secret"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

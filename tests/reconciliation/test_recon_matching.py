@@ -148,7 +148,10 @@ def test_margin_drops_rows_far_from_the_window() -> None:
     early = stripe_row("txn_e", source="ch_e", amount=100, created=WINDOW.start - 10 * 86400)
     posting = mirror(early, 1, occurred_at=WINDOW.start + 30)
     assert kinds(reconcile(*frames([early], [posting]), WINDOW)) == ["timing"]
-    narrow = reconcile(*frames([early], [posting]), WINDOW, margin_s=86400)
+    # A row the posting claims by balance transaction id stays however far: that is timing.
+    assert kinds(reconcile(*frames([early], [posting]), WINDOW, margin_s=86400)) == ["timing"]
+    by_source = mirror(early, 1, occurred_at=WINDOW.start + 30, balance_transaction=None)
+    narrow = reconcile(*frames([early], [by_source]), WINDOW, margin_s=86400)
     assert kinds(narrow) == ["missing_in_stripe"]
 
 

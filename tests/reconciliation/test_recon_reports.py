@@ -72,7 +72,7 @@ def test_downloaded_report_with_a_dispute_reports_unexpected_type(
     assert "dispute" in finding.explanation
 
 
-def test_a_report_of_another_day_is_refused_and_nothing_is_stored(
+def test_a_report_of_another_day_is_refused_and_finance_sees_the_failed_attempt(
     world: World, tmp_path: Path
 ) -> None:
     base_day(world)
@@ -81,4 +81,9 @@ def test_a_report_of_another_day_is_refused_and_nothing_is_stored(
     path.write_text(ReportRunSource(world.http()).fetch(day(DAY), "platform"))
     with pytest.raises(RowOutsideWindow, match=r"row 2, column 'created_utc'"):
         run_day(world.sessions, ReportFileSource(path), "2026-03-11")
-    assert stored_runs(world) == 0
+    with world.sessions() as session:
+        (run,) = session.scalars(select(ReconciliationRun)).all()
+        assert (run.status, run.source, run.source_detail) == ("failed", "file", str(path))
+        assert run.error is not None and "row 2, column 'created_utc'" in run.error
+        assert run.started_at <= run.finished_at  # type: ignore[operator]
+        assert run.superseded_by_id is None and run.discrepancy_count == 0

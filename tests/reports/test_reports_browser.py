@@ -207,3 +207,40 @@ def test_finance_works_a_day_in_the_browser(
         recon_jobs.configure(None)
         if os.environ.get("KEEP_DOWNLOADS"):
             shutil.copytree(browser.downloads, ARTIFACTS / "downloads", dirs_exist_ok=True)
+
+
+def test_the_day_page_fits_a_1366_px_window_and_the_charts_their_frame(
+    report_day: Any, served: str, browser: Any, tokens: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.set_window_size(1366, 900)
+    driver.get(f"{served}/sign-in")
+    driver.find_element(By.ID, "api_key").send_keys(tokens["finance"])
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(lambda: driver.current_url.endswith("/reports"), "the reports list")
+    for path in ("/reports", f"/reports/{report_day.day}"):
+        driver.get(f"{served}{path}")
+        wait_for(lambda: driver.find_elements(By.TAG_NAME, "h1"), path)
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 1366 px"
+    shot(driver, "reports-day-1366.png")
+    driver.get(f"{served}/reports")
+    outside = driver.execute_script(
+        """
+        const out = [];
+        for (const svg of document.querySelectorAll('svg.chart')) {
+          const frame = svg.getBoundingClientRect();
+          for (const t of svg.querySelectorAll('text')) {
+            const r = t.getBoundingClientRect();
+            if (r.left < frame.left - 0.5 || r.right > frame.right + 0.5 ||
+                r.top < frame.top - 0.5 || r.bottom > frame.bottom + 0.5) out.push(t.textContent);
+          }
+        }
+        return out;
+        """
+    )
+    assert outside == [], f"chart labels outside their frame: {outside}"

@@ -163,15 +163,20 @@ def scheduled_runs(sessions: sessionmaker[Session]) -> Any:
 
 @pytest.fixture
 def scheduled_worker(
-    broker: Any, sessions: sessionmaker[Session], gateway: StripeGateway
+    broker: Any, sessions: sessionmaker[Session], gateway: StripeGateway, stripe_sim: Any
 ) -> Iterator[Any]:
     """In-process Dramatiq workers for the `scheduled` queue only: what they enqueue for other
-    queues (reconcile_day, advance_batch) stays queued for the test to inspect."""
+    queues (reconcile_day, advance_batch) stays queued for the test to inspect. The nightly
+    reconciliation asks the simulator which connected accounts were active."""
+    from jobs import reconciliation as recon_jobs
     from jobs import runtime
+    from reconciliation.stripe_http import StripeHTTP
 
     runtime.configure(sessions=sessions, gateway=gateway)
+    recon_jobs.configure(StripeHTTP(stripe_sim.url, "sk_test_midway"))
     worker = dramatiq.Worker(broker, queues={"scheduled"}, worker_timeout=100, worker_threads=4)
     worker.start()
     yield worker
     worker.stop()
+    recon_jobs.configure(None)
     runtime.configure()

@@ -4,7 +4,7 @@ payouts not enabled, failed payouts retried next period, instant payouts, in-fli
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from click.testing import CliRunner
@@ -203,3 +203,90 @@ def test_midway_payouts_batch_creates_the_periods_batches_once(
     (row,) = market.batches()
     assert (row.carrier_id, row.period, row.amount) == (carrier, DAY2, 30000)
     assert [m.args for m in queued("payouts")] == [(row.id,)]
+
+
+def test_a_period_that_has_not_come_is_refused_recorded_and_alerted(
+    market, committed_database_url: str, caplog
+) -> None:
+    import logging
+
+    carrier = market.carrier("Too Early")
+    market.pay(carrier, 30000)
+    env = {"DATABASE_URL": committed_database_url}
+    future = (date.today() + timedelta(days=2)).isoformat()
+    with caplog.at_level(logging.WARNING, logger="midway.reconciliation.alerts"):
+        dry = CliRunner().invoke(
+            cli, ["payouts", "batch", "--dry-run", "--period", future], env=env
+        )
+        real = CliRunner().invoke(cli, ["payouts", "batch", "--period", future], env=env)
+    for result in (dry, real):
+        assert result.exit_code == 2 and f"period {future} has not ended" in result.output
+    assert market.batches() == []
+    with market.sessions() as session:
+        (refused,) = payout_batching.needing_attention(session, since=DAY1)
+    assert (refused.what, refused.period) == ("period", future)
+    assert "has not ended" in refused.reason
+    alerts = [json.loads(r.getMessage()) for r in caplog.records]
+    assert [(a["event"], a["period"]) for a in alerts] == [("payouts.batching_failed", future)]
+
+
+def test_dry_run_agrees_with_a_real_run_including_a_period_already_done(
+    market, committed_database_url: str, broker
+) -> None:
+    from jobs import runtime
+
+    carrier = market.carrier("Same Answer")
+    market.pay(carrier, 30000)
+    env = {"DATABASE_URL": committed_database_url}
+    args = ["payouts", "batch", "--period", "2026-03-10", "--format", "json"]
+    runtime.configure(sessions=market.sessions, gateway=market.gateway)
+    try:
+        dry = json.loads(CliRunner().invoke(cli, [*args, "--dry-run"], env=env).output)
+        real = json.loads(CliRunner().invoke(cli, args, env=env).output)
+        dry_after = json.loads(CliRunner().invoke(cli, [*args, "--dry-run"], env=env).output)
+        again = json.loads(CliRunner().invoke(cli, args, env=env).output)
+    finally:
+        runtime.configure()
+    assert (dry["batches"], dry["already_done"], dry["carriers"]) == (
+        real["batches"],
+        real["already_done"],
+        real["carriers"],
+    )
+    assert (
+        (dry_after["batches"], dry_after["already_done"], dry_after["carriers"])
+        == (
+            again["batches"],
+            again["already_done"],
+            again["carriers"],
+        )
+        == (0, True, [])
+    )
+
+
+def test_a_failed_batch_alerts_once_and_shows_for_finance(market, caplog) -> None:
+    import logging
+
+    from jobs import payouts as payout_jobs
+    from jobs import runtime
+
+    carrier = market.carrier("Closed Account")
+    account = market.accounts[carrier]
+    market.control(f"accounts/{account}/payout_failure", {"failure_code": "account_closed"})
+    market.pay(carrier, 12000)
+    (first,) = batch(market.sessions, DAY1)
+    market.advance(first)
+    market.settle()
+    assert market.advance(first) == "failed"
+    runtime.configure(sessions=market.sessions, gateway=market.gateway)
+    try:
+        with caplog.at_level(logging.WARNING, logger="midway.reconciliation.alerts"):
+            assert payout_jobs.alert_payout_failures() == 1
+            assert payout_jobs.alert_payout_failures() == 0  # once per batch
+    finally:
+        runtime.configure()
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records]
+    assert (line["batch_id"], line["carrier"], line["amount"]) == (first, "Closed Account", 12000)
+    assert "account_closed" in line["reason"]
+    with market.sessions() as session:
+        (shown,) = payout_batching.needing_attention(session, since=DAY1)
+    assert (shown.batch_id, shown.stripe_account) == (first, account)

@@ -157,12 +157,16 @@ def plant_probable_match(world: World, base: Base) -> str:
             "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
         }
     )
+    # Booked by hand with only the PaymentIntent (no Stripe balance transaction or charge id
+    # to contradict): the one case where amount and time are all there is to go on.
     world.book(
         kind="charge",
         amount=77_00,
+        fee=2_53,  # Stripe's 2.9% + 30¢: everything but the ids agrees
         occurred_at=unix(f"{DAY} 15:10"),
-        txn="txn_typo",
-        source="ch_typo",
+        txn=None,
+        source=None,
+        payment_intent="pi_booked_by_hand",
     )
     return "platform"
 

@@ -51,6 +51,20 @@ class World:
         """Freeze the simulator clock at `when` (unix seconds)."""
         self.sim("clock", {"set": when, "freeze": True})
 
+    def deliver_events(self, prefix: str) -> list[str]:
+        """Every event of the platform whose type starts with `prefix`, delivered as webhooks
+        twice, newest first (duplicates and reordering must change nothing)."""
+        from payments import webhook_events
+
+        page = self.sdk().v1.events.list(params={"limit": 100})
+        events = [e.to_dict() for e in page.data if e.type.startswith(prefix)]
+        statuses = []
+        for event in events + events:
+            with transaction(self.sessions) as session:
+                row_id, _ = webhook_events.store_event(session, event)
+            statuses.append(webhook_events.process_event(self.sessions, self.gateway, row_id))
+        return statuses
+
     def http(self) -> StripeHTTP:
         return StripeHTTP(self.sim_url, API_KEY)
 
@@ -151,6 +165,7 @@ class World:
         txn: str | None,
         source: str | None,
         account: str = "platform",
+        payment_intent: str | None = None,
     ) -> Posting:
         """Post a balanced posting that claims to mirror a Stripe balance transaction."""
         net = amount - fee
@@ -176,6 +191,7 @@ class World:
                 stripe=StripeRefs(
                     balance_transaction=txn,
                     source=source,
+                    payment_intent=payment_intent,
                     account=None if account == "platform" else account,
                 ),
             )
