@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 
 import click
-from click.utils import make_default_short_help
 
 # name -> ("module:attribute", one-line help shown by `midway --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -57,7 +56,7 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         width = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = [
-            (name, make_default_short_help(text, width))
+            (name, click.Command(name, help=text).get_short_help_str(width))
             for name, (_, text) in sorted(COMMANDS.items())
         ]
         with formatter.section("Commands"):
