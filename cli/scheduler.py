@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
@@ -18,6 +19,15 @@ from scheduler.sender import Sender
 @click.option("--show", is_flag=True, help="Print the cron table and next fire times, then exit.")
 def scheduler_command(show: bool) -> None:
     """Run the scheduler: nightly reconciliation, payout batching, the sweeper."""
+    # Until the scheduler runs (and installs its own handlers), SIGTERM stops it as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        _scheduler(show)
+    except KeyboardInterrupt:
+        click.echo("midway scheduler: stopped before it started", err=True)
+
+
+def _scheduler(show: bool) -> None:
     try:
         settings = load_settings()
         config = schedule_config(settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from .server import start_simulator
@@ -20,12 +22,15 @@ from .server import start_simulator
 def stripe_sim_command(host: str, port: int, api_key: str | None, webhook_url: str | None,
                        webhook_secret: str | None, verbose: bool) -> None:
     """Run the stateful Stripe simulator (Stripe API under /v1, control API under /_sim)."""
+    # SIGTERM (a process manager) stops it as Ctrl-C does: connections closed, exit 0.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sim = start_simulator(host=host, port=port, api_key=api_key, webhook_url=webhook_url,
                           webhook_secret=webhook_secret, verbose=verbose)
     click.echo(f"stripe_sim listening on {sim.url}")
     if webhook_url:
         click.echo(f"default webhook endpoint {webhook_url} secret {sim.webhook_secret}")
     sim.serve_forever()
+    click.echo("stripe_sim stopped")
 
 
 if __name__ == "__main__":
