@@ -51,7 +51,7 @@ def test_procfile_processes_take_a_payment_to_a_clean_reconciliation(
         "STRIPE_API_BASE": sim_url,
         "STRIPE_API_KEY": API_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "PORT": str(port),
+        "WEB_BIND": f"127.0.0.1:{port}",
         "PROMETHEUS_METRICS": "off",
         "WORKER_PROCESSES": "1",
         "WORKER_THREADS": "4",
