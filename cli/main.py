@@ -53,6 +53,23 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return load_command(cmd_name) if cmd_name in COMMANDS else None
 
+    def invoke(self, ctx: click.Context) -> object:
+        """A command that cannot reach its database says so in one line (exit 2, or the exit code
+        the command chose), not with a driver's traceback."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            from cli.database_errors import explain
+
+            answer = explain(error)
+            if answer is None:
+                raise
+            if isinstance(error, click.ClickException):
+                answer.exit_code = error.exit_code
+            raise answer from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         width = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = [
