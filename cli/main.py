@@ -66,8 +66,8 @@ class LazyGroup(click.Group):
             answer = explain(error)
             if answer is None:
                 raise
-            if isinstance(error, click.ClickException):
-                answer.exit_code = error.exit_code
+            if isinstance(error, click.ClickException):  # keep the command's own exit code
+                raise type(error)(answer.message) from None
             raise answer from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
