@@ -45,8 +45,9 @@ def _scheduler(show: bool) -> None:
     )
     table = CronTable(config, Sender.to_redis(settings.redis_url or "redis://unused"))
     if show:
-        for job, trigger, next_fire in table.describe():
-            click.echo(f"{job:24} {trigger:60} next {next_fire}")
+        from scheduler.show import render, schedule_rows
+
+        click.echo(render(schedule_rows(table)), nl=False)
         return
     from scheduler.process import run
 

@@ -15,6 +15,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler.cron import CronTable, utc_now
+from scheduler.show import schedule_rows
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,13 @@ def run(table: CronTable) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for job, trigger, next_fire in table.describe():
-        log.info("scheduled %s: %s, next at %s", job, trigger, next_fire)
+    for row in schedule_rows(table, count=1):
+        log.info(
+            "scheduled %s: %s, %s, next at %s",
+            row.job,
+            row.when,
+            row.timezone,
+            "start" if row.at_start else row.next_fires[0].isoformat(),
+        )
     scheduler.start()
     log.info("scheduler stopped")
