@@ -210,7 +210,8 @@ def main() -> None:
                 "carrier_amount": 10_000,
                 "payment_method": "pm_card_visa",
             }
-            return "POST", "/api/payments/intent", json.dumps(body).encode(), auth
+            headers = {**auth, "Idempotency-Key": f"bench-{body['load_id']}"}
+            return "POST", "/api/payments/intent", json.dumps(body).encode(), headers
 
         def webhook() -> tuple[str, str, bytes, dict[str, str]]:
             event = {

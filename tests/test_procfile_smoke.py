@@ -72,7 +72,12 @@ def test_procfile_processes_take_a_payment_to_a_clean_reconciliation(
         wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 30, "web")
 
         def post(path: str, body: dict[str, object]) -> dict[str, object]:
-            response = requests.post(f"{base}{path}", json=body, headers=headers, timeout=10)
+            response = requests.post(
+                f"{base}{path}",
+                json=body,
+                headers={**headers, "Idempotency-Key": f"smoke-{path}"},
+                timeout=10,
+            )
             assert response.status_code in (201, 202), response.text
             return response.json()  # type: ignore[no-any-return]
 
