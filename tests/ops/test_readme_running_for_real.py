@@ -76,7 +76,7 @@ def test_running_for_real_with_stripe_sim_ends_with_a_payment_succeeding(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         WEB_BIND=f"127.0.0.1:{web_port}",
         WORKER_PROCESSES="1",
-        PROMETHEUS_METRICS="off",
+        WORKER_METRICS_PORT=str(free_port()),  # 9191 may be taken by another run here
     )
     # The block runs in the clone; here a private folder holding the same Procfile takes its
     # place, so that its logs stay out of the worktree and away from parallel runs.
