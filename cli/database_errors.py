@@ -1,5 +1,5 @@
-"""One line instead of a traceback when the configured PostgreSQL cannot be used: which
-DATABASE_URL, what is wrong, and what to do about it."""
+"""One line instead of a traceback when the configured PostgreSQL cannot be used (unreachable,
+no such database, no schema yet): which DATABASE_URL, what is wrong, and what to do about it."""
 
 from __future__ import annotations
 
@@ -26,7 +26,13 @@ def explain(error: BaseException) -> DatabaseUnavailable | None:
 
     from config import load_settings
 
-    failure = next((e for e in _causes(error) if isinstance(e, psycopg.OperationalError)), None)
+    causes = _causes(error)
+    if any(isinstance(e, psycopg.errors.UndefinedTable) for e in causes):
+        return DatabaseUnavailable(
+            "the database named by DATABASE_URL has no Midway tables yet (or an older schema):"
+            " run `midway db upgrade`"
+        )
+    failure = next((e for e in causes if isinstance(e, psycopg.OperationalError)), None)
     if failure is None:
         return None
     url = load_settings().database_url

@@ -55,3 +55,17 @@ def test_an_unreachable_server_is_one_line_too(monkeypatch) -> None:
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1
     assert "cannot use the PostgreSQL named by DATABASE_URL" in result.output
+
+
+def test_a_database_without_the_schema_says_to_run_db_upgrade(
+    scratch_databases, monkeypatch
+) -> None:
+    url = scratch_databases.create("midway_empty")
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        result = CliRunner().invoke(cli, ["keys", "create", "--role", "backend", "--name", "x"])
+        assert result.exit_code == 2, result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert "run `midway db upgrade`" in result.output
+    finally:
+        scratch_databases.drop(url)
