@@ -32,10 +32,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.processes import free_port
+import support_path  # noqa: E402, F401  (tests/support on sys.path)
+from loopback_processes import free_port
+from scratch_databases import ScratchDatabases, server_url
+
 from models.db import make_engine, make_session_factory, transaction
 from models.migrate import upgrade
-from models.scratch import ScratchDatabases, server_url
 from payments import parties
 from stripe_sim.signing import sign
 from web.keys import create_key

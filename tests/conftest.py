@@ -17,6 +17,7 @@ import pytest
 import requests
 from ci import IN_CI
 from flask import Flask
+from scratch_databases import ScratchDatabases, server_url
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +26,6 @@ from web_helpers import make_test_app
 from config import load_settings
 from models.db import make_session_factory, transaction
 from models.migrate import upgrade
-from models.scratch import ScratchDatabases, server_url
 from payments.gateway import StripeGateway, make_stripe_client
 from web.keys import create_key
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import requests
 from ci import IN_CI
-
-from harness.processes import (
+from loopback_processes import (
     BIN,
     PrivateRedis,
     free_port,

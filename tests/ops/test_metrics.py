@@ -12,8 +12,7 @@ from typing import Any
 import psutil
 import requests
 from ci import IN_CI
-
-from harness.processes import (
+from loopback_processes import (
     BIN,
     PrivateRedis,
     free_port,

@@ -9,7 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from harness.processes import BIN
+from loopback_processes import BIN
+
 from reconciliation.progress import LogProgress, NoProgress, progress_for
 
 STAGES = ("fetching from Stripe", "loading ledger", "matching")

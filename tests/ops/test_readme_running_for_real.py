@@ -13,10 +13,9 @@ from pathlib import Path
 
 import psutil
 from ci import IN_CI
+from loopback_processes import BIN, PrivateRedis, free_port, procfile
+from scratch_databases import ScratchDatabases
 from sqlalchemy.engine import make_url
-
-from harness.processes import BIN, PrivateRedis, free_port, procfile
-from models.scratch import ScratchDatabases
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()

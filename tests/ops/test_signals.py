@@ -13,8 +13,7 @@ import psutil
 import pytest
 import requests
 from ci import IN_CI
-
-from harness.processes import (
+from loopback_processes import (
     BIN,
     PrivateRedis,
     free_port,
