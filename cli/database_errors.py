@@ -35,7 +35,10 @@ def explain(error: BaseException) -> DatabaseUnavailable | None:
     failure = next((e for e in causes if isinstance(e, psycopg.OperationalError)), None)
     if failure is None:
         return None
-    url = load_settings().database_url
+    try:
+        url = load_settings().database_url
+    except ValueError:  # a bad setting: the original error says more than we could
+        return None
     if url is None:
         where = "the embedded PostgreSQL (DATABASE_URL is not set)"
         name, host, port, user = "", "", "", ""
