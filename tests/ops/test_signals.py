@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,9 +87,20 @@ def test_stripe_sim_stops_cleanly(sig: int, tmp_path: Path) -> None:
         requests.get(f"{url}/_sim/state", timeout=2)
 
 
+@pytest.fixture
+def private_dir() -> Iterator[Path]:
+    """A folder of this test's own, outside pytest's shared temporary root (which another pytest
+    run on the machine may re-permission under a running embedded PostgreSQL)."""
+    folder = Path(tempfile.mkdtemp(prefix="midway-signals-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
-def test_demo_serve_stops_its_child_and_embedded_postgres(sig: int, tmp_path: Path) -> None:
-    out = tmp_path / "demo-out"
+def test_demo_serve_stops_its_child_and_embedded_postgres(
+    sig: int, tmp_path: Path, private_dir: Path
+) -> None:
+    out = private_dir / "demo-out"
     # An embedded database with the schema is all --serve needs (the demo's data is optional).
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     subprocess.run(
@@ -104,9 +117,14 @@ def test_demo_serve_stops_its_child_and_embedded_postgres(sig: int, tmp_path: Pa
         [str(BIN / "midway"), "demo", "--serve", "--port", str(port), "--out", str(out)], log, env
     )
     try:
-        wait_until(
-            lambda: requests.get(f"http://127.0.0.1:{port}/sign-in", timeout=1).ok, 90, "--serve"
-        )
+        try:
+            wait_until(
+                lambda: requests.get(f"http://127.0.0.1:{port}/sign-in", timeout=1).ok,
+                90,
+                "--serve",
+            )
+        except TimeoutError as timeout:
+            raise AssertionError(f"{timeout}; exit {process.poll()}:\n{log.read_text()}") from None
         family = psutil.Process(process.pid).children(recursive=True)
         assert family, "--serve runs the server in a child process"
         assert (out / "pgdata" / "postmaster.pid").exists()
