@@ -32,10 +32,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.processes import free_port
+import support_path  # noqa: E402, F401  (tests/support on sys.path)
+from loopback_processes import free_port
+from scratch_databases import ScratchDatabases, server_url
+
 from models.db import make_engine, make_session_factory, transaction
 from models.migrate import upgrade
-from models.scratch import ScratchDatabases, server_url
 from payments import parties
 from stripe_sim.signing import sign
 from web.keys import create_key
@@ -213,7 +215,8 @@ def main() -> None:
                 "carrier_amount": 10_000,
                 "payment_method": "pm_card_visa",
             }
-            return "POST", "/api/payments/intent", json.dumps(body).encode(), auth
+            headers = {**auth, "Idempotency-Key": f"bench-{body['load_id']}"}
+            return "POST", "/api/payments/intent", json.dumps(body).encode(), headers
 
         def webhook() -> tuple[str, str, bytes, dict[str, str]]:
             event = {

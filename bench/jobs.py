@@ -23,16 +23,17 @@ from pathlib import Path
 import dramatiq
 import psutil
 import redis
+import support_path  # noqa: E402, F401  (tests/support on sys.path)
 from dramatiq.brokers.redis import RedisBroker
+from loopback_processes import PrivateRedis, kill_group, start_stripe_sim, start_workers
+from scratch_databases import ScratchDatabases, server_url
 from sqlalchemy import create_engine, func, select
 
 from config import load_settings
-from harness.processes import PrivateRedis, kill_group, start_stripe_sim, start_workers
 from models import Payment
 from models.db import make_session_factory, transaction
 from models.migrate import upgrade
 from models.money import Money
-from models.scratch import ScratchDatabases, server_url
 from payments import charges, parties
 from payments.gateway import StripeGateway, make_stripe_client
 

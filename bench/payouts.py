@@ -23,11 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import support_path  # noqa: E402, F401  (tests/support on sys.path)
+from scratch_databases import scratch_database, server_url
 from sqlalchemy import create_engine, text
 
 from models.db import make_session_factory
 from models.migrate import upgrade
-from models.scratch import scratch_database, server_url
 from payments import payout_batching
 
 THRESHOLDS = {"usd": 10000, "eur": 10000, "jpy": 10000}

@@ -37,10 +37,11 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 import recon_core_bench as core  # noqa: E402
+import support_path  # noqa: E402, F401  (tests/support on sys.path)
+from scratch_databases import scratch_database, server_url  # noqa: E402
 
 from models.db import make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from models.scratch import scratch_database, server_url  # noqa: E402
 from reconciliation import stripe_cache  # noqa: E402
 from reconciliation.engine import reconcile  # noqa: E402
 from reconciliation.frames import LEDGER_COLUMNS, STRIPE_COLUMNS  # noqa: E402

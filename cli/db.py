@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from config import SettingsError, load_settings
-from models import migrate
 from models.db import database_url
 
 
@@ -25,6 +24,8 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (the latest by default)."""
+    from models import migrate  # Alembic only for the commands that migrate
+
     migrate.upgrade(_url(), revision)
     click.echo(f"database at revision {migrate.current(_url())}")
 
@@ -33,6 +34,8 @@ def upgrade(revision: str) -> None:
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Migrate the database down to REVISION ("base" removes every table; "-1" one step)."""
+    from models import migrate
+
     migrate.downgrade(_url(), revision)
     click.echo(f"database at revision {migrate.current(_url()) or 'base'}")
 
@@ -40,4 +43,6 @@ def downgrade(revision: str) -> None:
 @db.command()
 def current() -> None:
     """Print the database's current revision."""
+    from models import migrate
+
     click.echo(migrate.current(_url()) or "base (empty)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,35 @@ def demo_environment(out: Path) -> dict[str, str]:
         STUCK_AFTER_S="1",
     )
     return env
+
+
+def run_child(command: list[str], env: dict[str, str]) -> int:
+    """Run one stage of the demo in a child process; SIGTERM or Ctrl-C here stops the child as
+    Ctrl-C would (its servers closed, its embedded PostgreSQL stopped), waits for it, and
+    answers 0 when it stopped cleanly.
+
+    The child gets its own session so a terminal's Ctrl-C reaches it once, through this
+    process, and not twice while it is shutting down.
+    """
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+    stopping = False
+
+    def forward(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            child.send_signal(signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopping:
+        click.echo("midway demo: stopped", err=True)
+        return 0 if code == 0 else 130
+    return code
 
 
 @click.command("demo")
@@ -89,7 +119,7 @@ def demo(days: int, seed: int, out: Path, loads: int, serve: bool, port: int) ->
             "--loads",
             str(loads),
         ]
-        code = subprocess.call(command, env=env)
+        code = run_child(command, env)
         if code != 0 or not serve:
             sys.exit(code)
-    sys.exit(subprocess.call([sys.executable, "-m", "demo.serve", "--port", str(port)], env=env))
+    sys.exit(run_child([sys.executable, "-m", "demo.serve", "--port", str(port)], env))

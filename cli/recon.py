@@ -27,6 +27,7 @@ from config import Settings, SettingsError, load_settings
 from models.db import database_url, make_engine, make_session_factory
 from reconciliation import exports
 from reconciliation.errors import ReconciliationError
+from reconciliation.progress import progress_for
 from reconciliation.service import RunOutcome, run_day
 from reconciliation.stripe_http import StripeHTTP
 from reconciliation.stripe_source import (
@@ -172,7 +173,7 @@ def _run(
             account,
             tz or settings.recon_timezone,
             alert_webhook_url=settings.alert_webhook_url,
-            progress=StderrProgress(enabled=not quiet),
+            progress=progress_for(sys.stderr, quiet=quiet, on_terminal=StderrProgress),
         )
         with sessions() as session:
             report = exports.run_report(session, outcome.run_id)

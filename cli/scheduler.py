@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
@@ -18,6 +19,15 @@ from scheduler.sender import Sender
 @click.option("--show", is_flag=True, help="Print the cron table and next fire times, then exit.")
 def scheduler_command(show: bool) -> None:
     """Run the scheduler: nightly reconciliation, payout batching, the sweeper."""
+    # Until the scheduler runs (and installs its own handlers), SIGTERM stops it as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        _scheduler(show)
+    except KeyboardInterrupt:
+        click.echo("midway scheduler: stopped before it started", err=True)
+
+
+def _scheduler(show: bool) -> None:
     try:
         settings = load_settings()
         config = schedule_config(settings)
@@ -35,8 +45,9 @@ def scheduler_command(show: bool) -> None:
     )
     table = CronTable(config, Sender.to_redis(settings.redis_url or "redis://unused"))
     if show:
-        for job, trigger, next_fire in table.describe():
-            click.echo(f"{job:24} {trigger:60} next {next_fire}")
+        from scheduler.show import render, schedule_rows
+
+        click.echo(render(schedule_rows(table)), nl=False)
         return
     from scheduler.process import run
 

@@ -41,7 +41,10 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - WORKER_THREADS (default 8): threads per worker process
 - LOG_LEVEL (default INFO): root log level
 - PROMETHEUS_METRICS (default on): Dramatiq's Prometheus middleware in workers
-  (exposition on dramatiq_prom_port, 9191 by default)
+- WORKER_METRICS_HOST (default 127.0.0.1) / WORKER_METRICS_PORT (default 9191): where the
+  workers' Prometheus exporter listens (one per host, summing every worker process)
+- METRICS_TOKEN (default: none): the web's /metrics answers only `Authorization: Bearer
+  <METRICS_TOKEN>`; unset, /metrics is refused (403)
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ class Settings:
     worker_threads: int = 8
     log_level: str = "INFO"
     prometheus_metrics: bool = True
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9191
+    metrics_token: str | None = None
 
     @property
     def embedded_database(self) -> bool:
@@ -255,4 +261,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_threads=_int(env, "WORKER_THREADS", defaults.worker_threads, minimum=1),
         log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
         prometheus_metrics=_flag(env, "PROMETHEUS_METRICS", defaults.prometheus_metrics),
+        worker_metrics_host=env.get("WORKER_METRICS_HOST") or defaults.worker_metrics_host,
+        worker_metrics_port=_int(
+            env, "WORKER_METRICS_PORT", defaults.worker_metrics_port, minimum=1
+        ),
+        metrics_token=env.get("METRICS_TOKEN") or None,
     )

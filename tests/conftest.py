@@ -26,6 +26,7 @@ from run_isolation import (
     run_namespace,
     stop_embedded,
 )
+from scratch_databases import ScratchDatabases, server_url
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +35,6 @@ from web_helpers import make_test_app
 from config import load_settings
 from models.db import make_session_factory, transaction
 from models.migrate import upgrade
-from models.scratch import ScratchDatabases, server_url
 from payments.gateway import StripeGateway, make_stripe_client
 from web.keys import create_key
 

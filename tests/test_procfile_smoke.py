@@ -11,8 +11,7 @@ from pathlib import Path
 
 import requests
 from ci import IN_CI
-
-from harness.processes import (
+from loopback_processes import (
     BIN,
     PrivateRedis,
     free_port,
@@ -51,7 +50,7 @@ def test_procfile_processes_take_a_payment_to_a_clean_reconciliation(
         "STRIPE_API_BASE": sim_url,
         "STRIPE_API_KEY": API_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "PORT": str(port),
+        "WEB_BIND": f"127.0.0.1:{port}",
         "PROMETHEUS_METRICS": "off",
         "WORKER_PROCESSES": "1",
         "WORKER_THREADS": "4",
@@ -72,7 +71,12 @@ def test_procfile_processes_take_a_payment_to_a_clean_reconciliation(
         wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 30, "web")
 
         def post(path: str, body: dict[str, object]) -> dict[str, object]:
-            response = requests.post(f"{base}{path}", json=body, headers=headers, timeout=10)
+            response = requests.post(
+                f"{base}{path}",
+                json=body,
+                headers={**headers, "Idempotency-Key": f"smoke-{path}"},
+                timeout=10,
+            )
             assert response.status_code in (201, 202), response.text
             return response.json()  # type: ignore[no-any-return]
 

@@ -33,6 +33,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "finance": frozenset({READ, RESOLVE}),
     "admin": frozenset({ENQUEUE, READ, RESOLVE, MANAGE_KEYS}),
 }
+# What each permission lets a key do, in the words of the 403 that refuses it.
+PERMISSION_WORDS = {
+    ENQUEUE: "creating customers, carriers, payments, refunds and payouts",
+    READ: "reading",
+    RESOLVE: "working reconciliation runs and discrepancies",
+    MANAGE_KEYS: "managing API keys",
+}
 TOUCH_EVERY_S = 60.0
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,6 +109,15 @@ def authenticate() -> KeyInfo:
     return key
 
 
+def refusal(role: str, permission: str) -> str:
+    """Why a key is refused, and which roles' keys would do."""
+    roles = [name for name, granted in PERMISSIONS.items() if permission in granted]
+    return (
+        f"a {role} key may not do this: {PERMISSION_WORDS.get(permission, permission)} needs"
+        f" a {' or '.join(roles)} key"
+    )
+
+
 def requires(permission: str) -> Callable[[F], F]:
     """The view needs a key whose role grants `permission`; rate-limited per key."""
 
@@ -111,7 +127,7 @@ def requires(permission: str) -> Callable[[F], F]:
             key = authenticate()
             g.api_key = key
             if permission not in PERMISSIONS.get(key.role, frozenset()):
-                raise Forbidden(f"the {key.role} role may not do this ({permission} needed)")
+                raise Forbidden(refusal(key.role, permission))
             check_rate(key)
             return view(*args, **kwargs)
 

@@ -1,7 +1,14 @@
-"""Liveness, readiness and Prometheus metrics for operators (no API key)."""
+"""Liveness, readiness and Prometheus metrics for operators.
+
+/healthz and /readyz take no key (load balancers probe them). /metrics answers only
+`Authorization: Bearer <METRICS_TOKEN>` (Prometheus' `authorization` scrape setting), and is
+refused while METRICS_TOKEN is unset. Under gunicorn (web/gunicorn_conf.py) the metrics are in
+Prometheus' multiprocess mode: every scrape, whichever worker answers it, sums every worker.
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 
@@ -19,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jobs.stripe_guard import RedisStripeGuard
 from web.context import state
+from web.errors import Forbidden, Unauthenticated
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -67,7 +75,8 @@ def readyz() -> Response:
 
 
 class Metrics:
-    """Per-app registry (tests build many apps); gunicorn workers each expose their own."""
+    """Per-app registry (tests build many apps). In multiprocess mode the values also go to the
+    shared files that every worker's /metrics reads back."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -98,9 +107,38 @@ def install_metrics(app: Flask) -> Metrics:
     return metrics
 
 
+def multiprocess_mode() -> bool:
+    """Whether prometheus_client keeps values in PROMETHEUS_MULTIPROC_DIR (decided at import)."""
+    from prometheus_client import values
+
+    return values.ValueClass is not values.MutexValue
+
+
+def _check_scraper() -> None:
+    token = state().settings.metrics_token
+    if token is None:
+        raise Forbidden(
+            "/metrics is off until METRICS_TOKEN is set on the server; then scrape it with"
+            " Authorization: Bearer <METRICS_TOKEN>"
+        )
+    offered = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+        raise Unauthenticated(
+            "/metrics needs Authorization: Bearer <METRICS_TOKEN>",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
 @bp.get("/metrics")
 def metrics_view() -> Response:
     from flask import current_app
 
+    _check_scraper()
+    if multiprocess_mode():
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
     metrics: Metrics = current_app.extensions["midway_metrics"]
     return Response(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)

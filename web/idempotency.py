@@ -1,6 +1,12 @@
 """Idempotency-Key on every POST: the same key and body replay the first response; the same key
 with another request is a 409 that says so.
 
+The POSTs that move money (a charge, its confirmation, a refund, a transfer, a payout) require
+the header: a client that retries one after a timeout without a key could move the money twice,
+so such a POST without a key is a 400 naming the header, and nothing is done. On every other
+POST (customers, carriers, payment methods, Connect accounts, reconciliation runs) the key is
+optional: without one, each request is a new request.
+
 The key row is inserted in the same transaction as the work it guards and filled with the
 response before COMMIT, so there is never a key without its effect or an effect without its
 key. A concurrent twin blocks on the unique index on the key until the first commits,
@@ -32,6 +38,16 @@ from web.errors import IdempotencyKeyReused, MalformedRequest
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+# The Flask rules of the POSTs that move money (see the module docstring).
+KEY_REQUIRED_RULES = frozenset(
+    {
+        "/api/payments/intent",
+        "/api/payments/intent/<int:payment_id>/confirm",
+        "/api/payments/<int:payment_id>/refund",
+        "/api/payouts/connect/transfers",
+        "/api/payouts/connect/payouts",
+    }
+)
 
 
 @dataclass
@@ -46,6 +62,14 @@ class Accepted:
 def idempotency_key() -> str | None:
     raw = request.headers.get(HEADER)
     if raw is None:
+        if request.url_rule is not None and request.url_rule.rule in KEY_REQUIRED_RULES:
+            raise MalformedRequest(
+                f"{HEADER} header is required on a POST that moves money: send a key unique to"
+                " this operation (e.g. load-4711-charge) and the same key again on any retry,"
+                " so that a retry can never move the money twice",
+                field=HEADER,
+                code="idempotency_key_required",
+            )
         return None
     if not 1 <= len(raw) <= 255 or not raw.isascii() or not raw.isprintable():
         raise MalformedRequest(

@@ -7,11 +7,13 @@ and fuzzes the API from this document.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
 from web import api_methods, api_parties, api_payments, api_payouts, api_refunds, reports_api
+from web.idempotency import KEY_REQUIRED_RULES
 from web.openapi_schemas import SCHEMAS, _ref
 from web.validation import MAX_ID, TEXT_PATTERN, Obj
 
@@ -65,7 +67,9 @@ IDEMPOTENCY_PARAM: JSON = {
     "in": "header",
     "required": False,
     "description": "Same key and body replay the first response (Idempotent-Replayed: true);"
-    " the same key with another request is a 409.",
+    " the same key with another request is a 409. Required on the POSTs that move money"
+    " (charge, confirm, refund, transfer, payout): without it they are a 400"
+    " idempotency_key_required.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
 }
 
@@ -364,6 +368,7 @@ def build_document() -> JSON:
             }
         },
     }
+    _require_idempotency_keys(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -381,6 +386,17 @@ def build_document() -> JSON:
         "paths": paths,
         "x-text-pattern": TEXT_PATTERN,
     }
+
+
+def _require_idempotency_keys(paths: JSON) -> None:
+    """The POSTs that move money say that their Idempotency-Key is required."""
+    required = {**IDEMPOTENCY_PARAM, "required": True}
+    for rule in KEY_REQUIRED_RULES:
+        operation = paths[re.sub(r"<\w+:(\w+)>", r"{\1}", rule)]["post"]
+        operation["parameters"] = [
+            required if p["name"] == IDEMPOTENCY_PARAM["name"] else p
+            for p in operation["parameters"]
+        ]
 
 
 _DOCUMENT: JSON | None = None

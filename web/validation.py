@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from models.money import SUPPORTED
@@ -29,16 +30,47 @@ def _type_error(name: str, expected: str, value: object) -> ValidationFailed:
     return ValidationFailed(f"{name} must be {expected}, got {got}", field=name, code="wrong_type")
 
 
+def _brief(value: object) -> str:
+    """A refused value as the message repeats it: short (bodies can be large)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _in_cents(value: object) -> int | None:
+    """12.5 or "12.50" read as a major-unit amount, in cents (1250); None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, float | int | str):
+        return None
+    try:
+        cents = Decimal(str(value).strip()) * 100
+    except InvalidOperation:
+        return None
+    return int(cents) if cents.is_finite() and cents == cents.to_integral_value() else None
+
+
 @dataclass(frozen=True)
 class Int:
     minimum: int | None = None
     maximum: int | None = None
     description: str = ""
     nullable: bool = False
+    minor_units: bool = False  # an amount of money: teach minor units when refused
 
     def check(self, value: object, name: str) -> int:
         # bool is an int subclass and JSON 12.0 arrives as float: both refused.
         if type(value) is not int:
+            if self.minor_units:
+                cents = _in_cents(value)
+                example = (
+                    f": for {Decimal(cents) / 100:.2f} usd send {cents}"
+                    if cents is not None and cents > 0
+                    else ""
+                )
+                raise ValidationFailed(
+                    f"{name} must be an integer in the currency's minor unit (cents for usd,"
+                    f" yen for jpy, a zero-decimal currency), got {_brief(value)}{example}",
+                    field=name,
+                    code="wrong_type",
+                )
             raise _type_error(name, "an integer", value)
         if self.minimum is not None and value < self.minimum:
             raise ValidationFailed(
@@ -76,10 +108,17 @@ class Str:
         if not isinstance(value, str):
             raise _type_error(name, "a string", value)
         if self.enum is not None:
-            if value not in self.enum:
-                shown = ", ".join(self.enum) if len(self.enum) <= 8 else self.hint
+            if value not in self.enum and value.lower() in self.enum:
                 raise ValidationFailed(
-                    f"{name} must be one of {shown}", field=name, code=self.error_code
+                    f"{name} must be {self.hint or 'lowercase'}:"
+                    f" send {value.lower()!r}, not {_brief(value)}",
+                    field=name,
+                    code=self.error_code,
+                )
+            if value not in self.enum:
+                shown = f"one of {', '.join(self.enum)}" if len(self.enum) <= 8 else self.hint
+                raise ValidationFailed(
+                    f"{name} must be {shown}, got {_brief(value)}", field=name, code=self.error_code
                 )
             return value
         if not self.min_length <= len(value) <= self.max_length:
@@ -100,7 +139,7 @@ class Str:
             ) from None
         if self.pattern is not None and not re.search(self.pattern, value):
             raise ValidationFailed(
-                f"{name} is not valid{': ' + self.hint if self.hint else ''}",
+                f"{name} must be {self.hint}" if self.hint else f"{name} is not valid",
                 field=name,
                 code=self.error_code,
             )
@@ -194,7 +233,7 @@ def obj(required: Iterable[str] = (), **fields: Field) -> Obj:
 
 
 def amount(description: str = "Amount in the currency's minor unit (cents; yen for jpy).") -> Int:
-    return Int(minimum=1, maximum=MAX_AMOUNT, description=description)
+    return Int(minimum=1, maximum=MAX_AMOUNT, description=description, minor_units=True)
 
 
 def identifier(description: str) -> Int:
@@ -212,7 +251,7 @@ EMAIL = Str(
     max_length=320,
     pattern=r"^[^@\s\u0000-\u001f\u007f]+@[^@\s\u0000-\u001f\u007f]+\.[^@\s\u0000-\u001f\u007f]+$",
     error_code="invalid_email",
-    hint="an email address",
+    hint="an email address such as ap@acme.example (one @, a dot in the domain, no spaces)",
 )
 NAME = Str(max_length=200, description="Display name.")
 PAYMENT_METHOD = Str(

@@ -8,8 +8,7 @@ import subprocess
 from pathlib import Path
 
 import requests
-
-from harness.processes import BIN, free_port, kill_group, wait_until
+from loopback_processes import BIN, free_port, kill_group, wait_until
 
 
 def test_the_demo_finds_every_planted_fault_and_nothing_else(tmp_path: Path) -> None:

@@ -20,10 +20,10 @@ import pytest
 import requests
 from ci import IN_CI
 from dramatiq.brokers.redis import RedisBroker
+from loopback_processes import PrivateRedis, kill_group, start_stripe_sim, start_workers
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
-from harness.processes import PrivateRedis, kill_group, start_stripe_sim, start_workers
 from jobs.sweeper import stuck_messages
 from payments.gateway import StripeGateway, make_stripe_client
 

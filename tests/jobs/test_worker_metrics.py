@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import requests
+from loopback_processes import free_port, wait_until
 from scenario import Scenario  # type: ignore[import-not-found]
 
-from harness.processes import free_port, wait_until
 from models import Payment
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from scratch_databases import ScratchDatabases
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +18,6 @@ from models import Payment
 from models.db import make_session_factory, transaction
 from models.migrate import upgrade
 from models.money import Money
-from models.scratch import ScratchDatabases
 from payments import charges, parties
 from payments.gateway import StripeGateway, make_stripe_client
 from payments.installation import key_namespace

@@ -13,11 +13,7 @@ from typing import Any
 
 import pytest
 from ci import IN_CI
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from config import load_settings
-from harness.processes import (
+from loopback_processes import (
     BIN,
     PrivateRedis,
     kill_group,
@@ -26,6 +22,10 @@ from harness.processes import (
     start_workers,
     wait_until,
 )
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import load_settings
 from models import ReconciliationRun
 from models import ScheduledRun as ScheduledRunRow
 from payments.gateway import StripeGateway, make_stripe_client

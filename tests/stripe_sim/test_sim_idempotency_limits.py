@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 import stripe
+from loopback_processes import kill_group, start_stripe_sim
 from sim_helpers import API_KEY, Control, PacedSession
 
-from harness.processes import kill_group, start_stripe_sim
 from stripe_sim.ratelimit import RateLimiter
 from stripe_sim.server import RunningSimulator, start_simulator
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from typing import Any
 
 from flask import Flask
@@ -13,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import load_settings
 from payments.gateway import StripeGateway
 from web import create_app
+from web.idempotency import KEY_REQUIRED_RULES
 
+KEY_REQUIRED = [re.compile(re.sub(r"<int:\w+>", r"\\d+", rule)) for rule in KEY_REQUIRED_RULES]
 WEBHOOK_SECRETS = ("whsec_current_test", "whsec_previous_test")
 
 
@@ -52,9 +56,13 @@ class Api:
         return headers
 
     def post(self, path: str, body: Any = None, *, key: str | None = None, **kw: Any) -> Any:
+        """POST with `key` as Idempotency-Key; where the API requires one (money-moving POSTs)
+        a fresh key when none is given, as a careful client sends."""
         extra = kw.pop("headers", {})
+        if key is None and any(rule.fullmatch(path) for rule in KEY_REQUIRED):
+            key = f"t-{uuid.uuid4().hex}"
         if key is not None:
-            extra["Idempotency-Key"] = key
+            extra.setdefault("Idempotency-Key", key)
         return self.client.post(path, json=body, headers=self.headers(extra), **kw)
 
     def get(self, path: str, **kw: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -91,7 +92,8 @@ def test_full_flow_over_http(served, sessions):
     http.headers["Authorization"] = f"Bearer {served['token']}"
 
     def post(path: str, body: dict[str, Any], status: int = 202) -> dict[str, Any]:
-        response = http.post(base + path, json=body, timeout=10)
+        key = {"Idempotency-Key": f"flow-{uuid.uuid4().hex}"}
+        response = http.post(base + path, json=body, headers=key, timeout=10)
         assert response.status_code == status, (path, response.text)
         return response.json()
 
@@ -277,7 +279,8 @@ def test_webhooks_retried_after_an_outage_duplicated_and_reordered_converge(serv
     http.headers["Authorization"] = f"Bearer {served['token']}"
 
     def post(path: str, body: dict[str, Any], status: int = 202) -> dict[str, Any]:
-        response = http.post(base + path, json=body, timeout=10)
+        key = {"Idempotency-Key": f"flow-{uuid.uuid4().hex}"}
+        response = http.post(base + path, json=body, headers=key, timeout=10)
         assert response.status_code == status, (path, response.text)
         return response.json()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -21,7 +22,9 @@ def test_healthz_readyz_and_metrics(app, backend):
     assert ready.status_code == 200
     assert ready.json["checks"] == {"database": "ok", "redis": "ok", "stripe_circuit": "closed"}
     backend.get("/api/payouts/batches")
-    metrics = client.get("/metrics")
+    state = app.extensions["midway"]
+    state.settings = dataclasses.replace(state.settings, metrics_token="scrape-token")
+    metrics = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"})
     assert metrics.status_code == 200 and metrics.mimetype == "text/plain"
     assert 'midway_http_requests_total{method="GET",route="/api/payouts/batches",status="200"}' in (
         metrics.get_data(as_text=True)

