@@ -15,7 +15,7 @@ import click
 COMMANDS: dict[str, tuple[str, str]] = {
     "attention": (
         "cli.attention:attention_group",
-        "Rows parked for a person: list them, retry or cancel (audited).",
+        "Money rows that need a person: list them, retry or cancel one.",
     ),
     "db": ("cli.db:db", "Database schema migrations."),
     "demo": (

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
-from run_isolation import delete_namespace, private_embedded_dir, run_namespace
+from run_isolation import (
+    delete_namespace,
+    private_basetemp,
+    private_embedded_dir,
+    run_namespace,
+)
 
 
 def test_flushing_this_runs_queues_leaves_another_runs_messages(broker):
@@ -35,11 +40,12 @@ def test_temporary_folders_are_private_to_this_run(tmp_path_factory, tmp_path):
     basetemp = tmp_path_factory.getbasetemp().resolve()
     shared = Path(tempfile.gettempdir()).resolve() / f"pytest-of-{getpass.getuser()}"
     assert shared not in basetemp.parents and basetemp.name.startswith("midway-pytest-")
-    assert stat.S_IMODE(basetemp.stat().st_mode) == 0o700
     assert basetemp in tmp_path.resolve().parents
-    folder = private_embedded_dir()
-    try:
-        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        assert shared not in folder.resolve().parents
-    finally:
-        folder.rmdir()
+    # Created private (0700). The session's own basetemp may have been widened since, by the
+    # embedded PostgreSQL wheel, which opens its parent folders for traversal (g+rx, o+rx).
+    for folder in (private_basetemp(), private_embedded_dir()):
+        try:
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+            assert shared not in folder.resolve().parents
+        finally:
+            folder.rmdir()

@@ -22,6 +22,7 @@ def test_a_foreign_intent_naming_our_payment_is_reported_missing_in_ledger(world
             "currency": "usd",
             "payment_method": "pm_card_bypassPending",
             "confirm": True,
+            "payment_method_types": ["card"],
             "metadata": {"payment_id": "1"},
         }
     )

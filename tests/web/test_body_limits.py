@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 from sqlalchemy import func, select
 from web_helpers import payment_body
@@ -25,6 +26,7 @@ def chunked_post(app, token: str, path: str, body: bytes):
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
             "Transfer-Encoding": "chunked",
+            "Idempotency-Key": f"chunked-{uuid.uuid4().hex}",
         },
         environ_overrides=GUNICORN_CHUNKED,
     )
