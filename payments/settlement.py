@@ -4,8 +4,9 @@ Stripe settles a charge in its presentment currency when the platform has a bank
 it, else converts it into the platform's default settlement currency (docs.stripe.com/
 currencies). The carrier's share is transferred from that balance, so it is paid in the
 settlement currency: `carrier_amount` (presentment) at the charge's own exchange rate,
-rounded down (bookings.carrier_share_settled). A payment is accepted only when the nightly
-batch can pay that currency (it has a PAYOUT_THRESHOLDS entry).
+rounded down (bookings.carrier_share_settled). A payment is accepted only when that is the
+currency of the carrier's connected account (their bank) and the nightly batch pays it (a
+PAYOUT_THRESHOLDS entry).
 """
 
 from __future__ import annotations
