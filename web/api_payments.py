@@ -112,6 +112,7 @@ def create_intent() -> Response:
                 fields["currency"],
                 settings.stripe_settlement_currencies,
                 settings.payout_thresholds,
+                carrier.default_currency,
             )
         except InvalidOperation as refused:
             raise ValidationFailed(

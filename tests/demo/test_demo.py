@@ -28,6 +28,10 @@ def test_the_demo_finds_every_planted_fault_and_nothing_else(tmp_path: Path) -> 
     for kind in ("missing_in_ledger", "fee_mismatch", "duplicate_in_ledger"):
         assert any(kind in v and "[ found  ]" in v for v in verdicts), kind
     assert "nothing found that was not planted." in result.stdout
+    # A usd-settling platform: a jpy load converted by Stripe, and a returned ACH debit.
+    converted = next(line for line in lines if "a jpy load converted" in line)
+    assert "settles in usd" in converted and "¥" in converted and "settled at" in converted
+    assert any("ACH debit returned" in v and "[absorbed]" in v for v in verdicts)
     reports = sorted((out / "reports").glob("*/platform.*"))
     assert {p.suffix for p in reports} == {".html", ".csv", ".xlsx", ".json"}
     assert "fee_mismatch" in "".join(p.read_text() for p in reports if p.suffix == ".csv")

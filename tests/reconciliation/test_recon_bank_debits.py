@@ -16,7 +16,7 @@ from models.db import transaction
 from models.money import Money
 from payments import charges, chart, ledger, payouts
 from reconciliation.service import RunOutcome, run_day
-from reconciliation.stripe_source import ApiSource
+from reconciliation.stripe_source import ApiSource, ReportRunSource
 
 PROCESSING_DAY, SETTLE_DAY = "2026-03-10", "2026-03-16"  # Tuesday; 4 business days later
 
@@ -100,3 +100,9 @@ def test_bank_debits_are_booked_and_reconciled_at_each_stage(world: World) -> No
     assert "payment_refund" in _kinds(world, settles)
     outcome = _day(world, "2026-03-17")
     assert (outcome.status, outcome.result.counts.matched) == ("clean", 1)
+
+    # The same days from Stripe's itemized report (charge_failure -> payment_failure_refund).
+    for name, rows in ((PROCESSING_DAY, 2), (SETTLE_DAY, 1)):
+        via_report = run_day(world.sessions, ReportRunSource(world.http(), poll_s=0.01), name)
+        assert (via_report.status, via_report.result.discrepancies) == ("clean", []), name
+        assert via_report.result.counts.matched == rows

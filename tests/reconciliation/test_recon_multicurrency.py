@@ -19,7 +19,7 @@ from models import LedgerAccount
 from models.db import transaction
 from payments import chart, ledger, payouts
 from reconciliation.service import run_day
-from reconciliation.stripe_source import ApiSource
+from reconciliation.stripe_source import ApiSource, ReportRunSource
 
 DAY_1, DAY_2 = "2026-03-10", "2026-03-11"
 
@@ -80,11 +80,14 @@ def test_a_usd_platform_day_in_jpy_cad_and_eur_reconciles_clean(world: World) ->
     assert currencies == {"usd"}  # nothing booked in a currency Stripe did not move
     assert receivable.amount == 204_00 * 120_000 // 150_000
 
+    world.at(unix("2026-03-12 03:00"))  # both days are over (Stripe's report data too)
     http = ApiSource(world.http())
     for day, rows in ((DAY_1, 6), (DAY_2, 1)):  # day 1: 4 charges, a refund, the transfer
         platform = run_day(world.sessions, http, day, "platform", "UTC")
         assert (platform.status, platform.result.discrepancies) == ("clean", []), day
         assert {t.currency for t in platform.result.totals} == {"usd"}
         assert platform.result.counts.stripe_rows == platform.result.counts.matched == rows
+        via_report = run_day(world.sessions, ReportRunSource(world.http(), poll_s=0.01), day)
+        assert (via_report.status, via_report.result.counts.matched) == ("clean", rows), day
     carrier_day = run_day(world.sessions, http, DAY_1, account, "UTC")
     assert (carrier_day.status, carrier_day.result.discrepancies) == ("clean", [])

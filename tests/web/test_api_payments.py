@@ -253,5 +253,42 @@ def test_a_payment_its_carrier_cannot_be_paid_for_is_refused_naming_currency(
     assert response.status_code == 422, response.json
     error = response.json["error"]
     assert (error["field"], error["code"]) == ("currency", "currency_not_payable")
-    assert "settles in gbp" in error["message"] and "currencies allowed: none" in error["message"]
+    assert "settles in gbp" in error["message"] and error["message"].endswith("carrier: none")
     assert count(sessions, Payment) == before
+
+
+@pytest.mark.parametrize(
+    ("settles", "carrier_currency", "currency", "allowed"),
+    [
+        ("usd", "jpy", "jpy", "none"),  # a jpy load on a usd platform is paid out in usd
+        ("usd,jpy", "jpy", "usd", "jpy"),  # the platform has a jpy bank: only jpy loads
+        ("usd,jpy", "usd", "jpy", "any except jpy (converted into usd)"),
+    ],
+)
+def test_a_carrier_is_paid_only_in_their_accounts_currency(
+    sessions, gateway, tokens, settles, carrier_currency, currency, allowed
+) -> None:
+    from web_helpers import Api, make_test_app
+
+    from config import load_settings
+
+    settings = load_settings({"STRIPE_SETTLEMENT_CURRENCIES": settles})
+    client = Api(make_test_app(sessions, gateway, SETTINGS=settings).test_client(),
+                 tokens["backend"])
+    customer = client.post("/api/customers", {"name": "A", "email": "a@a.test",
+                                              "external_id": "a"}).json
+    carrier = client.post("/api/carriers", {"name": "C", "email": "c@c.test", "country": "US",
+                                            "default_currency": carrier_currency}).json
+    response = client.post("/api/payments/intent", payment_body(
+        customer["id"], carrier["id"], currency=currency))
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["field"] == "currency"
+    message = response.json["error"]["message"]
+    assert message.endswith(f"currencies allowed for this carrier: {allowed}"), message
+    accepted = client.post("/api/payments/intent", payment_body(
+        customer["id"], carrier["id"], currency=carrier_currency, load_id="LOAD-OK"))
+    if allowed == "none":  # no currency settles in theirs: never payable
+        assert accepted.status_code == 422
+    else:
+        assert accepted.status_code == 202, accepted.json
+        assert accepted.json["settlement"]["currency"] == carrier_currency
