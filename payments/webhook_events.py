@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Payment, PayoutBatch, Refund, Shipper, WebhookEvent
@@ -231,8 +231,8 @@ def process_event(
             error,
             extra={"event_id": event_id, "event_type": event_type},
         )
-    except (StripeUnavailable, OperationalError):
-        raise
+    except (StripeUnavailable, OperationalError, IntegrityError):
+        raise  # unavailable, or a race with the job that the next attempt converges
     except DBAPIError as db_error:
         if db_error.connection_invalidated:
             raise

@@ -36,7 +36,8 @@ def test_flushing_this_runs_queues_leaves_another_runs_messages(broker):
 
 
 def test_temporary_folders_are_private_to_this_run(tmp_path_factory, tmp_path):
-    """Not under /tmp/pytest-of-<user>, which every other run re-permissions and prunes."""
+    """Not under /tmp/pytest-of-<user>, which every other run re-permissions (the embedded
+    PostgreSQL opens the folders above its data to its own system user) and prunes."""
     basetemp = tmp_path_factory.getbasetemp().resolve()
     shared = Path(tempfile.gettempdir()).resolve() / f"pytest-of-{getpass.getuser()}"
     assert shared not in basetemp.parents and basetemp.name.startswith("midway-pytest-")

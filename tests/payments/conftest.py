@@ -3,6 +3,7 @@ carrier, and helpers to drive money through the real services against stripe_sim
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ class Market:
                 session,
                 shipper_id=self.shipper_id,
                 carrier_id=self.carrier_id,
-                load_reference=load or f"load-{amount}-{currency}-{id(object())}",
+                load_reference=load or f"load-{amount}-{currency}-{uuid.uuid4().hex[:12]}",
                 amount=Money(amount, currency),
                 carrier_amount=carrier_amount,
                 payment_method=payment_method,

@@ -122,3 +122,21 @@ def test_a_foreign_refund_naming_our_refund_is_not_booked(market: Market) -> Non
     with transaction(market.sessions) as session:
         refund = session.get(Refund, refund_id)
         assert refund is not None and refund.stripe_refund_id != foreign.id
+
+
+def test_our_own_refund_is_recognised_before_its_id_is_stored(market: Market) -> None:
+    """The refund job died after Stripe answered: our marker, amount, currency and
+    PaymentIntent on the Refund make it ours, and the webhook books it once."""
+    payment_id = market.paid(10000, 8000)
+    with transaction(market.sessions) as session:
+        refund_id = refunds.request_refund(session, payment_id, amount=3000).id
+        intent = session.get(Payment, payment_id).stripe_payment_intent_id  # type: ignore[union-attr]
+    assert intent is not None
+    ours = market.gateway.create_refund(refund_id, payment_intent=intent, amount=3000, reason=None)
+    events = [e for e in all_events(market) if e["data"]["object"].get("id") == ours["id"]]
+    assert "processed" in deliver(market, events)
+    with transaction(market.sessions) as session:
+        refund = session.get(Refund, refund_id)
+        assert refund is not None
+        assert (refund.status, refund.stripe_refund_id) == ("succeeded", ours["id"])
+    assert count(market, Posting) == 2
