@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from jobs.enqueue import send_after_commit
 from jobs.reconciliation import reconcile_day
-from models import Discrepancy, ReconciliationRun
+from models import Discrepancy, ReconciliationRun, ScheduledRun
 from models.db import transaction
 from models.reconciliation import DISCREPANCY_KINDS, DISCREPANCY_STATUSES, RUN_STATUSES
 from payments import disputes, payout_batching
@@ -120,11 +120,24 @@ def index() -> str:
         series = overview.daily_series(session, today, 30)
         ages = overview.unresolved_by_age(session, today)
         open_disputes = disputes.open_disputes(session)
+        nightly = session.scalars(
+            select(ScheduledRun).where(
+                ScheduledRun.job == "nightly_reconciliation",
+                ScheduledRun.period == yesterday.isoformat(),
+            )
+        ).first()
         payouts_attention = payout_batching.needing_attention(
             session, since=today - dt.timedelta(days=30)
         )
+        covered = (nightly.detail or {}).get("covered", []) if nightly is not None else []
         names = exports.party_names(
-            session, {*accounts, *(run.account for run in rows), *(run.account for run in glance)}
+            session,
+            {
+                *accounts,
+                *(run.account for run in rows),
+                *(run.account for run in glance),
+                *covered,
+            },
         )
     count_chart = charts.bar_chart(
         [charts.Bar(p.day.isoformat(), p.discrepancies) for p in series],
@@ -163,6 +176,7 @@ def index() -> str:
         names=names,
         payouts_attention=payouts_attention,
         open_disputes=open_disputes,
+        nightly_detail=(nightly.detail or {}) if nightly is not None else None,
         yesterday_due=_yesterday_due(),
         recon_at=state().settings.recon_at,
         recon_timezone=state().settings.recon_timezone,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -101,15 +100,14 @@ def test_bad_pages_are_named(pages: list[Any], message: str) -> None:
         frame_from_pages(pages, account="platform")
 
 
-def test_parse_rate_is_well_above_the_aim() -> None:
+def test_many_pages_parse_into_one_frame_in_order() -> None:
+    """Two hundred pages at once (the parse rate is measured by bench/recon.py and
+    bench/recon_core_bench.py, not asserted here: a timed test fails on a loaded machine)."""
     rows = 20_000
     pages = [
         json.dumps(page([txn(i) for i in range(s, s + 100)])).encode() for s in range(0, rows, 100)
     ]
-    started = time.perf_counter()
     frame = frame_from_pages(pages, account="platform")
-    rate = rows / (time.perf_counter() - started)
-    assert len(frame) == rows
-    assert rate > 50_000, (
-        f"{rate:,.0f} rows/s"
-    )  # generous for a loaded CI box; the bench aims at 100k
+    assert len(frame) == rows and frame["balance_transaction"].is_unique
+    expected = frame_from_pages([page([txn(0), txn(rows - 1)])], account="platform")
+    assert frame.iloc[[0, -1]].reset_index(drop=True).equals(expected)

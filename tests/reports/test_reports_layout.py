@@ -63,3 +63,22 @@ def test_not_reconciled_yet_only_once_the_nightly_run_is_due(  # type: ignore[no
     page = client.get("/reports").get_data(as_text=True)
     assert ('id="not-reconciled"' in page) is due
     assert ('id="reconciled-tonight"' in page) is not due
+
+
+def test_the_list_says_which_accounts_the_nightly_run_covered(  # type: ignore[no-untyped-def]
+    sessions, browserless
+) -> None:
+    from models import ScheduledRun
+    from models.db import transaction
+
+    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    detail = {"covered": ["platform", "acct_1", "acct_2"], "found_only_at_stripe": ["acct_2"]}
+    with transaction(sessions) as session:
+        session.add(
+            ScheduledRun(
+                job="nightly_reconciliation", period=yesterday, status="done", detail=detail
+            )
+        )
+    page = browserless("finance").get("/reports").get_data(as_text=True)
+    assert "The nightly run covered 3 accounts, of which 1 only Stripe knew of" in page
+    assert "<code>acct_2</code>" in page
