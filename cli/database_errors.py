@@ -24,8 +24,11 @@ def explain(error: BaseException) -> DatabaseUnavailable | None:
     error (which keeps its traceback)."""
     import psycopg
 
-    from config import load_settings
+    from config import EmbeddedDefaultMissing, load_settings
 
+    missing = next((e for e in _causes(error) if isinstance(e, EmbeddedDefaultMissing)), None)
+    if missing is not None:
+        return DatabaseUnavailable(str(missing))
     causes = _causes(error)
     if any(isinstance(e, psycopg.errors.UndefinedTable) for e in causes):
         return DatabaseUnavailable(

@@ -1,5 +1,5 @@
 """Settings: the one place environment variables become configuration."""
 
-from config.settings import Settings, SettingsError, load_settings
+from config.settings import EmbeddedDefaultMissing, Settings, SettingsError, load_settings
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["EmbeddedDefaultMissing", "Settings", "SettingsError", "load_settings"]

@@ -62,6 +62,11 @@ class SettingsError(ValueError):
     """A setting's value cannot be used; the message names the variable."""
 
 
+class EmbeddedDefaultMissing(RuntimeError):
+    """A setting is unset and the embedded default standing in for it (the `embedded` extra)
+    is not installed; the message names the setting and the extra."""
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None

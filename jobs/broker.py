@@ -14,7 +14,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
-from config import Settings, load_settings
+from config import EmbeddedDefaultMissing, Settings, load_settings
 from jobs.request_ids import RequestIdMiddleware
 
 _fake_server: Any = None
@@ -27,7 +27,7 @@ def redis_client(settings: Settings) -> redis.Redis:
     try:
         import fakeredis  # the `embedded` extra: only without REDIS_URL
     except ImportError:
-        raise RuntimeError(
+        raise EmbeddedDefaultMissing(
             "REDIS_URL is not set and the embedded default is not installed: set REDIS_URL,"
             " or pip install 'midway-payments[embedded]'"
         ) from None

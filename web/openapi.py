@@ -343,14 +343,15 @@ def build_document() -> JSON:
         },
         "/metrics": {
             "get": {
-                "summary": "Prometheus metrics",
-                "security": [],
+                "summary": "Prometheus metrics (Authorization: Bearer <METRICS_TOKEN>; refused"
+                " while METRICS_TOKEN is unset)",
+                "security": [{"metricsToken": []}],
                 "responses": {
                     "200": {
                         "description": "Prometheus text format",
                         "content": {"text/plain": {"schema": {"type": "string"}}},
                     },
-                    "405": _responses({}, ())["405"],
+                    **_responses({}, (401, 403)),
                 },
             }
         },
@@ -380,7 +381,10 @@ def build_document() -> JSON:
         },
         "servers": [{"url": "/"}],
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer"},
+                "metricsToken": {"type": "http", "scheme": "bearer"},
+            },
             "schemas": SCHEMAS,
         },
         "paths": paths,

