@@ -27,7 +27,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - SECRET_KEY (default: random per process): signs finance session cookies
 - API_MAX_BODY_BYTES (default 65536): larger request bodies are refused
 - WORKER_PROCESSES (default 2): dramatiq worker processes
-- WORKER_THREADS (default 8): threads per worker process
+- WORKER_THREADS (default: derived from STRIPE_RATE_LIMIT_PER_S, see cli/worker.py): threads
+  per worker process; 0 or unset derives it
 - LOG_LEVEL (default INFO): root log level
 - PROMETHEUS_METRICS (default on): Dramatiq's Prometheus middleware in workers
   (exposition on dramatiq_prom_port, 9191 by default)
@@ -74,7 +75,7 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     api_max_body_bytes: int = 65536
     worker_processes: int = 2
-    worker_threads: int = 8
+    worker_threads: int | None = None  # None: derived from the Stripe rate limit
     log_level: str = "INFO"
     prometheus_metrics: bool = True
 
@@ -210,7 +211,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "API_MAX_BODY_BYTES", defaults.api_max_body_bytes, minimum=1024
         ),
         worker_processes=_int(env, "WORKER_PROCESSES", defaults.worker_processes, minimum=1),
-        worker_threads=_int(env, "WORKER_THREADS", defaults.worker_threads, minimum=1),
+        worker_threads=_int(env, "WORKER_THREADS", 0) or defaults.worker_threads,
         log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
         prometheus_metrics=_flag(env, "PROMETHEUS_METRICS", defaults.prometheus_metrics),
     )

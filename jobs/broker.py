@@ -17,6 +17,16 @@ from jobs.request_ids import RequestIdMiddleware
 
 _fake_server = fakeredis.FakeServer()
 
+# Recovery of a killed worker's messages, by the broker itself: each consumer's Redis call
+# refreshes its process's heartbeat (idle consumers poll at least once a second); a process
+# silent for HEARTBEAT_TIMEOUT_MS is dead, and the next maintenance pass on a queue puts its
+# unacknowledged messages back. Maintenance rides on MAINTENANCE_CHANCE of a million broker
+# calls: at 25% a queue polled once a second is maintained every few seconds, so messages
+# come back within about HEARTBEAT_TIMEOUT_MS + 10 s (Dramatiq's defaults: 60 s and 0.1%,
+# i.e. many minutes). A pass without dead workers costs two sorted-set range reads.
+HEARTBEAT_TIMEOUT_MS = 20_000
+MAINTENANCE_CHANCE = 250_000
+
 
 def redis_client(settings: Settings) -> redis.Redis:
     if settings.redis_url:
@@ -25,7 +35,11 @@ def redis_client(settings: Settings) -> redis.Redis:
 
 
 def make_broker(settings: Settings) -> RedisBroker:
-    broker = RedisBroker(client=redis_client(settings))
+    broker = RedisBroker(
+        client=redis_client(settings),
+        heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+        maintenance_chance=MAINTENANCE_CHANCE,
+    )
     broker.add_middleware(RequestIdMiddleware())
     if settings.prometheus_metrics:
         from dramatiq.middleware.prometheus import Prometheus

@@ -133,7 +133,7 @@ def scheduled_sweep(minute: str) -> None:
         return
     sweep_stuck(settings.stuck_after_s)
     try:
-        new_events = event_poller.poll(runtime.sessions(), runtime.gateway())
+        new_events = event_poller.poll(runtime.sessions(), runtime.background_gateway())
     except Exception as error:  # noqa: BLE001 - Stripe down: the next minute polls again
         log.warning("event poller: %s", error)
         return

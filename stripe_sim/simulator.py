@@ -71,6 +71,7 @@ class Simulator:
         self.faults = Faults(self.config.seed)
         self.idempotency = IdempotencyCache(self.config.idempotency_ttl_s)
         self.dispatcher = Dispatcher(self.store, self.faults)
+        self.requests = control.RequestLog()
         self.store.event_sink = self.dispatcher.on_event
         self._install_defaults()
 
@@ -99,6 +100,7 @@ class Simulator:
             self.idempotency.clear()
             self.faults.clear()
             self.dispatcher.clear()
+            self.requests.clear()
             self._install_defaults()
 
     # -- request handling ------------------------------------------------------------------
@@ -107,6 +109,7 @@ class Simulator:
         request_id = "req_" + secrets.token_hex(7)
         if req.path.startswith("/_sim/"):
             return control.handle(self, req)
+        self.requests.record(req.method, req.path)
         fault = self.faults.for_request(req.method, req.path, req.headers.get("stripe-account"))
         if fault.slow_ms:
             time.sleep(fault.slow_ms / 1000)

@@ -66,6 +66,11 @@ class Cluster:
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
 
+    def sim_get(self, path: str) -> dict[str, Any]:
+        response = requests.get(f"{self.sim_url}/_sim/{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
     def worker_env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
         env.update(
