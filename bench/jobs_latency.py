@@ -31,7 +31,10 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).parent.resolve():
 
 import argparse
 import bisect
+import json
 import os
+import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -73,20 +76,36 @@ class Stack:
     sim_url: str
     engine: Engine
     redis: redis.Redis
-    workers: psutil.Process
     keys: list[str]
     shipper_id: int
     carrier_id: int
+    work: Path
+    env: dict[str, str]
+    workers: subprocess.Popen[bytes] | None = None
+
+    def start_workers(self) -> None:
+        """The default `midway worker` (its processes and threads derived from the settings)."""
+        self.workers = spawn([str(BIN / "midway"), "worker"], self.work / "workers.log", self.env)
+
+    def stop_workers(self) -> None:
+        if self.workers is not None:
+            kill_group(self.workers, signal.SIGTERM)
+            self.workers = None
 
 
 @dataclass
 class Sampler:
     """Peak RSS and PostgreSQL connections of each worker process, sampled while a run goes."""
 
-    workers: psutil.Process
+    stack: Stack
     pg_port: int
     rss_mb: float = 0.0
     pg_connections: int = 0
+
+    @property
+    def workers(self) -> psutil.Process:
+        assert self.stack.workers is not None
+        return psutil.Process(self.stack.workers.pid)
 
     def processes(self) -> list[psutil.Process]:
         return self.workers.children(recursive=True)
@@ -197,9 +216,19 @@ def redis_calls(client: redis.Redis) -> int:
 def measure(
     stack: Stack, sampler: Sampler, tag: str, count: int, rate: float | None
 ) -> dict[str, float]:
+    """Offered load at `rate`/s with the workers running; or (rate None) a backlog of `count`
+    enqueued while the workers are stopped, then drained by freshly started ones."""
     requests.post(f"{stack.sim_url}/_sim/requests/clear", json={}, timeout=10)
     counts_before = limiter_counts(stack.redis)
     calls_before = redis_calls(stack.redis)
+    started = time.time()
+    if rate is None:
+        stack.stop_workers()
+        enqueue(stack, tag, count, rate)
+        enqueue_s = time.time() - started
+        stack.start_workers()
+        started = time.time()
+        wait_until(lambda: len(sampler.processes()) > 0, 30, "worker processes")
     cpu_before = sampler.cpu_s()
     stop = threading.Event()
 
@@ -209,10 +238,10 @@ def measure(
 
     watcher = threading.Thread(target=sample)
     watcher.start()
-    started = time.time()
     try:
-        enqueue(stack, tag, count, rate)
-        enqueue_s = time.time() - started
+        if rate is not None:
+            enqueue(stack, tag, count, rate)
+            enqueue_s = time.time() - started
         deadline = time.monotonic() + 300
         while True:
             finished, latencies, unfinished = completions(stack.engine, tag)
@@ -229,6 +258,7 @@ def measure(
     counts = limiter_counts(stack.redis)
     log = requests.get(f"{stack.sim_url}/_sim/requests", timeout=10).json()["requests"]
     stripe_times = [at for at, _, _ in log]
+    (stack.work / f"requests-{tag}.json").write_text(json.dumps(log))
     low, high = percentile(finished, 0.1), percentile(finished, 0.9)
     sustained = (0.8 * len(finished)) / (high - low) if high > low else float("nan")
     return {
@@ -275,8 +305,7 @@ def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tu
     for name in ("WORKER_PROCESSES", "WORKER_THREADS"):
         env.pop(name, None)  # the default `midway worker`
     web = start_procfile_process(procfile(ROOT / "Procfile")["web"], work / "web.log", env)
-    workers = spawn([str(BIN / "midway"), "worker"], work / "workers.log", env)
-    processes = [sim, web, workers]
+    processes = [sim, web]
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, "web")
     stack = Stack(
@@ -284,11 +313,13 @@ def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tu
         sim_url,
         engine,
         redis.Redis.from_url(redis_url),
-        psutil.Process(workers.pid),
         keys,
         shipper.id,
         carrier.id,
+        work,
+        env,
     )
+    stack.start_workers()
     return stack, processes
 
 
@@ -330,6 +361,7 @@ def main() -> None:
     private_redis = PrivateRedis(work)
     private_redis.start()
     processes: list = []
+    stack: Stack | None = None
     try:
         stack, processes = start_stack(work, url, private_redis.url, args.limit)
         from cli.worker import threads_per_process
@@ -337,7 +369,7 @@ def main() -> None:
         settings = load_settings({"STRIPE_RATE_LIMIT_PER_S": str(args.limit)})
         in_flight = settings.worker_processes * threads_per_process(settings)
         pg_port = stack.engine.url.port or 5432
-        sampler = Sampler(stack.workers, pg_port)
+        sampler = Sampler(stack, pg_port)
         print(
             f"midway worker: {settings.worker_processes} processes × "
             f"{threads_per_process(settings)} threads = {in_flight} in flight; "
@@ -359,7 +391,14 @@ def main() -> None:
             f"worker processes: peak RSS {sampler.rss_mb:.0f} MiB, "
             f"peak PostgreSQL connections per process {sampler.pg_connections}"
         )
+        web_rss = [
+            child.memory_info().rss / 2**20
+            for child in psutil.Process(processes[1].pid).children(recursive=True)
+        ]
+        print("gunicorn processes RSS (MiB): " + ", ".join(f"{r:.0f}" for r in web_rss))
     finally:
+        if stack is not None:
+            stack.stop_workers()
         for process in reversed(processes):
             kill_group(process)
         private_redis.stop()

@@ -99,4 +99,5 @@ def stripe_guard(lane: Lane = "money") -> RedisStripeGuard:
 
 
 def _build_gateway(lane: Lane) -> StripeGateway:
-    return StripeGateway(make_stripe_client(settings, stripe_base()), stripe_guard(lane))
+    guard = stripe_guard(lane)
+    return StripeGateway(make_stripe_client(settings, stripe_base(), guard), guard)

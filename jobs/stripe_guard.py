@@ -5,7 +5,12 @@ Rate (paced, GCRA-style): Stripe limits requests continuously, not per calendar 
 share one schedule in Redis: one script call reserves the next free slot (slots `1 / rate`
 apart, on Redis's clock) and the caller sleeps until it. No polling, no give-up: a slot further
 away than `max_wait_s` is not taken, and the call becomes a delayed retry at about the time the
-schedule frees up (counted as a deferral).
+schedule frees up (counted as a deferral). Threads wake late on a busy machine, and a stall
+followed by a catch-up would bunch calls; so at its slot each caller also records its send in
+a log in Redis, which admits it only while fewer than `rate` calls were sent in the last
+1 s + JITTER_MARGIN_S (else it sleeps until one ages out). The pacing keeps that check a
+formality; the log keeps "never more than the limit in any sliding second" however late
+threads wake.
 
 Lanes: money-moving jobs (charges, refunds, payouts) use the `money` lane. Reconciliation page
 fetches, webhook re-fetches and the event poller use the `background` lane, which takes slots
@@ -20,6 +25,7 @@ check rides in the same script call as the slot reservation.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -31,12 +37,10 @@ from payments.errors import CircuitOpen, StripeUnavailable
 BREAKER_WINDOW_S = 30
 # A wait up to this long is slept through in the job; longer becomes a delayed retry.
 MAX_WAIT_S = 10.0
-# Stripe counts requests when they arrive, and ours leave their slots with some jitter (thread
-# wake-up, the GIL, a busy CPU). The schedule fits `limit` calls into 1 s + JITTER_MARGIN_S,
-# and a caller that wakes more than LATE_WAKE_S after its slot gives the slot up and books
-# another, so jitter cannot bunch calls into more than the limit in any sliding second.
+# Stripe counts requests when they arrive, a few milliseconds after we send them, and not all
+# take equally long: the schedule and the log fit `rate` calls into 1 s + JITTER_MARGIN_S.
 JITTER_MARGIN_S = 0.03
-LATE_WAKE_S = 0.01
+WINDOW_US = int((1 + JITTER_MARGIN_S) * 1_000_000)
 # The background lane (reconciliation, webhook re-fetches, event poller) may use at most this
 # share of the limit; money-moving jobs always keep the rest.
 BACKGROUND_SHARE = 0.2
@@ -47,6 +51,7 @@ SCHEDULE_KEY = "midway:stripe:rate:next"
 BACKGROUND_SCHEDULE_KEY = "midway:stripe:rate:next:background"
 WAITS_KEY = "midway:stripe:rate:waits"
 DEFERRALS_KEY = "midway:stripe:rate:deferrals"
+SENT_KEY = "midway:stripe:rate:sent"
 
 Lane = Literal["money", "background"]
 
@@ -82,6 +87,24 @@ return {0, wait, failures}
 """
 
 
+# KEYS: the log of sends (sorted set, scored by µs)
+# ARGV: calls allowed per window, the window (µs), a unique member for this call
+# Returns 0 when admitted (and logged), else µs until the oldest send leaves the window.
+_ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], string.format('%d', now), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], 2000)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(tonumber(oldest[2]) + window - now, 1)
+"""
+
+
 @dataclass(frozen=True)
 class LimiterCounts:
     """How often callers slept for a slot, and how often a wait became a delayed retry."""
@@ -110,12 +133,14 @@ class RedisStripeGuard:
         self._breaker_failures = breaker_failures
         self._breaker_cooldown_ms = int(breaker_cooldown_s * 1000)
         self._max_wait_us = int(max_wait_s * 1_000_000)
-        self._interval_us = int((1 + JITTER_MARGIN_S) * 1_000_000 / rate_per_s)
+        self._interval_us = WINDOW_US // rate_per_s
         share = BACKGROUND_SHARE if lane == "background" else 1.0
         self._lane_interval_us = int(self._interval_us / share)
         lane_key = BACKGROUND_SCHEDULE_KEY if lane == "background" else SCHEDULE_KEY
         self._keys = [SCHEDULE_KEY, lane_key, OPEN_KEY, FAILURES_KEY, WAITS_KEY, DEFERRALS_KEY]
         self._reserve = client.register_script(_RESERVE)
+        self._admit = client.register_script(_ADMIT)
+        self._rate = rate_per_s
         self._options = (rate_per_s, breaker_failures, breaker_cooldown_s, max_wait_s)
         # Set when the last reservation saw failures on record, so that a success clears them
         # without a Redis command on every call.
@@ -139,11 +164,13 @@ class RedisStripeGuard:
         return ttl_ms / 1000 if ttl_ms > 0 else 0.0
 
     def before_call(self) -> None:
-        while not self._wait_for_slot():
-            pass  # woke too late: that slot has passed, take the next free one
+        self._wait_for_slot()
+        admit_args: list[str | int] = [self._rate, WINDOW_US, os.urandom(8).hex()]
+        while (wait_us := int(self._admit(keys=[SENT_KEY], args=admit_args))) > 0:
+            time.sleep(wait_us / 1_000_000)
 
-    def _wait_for_slot(self) -> bool:
-        """Reserve a slot and sleep until it; False when the sleep overran it."""
+    def _wait_for_slot(self) -> None:
+        """Reserve the next slot of the schedule and sleep until it."""
         status, value, failures = self._reserve(
             keys=self._keys,
             args=[self._interval_us, self._lane_interval_us, self._max_wait_us],
@@ -157,11 +184,8 @@ class RedisStripeGuard:
                 "Stripe request budget booked ahead; retrying when it frees up",
                 retry_after_s=(value - self._max_wait_us / 2) / 1_000_000,
             )
-        if value <= 0:
-            return True
-        due = time.monotonic() + value / 1_000_000
-        time.sleep(value / 1_000_000)
-        return time.monotonic() - due <= LATE_WAKE_S
+        if value > 0:
+            time.sleep(value / 1_000_000)
 
     def record_success(self) -> None:
         if self._failures_seen:

@@ -50,6 +50,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     base_url: str
+    received_at: float | None = None  # unix s when the request reached the host
 
 
 @dataclass
@@ -109,7 +110,7 @@ class Simulator:
         request_id = "req_" + secrets.token_hex(7)
         if req.path.startswith("/_sim/"):
             return control.handle(self, req)
-        self.requests.record(req.method, req.path)
+        self.requests.record(req.method, req.path, req.received_at)
         fault = self.faults.for_request(req.method, req.path, req.headers.get("stripe-account"))
         if fault.slow_ms:
             time.sleep(fault.slow_ms / 1000)

@@ -10,6 +10,7 @@ Ids are placed in paths only after checking they are plain Stripe ids (letters, 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import stripe
@@ -23,10 +24,36 @@ StripeJSON = dict[str, Any]
 _SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
 
 
-def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient:
-    """A StripeClient for the configured account, pointed at api_base (Stripe or stripe_sim)."""
-    http_client = stripe.RequestsClient(
-        timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s)
+class GuardedRequestsClient(stripe.RequestsClient):
+    """The SDK's HTTP client, with the guard's wait (rate slot, open breaker) right before each
+    request goes out: the SDK's own network retries are paced too, and nothing between the
+    slot and the send (building the request) can bunch calls."""
+
+    def __init__(self, guard: CallGuard, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._guard = guard
+
+    def request(  # type: ignore[override]  # RequestsClient's own signature, not HTTPClient's
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        self._guard.before_call()
+        return super().request(method, url, headers, post_data)
+
+
+def make_stripe_client(
+    settings: Settings, api_base: str, guard: CallGuard | None = None
+) -> stripe.StripeClient:
+    """A StripeClient for the configured account, pointed at api_base (Stripe or stripe_sim);
+    with a guard, every request waits for it (give the gateway the same guard)."""
+    timeout = (settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s)
+    http_client = (
+        GuardedRequestsClient(guard, timeout=timeout)
+        if guard is not None
+        else stripe.RequestsClient(timeout=timeout)
     )
     return stripe.StripeClient(
         settings.stripe_api_key,
@@ -37,6 +64,9 @@ def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient
 
 
 class StripeGateway:
+    """Stripe calls for the domain. The guard's wait happens in the client's HTTP layer
+    (make_stripe_client); the gateway tells the guard how each call ended."""
+
     def __init__(self, client: stripe.StripeClient, guard: CallGuard | None = None) -> None:
         self._client = client
         self._guard = guard or NoGuard()
@@ -60,7 +90,6 @@ class StripeGateway:
             options["idempotency_key"] = key
         if account is not None:
             options["stripe_account"] = account
-        self._guard.before_call()
         try:
             response = self._client.raw_request(method, path, **(params or {}), **options)
         except stripe.StripeError as error:

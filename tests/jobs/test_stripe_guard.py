@@ -22,6 +22,7 @@ from jobs.stripe_guard import (
     FAILURES_KEY,
     OPEN_KEY,
     SCHEDULE_KEY,
+    SENT_KEY,
     WAITS_KEY,
     RedisStripeGuard,
     limiter_counts,
@@ -32,7 +33,15 @@ from payments.errors import CircuitOpen, StripeUnavailable
 @pytest.fixture
 def shared_redis(broker) -> Iterator[redis.Redis]:  # the broker fixture fails in CI without Redis
     client = redis_client(load_settings())
-    keys = (FAILURES_KEY, OPEN_KEY, SCHEDULE_KEY, BACKGROUND_SCHEDULE_KEY, WAITS_KEY, DEFERRALS_KEY)
+    keys = (
+        FAILURES_KEY,
+        OPEN_KEY,
+        SCHEDULE_KEY,
+        BACKGROUND_SCHEDULE_KEY,
+        SENT_KEY,
+        WAITS_KEY,
+        DEFERRALS_KEY,
+    )
     client.delete(*keys)
     yield client
     client.delete(*keys)
@@ -147,3 +156,18 @@ def test_a_lost_database_connection_is_retried_but_a_constraint_error_is_not() -
     assert retry.value.delay == 1000
     with pytest.raises(IntegrityError), retry_transient_failures():
         raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+
+def test_a_late_caller_waits_while_the_last_second_already_holds_the_limit(
+    shared_redis: redis.Redis,
+) -> None:
+    # As after a stall: five calls went out just now (the limit), and a caller wakes for its
+    # slot. The pacing schedule is free, but the one-second log of sends is full.
+    seconds, micros = shared_redis.time()
+    now_us = seconds * 1_000_000 + micros
+    shared_redis.zadd(SENT_KEY, {f"earlier-{i}": now_us - 1000 * i for i in range(5)})
+    guard = RedisStripeGuard(shared_redis, rate_per_s=5)
+    started = time.monotonic()
+    guard.before_call()
+    assert time.monotonic() - started >= 0.9  # until the oldest of the five is a second old
+    assert shared_redis.zcard(SENT_KEY) <= 5
