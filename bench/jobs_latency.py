@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 import redis
@@ -148,7 +149,7 @@ def enqueue(stack: Stack, tag: str, count: int, rate: float | None) -> None:
         while (index := take()) is not None:
             if rate is not None:
                 time.sleep(max(0.0, begin + index / rate - time.perf_counter()))
-            body = {
+            body: dict[str, Any] = {
                 "customer_id": stack.shipper_id,
                 "carrier_id": stack.carrier_id,
                 "load_id": f"{tag}-{index}",
@@ -179,17 +180,20 @@ def enqueue(stack: Stack, tag: str, count: int, rate: float | None) -> None:
         raise SystemExit(f"{len(failures)} enqueues failed, first: {failures[0]}")
 
 
-def completions(engine: Engine, tag: str) -> tuple[list[float], list[float], int]:
-    """(completion times as unix s, enqueue→succeeded seconds, unfinished) for the run's rows."""
+def completions(
+    engine: Engine, tag: str, since: float
+) -> tuple[list[float], list[float], int]:
+    """(completion times as unix s, enqueue→succeeded seconds, unfinished) for the run's rows;
+    latency counts from `since` for rows enqueued before it (a backlog waiting for workers)."""
     with engine.connect() as connection:
         rows = connection.execute(
             text(
                 "SELECT p.status, extract(epoch FROM p.updated_at), "
-                "extract(epoch FROM p.updated_at - p.created_at) "
+                "extract(epoch FROM p.updated_at - greatest(p.created_at, to_timestamp(:since))) "
                 "FROM payments p JOIN loads l ON l.id = p.load_id "
                 "WHERE l.external_id LIKE :tag"
             ),
-            {"tag": f"{tag}-%"},
+            {"tag": f"{tag}-%", "since": since},
         ).all()
     done = [(float(at), float(took)) for status, at, took in rows if status == "succeeded"]
     unfinished = sum(1 for status, _, _ in rows if status == "pending")
@@ -208,14 +212,14 @@ def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
 
 
-def redis_calls(client: redis.Redis) -> int:
+def redis_calls(client: redis.Redis) -> dict[str, int]:
     stats = client.info("commandstats")
-    return sum(int(entry["calls"]) for entry in stats.values())
+    return {name.removeprefix("cmdstat_"): int(entry["calls"]) for name, entry in stats.items()}
 
 
 def measure(
     stack: Stack, sampler: Sampler, tag: str, count: int, rate: float | None
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Offered load at `rate`/s with the workers running; or (rate None) a backlog of `count`
     enqueued while the workers are stopped, then drained by freshly started ones."""
     requests.post(f"{stack.sim_url}/_sim/requests/clear", json={}, timeout=10)
@@ -244,7 +248,7 @@ def measure(
             enqueue_s = time.time() - started
         deadline = time.monotonic() + 300
         while True:
-            finished, latencies, unfinished = completions(stack.engine, tag)
+            finished, latencies, unfinished = completions(stack.engine, tag, started)
             if unfinished == 0 and len(finished) + unfinished >= count:
                 break
             if time.monotonic() > deadline:
@@ -254,7 +258,9 @@ def measure(
         stop.set()
         watcher.join()
     cpu = sampler.cpu_s() - cpu_before
-    calls = redis_calls(stack.redis) - calls_before
+    calls_after = redis_calls(stack.redis)
+    calls = {name: n - calls_before.get(name, 0) for name, n in calls_after.items()}
+    top = sorted(calls.items(), key=lambda item: -item[1])[:4]
     counts = limiter_counts(stack.redis)
     log = requests.get(f"{stack.sim_url}/_sim/requests", timeout=10).json()["requests"]
     stripe_times = [at for at, _, _ in log]
@@ -272,7 +278,8 @@ def measure(
         "stripe_calls": len(stripe_times),
         "waits": counts.waits - counts_before.waits,
         "deferrals": counts.deferrals - counts_before.deferrals,
-        "redis_per_charge": calls / len(finished),
+        "redis_per_charge": sum(calls.values()) / len(finished),
+        "redis_top": ", ".join(f"{name} {n / len(finished):.1f}" for name, n in top),
         "cpu_ms_per_charge": 1000 * cpu / len(finished),
     }
 
@@ -323,15 +330,16 @@ def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tu
     return stack, processes
 
 
-def report(label: str, figures: dict[str, float], ideal: float | None) -> None:
+def report(label: str, figures: dict[str, Any], ideal: float | None) -> None:
     print(f"  {label}")
     if ideal is not None:
         print(
             f"    sustained {figures['sustained']:6.1f} charges/s  ideal {ideal:6.1f}  "
             f"ratio {figures['sustained'] / ideal:5.2f}  (end to end {figures['end_to_end']:.1f}/s)"
         )
+    since = "the workers' start" if ideal is not None else "enqueue"
     print(
-        f"    enqueue→succeeded p50 {figures['p50']:5.2f} s  p99 {figures['p99']:5.2f} s  "
+        f"    {since}→succeeded p50 {figures['p50']:5.2f} s  p99 {figures['p99']:5.2f} s  "
         f"({figures['succeeded']:.0f} succeeded; enqueued at {figures['enqueued_per_s']:.0f}/s)"
     )
     print(
@@ -340,7 +348,7 @@ def report(label: str, figures: dict[str, float], ideal: float | None) -> None:
         f"deferrals {figures['deferrals']:.0f}"
     )
     print(
-        f"    Redis commands/charge {figures['redis_per_charge']:5.1f}  "
+        f"    Redis commands/charge {figures['redis_per_charge']:5.1f} ({figures['redis_top']})  "
         f"worker CPU/charge {figures['cpu_ms_per_charge']:5.2f} ms"
     )
 
@@ -407,4 +415,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from models import Discrepancy, ReconciliationRun
+from reconciliation.runs import current_run as current_run  # the pages read it from here
 
 FINISHED = ("clean", "discrepancies")
 UNRESOLVED = ("open", "acknowledged")
@@ -72,20 +73,6 @@ def latest_runs(
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return list(session.scalars(query))
-
-
-def current_run(session: Session, day: dt.date, account: str) -> ReconciliationRun | None:
-    """The current finished run of the day (None if the day has never finished a run)."""
-    return session.scalars(
-        select(ReconciliationRun)
-        .where(
-            ReconciliationRun.day == day,
-            ReconciliationRun.account == account,
-            ReconciliationRun.superseded_by_id.is_(None),
-            ReconciliationRun.status.in_(FINISHED),
-        )
-        .order_by(ReconciliationRun.id.desc())
-    ).first()
 
 
 def latest_attempt(session: Session, day: dt.date, account: str) -> ReconciliationRun | None:

@@ -16,9 +16,6 @@ from sqlalchemy import func, select
 
 from harness.processes import wait_until
 from models import Payment
-from models.db import transaction
-from models.money import Money
-from payments import charges, parties
 
 API_KEY = "sk_test_midway"
 PAYMENTS = 6
@@ -26,25 +23,7 @@ RECOVERY_BOUND_S = 60
 
 
 def test_messages_of_a_sigkilled_worker_are_redelivered_by_the_broker(cluster) -> None:
-    with transaction(cluster.sessions) as session:
-        shipper = parties.create_shipper(session, name="K", email="k@x.test", external_id="k")
-        carrier = parties.create_carrier(
-            session, name="C", email="c@x.test", country="US", default_currency="usd"
-        )
-    parties.ensure_customer(cluster.sessions, cluster.gateway, shipper.id)
-    with transaction(cluster.sessions) as session:
-        ids = [
-            charges.create_payment(
-                session,
-                shipper_id=shipper.id,
-                carrier_id=carrier.id,
-                load_reference=f"kill-{i}",
-                amount=Money(2000 + i, "usd"),
-                carrier_amount=1500,
-                payment_method="pm_card_bypassPending",
-            ).id
-            for i in range(PAYMENTS)
-        ]
+    ids = cluster.card_payments(PAYMENTS, "kill")
     # Stripe answers slowly, so the worker (4 threads, 8 prefetched) holds every message.
     cluster.sim("faults", {"slow_ms": 20_000, "path": "/v1/payment_intents"})
     cluster.sim("requests/clear")

@@ -17,9 +17,6 @@ from sqlalchemy import func, select
 from harness.processes import wait_until
 from jobs.stripe_guard import limiter_counts
 from models import Payment
-from models.db import transaction
-from models.money import Money
-from payments import charges, parties
 
 LIMIT = 20
 PAYMENTS = 100
@@ -32,25 +29,7 @@ def most_in_a_sliding_second(times: list[float]) -> int:
 
 def test_two_worker_groups_never_exceed_the_limit_in_any_sliding_second(cluster) -> None:
     cluster.extra_env.update(STRIPE_RATE_LIMIT_PER_S=str(LIMIT), STRIPE_READ_TIMEOUT_S="10")
-    with transaction(cluster.sessions) as session:
-        shipper = parties.create_shipper(session, name="P", email="p@x.test", external_id="p")
-        carrier = parties.create_carrier(
-            session, name="C", email="c@x.test", country="US", default_currency="usd"
-        )
-    parties.ensure_customer(cluster.sessions, cluster.gateway, shipper.id)
-    with transaction(cluster.sessions) as session:
-        ids = [
-            charges.create_payment(
-                session,
-                shipper_id=shipper.id,
-                carrier_id=carrier.id,
-                load_reference=f"pace-{i}",
-                amount=Money(1000 + i, "usd"),
-                carrier_amount=800,
-                payment_method="pm_card_bypassPending",
-            ).id
-            for i in range(PAYMENTS)
-        ]
+    ids = cluster.card_payments(PAYMENTS, "pace")
     # Slow answers keep many calls in flight at once, so the limiter, not latency, sets the pace.
     cluster.sim("faults", {"slow_ms": 150})
     cluster.sim("requests/clear")
