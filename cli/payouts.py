@@ -122,13 +122,21 @@ def batch(dry_run: bool, fmt: str, period: datetime | None) -> None:
             engine.dispose()
         created = len(candidates)
     else:
-        # The same once-per-period path as the scheduler's actor; batches go to the workers.
-        from jobs import scheduled
+        # The same once-per-period service as the scheduler's actor; batches go to the workers.
         from jobs.enqueue import send_after_commit
         from jobs.payouts import advance_batch
 
         candidates = []
-        detail, batch_ids = scheduled.batch_payouts(day.isoformat(), collect=candidates)
+        engine = make_engine(database_url(settings))
+        try:
+            detail, batch_ids = payout_batching.batch_period(
+                make_session_factory(engine),
+                day.isoformat(),
+                dict(config.thresholds),
+                collect=candidates,
+            )
+        finally:
+            engine.dispose()
         already_done = detail is None
         for batch_id in batch_ids:
             send_after_commit(advance_batch, batch_id)

@@ -1,8 +1,16 @@
 """`midway worker`: the Dramatiq worker processes, sized from the settings, with their Prometheus
-exporter on WORKER_METRICS_HOST:WORKER_METRICS_PORT."""
+exporter on WORKER_METRICS_HOST:WORKER_METRICS_PORT.
+
+Concurrency follows the Stripe rate limit: a charge job spends nearly all its time waiting on
+Stripe, so filling the limit takes `rate × latency` calls in flight. Threads per process are
+derived from STRIPE_RATE_LIMIT_PER_S for a Stripe answer of up to STRIPE_LATENCY_BUDGET_S
+(unless WORKER_THREADS is set), while database work stays on a small pool per process
+(jobs/runtime.py: DB_POOL_SIZE) and the shared limiter paces the calls themselves.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -12,6 +20,20 @@ from pathlib import Path
 import click
 
 from config import Settings, SettingsError, load_settings
+
+# Slow live Stripe answers (an 800 ms confirm) plus our own database work around the call.
+STRIPE_LATENCY_BUDGET_S = 1.2
+MIN_THREADS = 8
+MAX_THREADS = 128
+
+
+def threads_per_process(settings: Settings) -> int:
+    """WORKER_THREADS when set; else enough threads to keep the rate limit busy."""
+    if settings.worker_threads:
+        return settings.worker_threads
+    in_flight = settings.stripe_rate_limit_per_s * STRIPE_LATENCY_BUDGET_S
+    per_process = math.ceil(in_flight / settings.worker_processes)
+    return max(MIN_THREADS, min(MAX_THREADS, per_process))
 
 
 @click.command("worker")
@@ -28,7 +50,7 @@ def worker() -> None:
         "--processes",
         str(settings.worker_processes),
         "--threads",
-        str(settings.worker_threads),
+        str(threads_per_process(settings)),
     ]
     if settings.prometheus_metrics:
         os.environ.update(exporter_environment(settings))

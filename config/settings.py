@@ -38,7 +38,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - FORWARDED_PROXIES (default 0): reverse proxies in front of the web whose X-Forwarded-For
   is trusted for the client address (1 behind one nginx)
 - WORKER_PROCESSES (default 2): dramatiq worker processes
-- WORKER_THREADS (default 8): threads per worker process
+- WORKER_THREADS (default: derived from STRIPE_RATE_LIMIT_PER_S, see cli/worker.py): threads
+  per worker process; 0 or unset derives it
 - LOG_LEVEL (default INFO): root log level
 - PROMETHEUS_METRICS (default on): Dramatiq's Prometheus middleware in workers
 - WORKER_METRICS_HOST (default 127.0.0.1) / WORKER_METRICS_PORT (default 9191): where the
@@ -100,7 +101,7 @@ class Settings:
     address_rate_limit_per_s: int = 50
     forwarded_proxies: int = 0
     worker_processes: int = 2
-    worker_threads: int = 8
+    worker_threads: int | None = None  # None: derived from the Stripe rate limit
     log_level: str = "INFO"
     prometheus_metrics: bool = True
     worker_metrics_host: str = "127.0.0.1"
@@ -263,7 +264,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         forwarded_proxies=_int(env, "FORWARDED_PROXIES", defaults.forwarded_proxies),
         worker_processes=_int(env, "WORKER_PROCESSES", defaults.worker_processes, minimum=1),
-        worker_threads=_int(env, "WORKER_THREADS", defaults.worker_threads, minimum=1),
+        worker_threads=_int(env, "WORKER_THREADS", 0) or defaults.worker_threads,
         log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
         prometheus_metrics=_flag(env, "PROMETHEUS_METRICS", defaults.prometheus_metrics),
         worker_metrics_host=env.get("WORKER_METRICS_HOST") or defaults.worker_metrics_host,

@@ -51,6 +51,7 @@ def stripe_http() -> StripeHTTP:
         runtime.stripe_base(),
         settings.stripe_api_key,
         timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
+        guard=runtime.stripe_guard("background"),
     )
 
 

@@ -11,7 +11,7 @@ import threading
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.broker import redis_client, settings
-from jobs.stripe_guard import RedisStripeGuard
+from jobs.stripe_guard import Lane, RedisStripeGuard
 from models.db import database_url, make_engine, make_session_factory
 from payments.gateway import StripeGateway, make_stripe_client
 from payments.installation import key_namespace
@@ -19,6 +19,11 @@ from payments.installation import key_namespace
 _lock = threading.Lock()
 _sessions: sessionmaker[Session] | None = None
 _gateway: StripeGateway | None = None
+_background_gateway: StripeGateway | None = None
+# Database connections per worker process. Threads far outnumber them (most threads are waiting
+# on Stripe, and no connection is held across a Stripe call); a thread needing the database
+# waits its turn on the pool.
+DB_POOL_SIZE = 10
 _stripe_base_override: str | None = None
 
 
@@ -28,10 +33,10 @@ class StripeNotConfigured(RuntimeError):
 
 def use_stripe_base(url: str) -> None:
     """Point this process's gateway at an in-process stripe_sim (embedded default)."""
-    global _stripe_base_override, _gateway
+    global _stripe_base_override, _gateway, _background_gateway
     with _lock:
         _stripe_base_override = url
-        _gateway = None
+        _gateway = _background_gateway = None
 
 
 def configure(
@@ -39,16 +44,19 @@ def configure(
 ) -> None:
     """Use these instead of building from settings: the demo and tests run workers in-process
     against a database and a simulator of their own. None restores the default."""
-    global _sessions, _gateway
+    global _sessions, _gateway, _background_gateway
     with _lock:
-        _sessions, _gateway = sessions, gateway
+        _sessions, _gateway, _background_gateway = sessions, gateway, gateway
 
 
 def sessions() -> sessionmaker[Session]:
     global _sessions
     with _lock:
         if _sessions is None:
-            _sessions = make_session_factory(make_engine(database_url(settings)))
+            engine = make_engine(
+                database_url(settings), pool_size=DB_POOL_SIZE, max_overflow=0, pool_timeout=60
+            )
+            _sessions = make_session_factory(engine)
         return _sessions
 
 
@@ -63,6 +71,7 @@ def stripe_base() -> str:
 
 
 def gateway() -> StripeGateway:
+    """The gateway of money-moving jobs (charges, refunds, payouts, onboarding)."""
     global _gateway
     built = _gateway
     if built is not None:
@@ -70,17 +79,39 @@ def gateway() -> StripeGateway:
     namespace = key_namespace(sessions())  # outside the lock: sessions() takes it too
     with _lock:
         if _gateway is None:
-            base = stripe_base()
-            guard = RedisStripeGuard(
-                redis_client(settings),
-                rate_per_s=settings.stripe_rate_limit_per_s,
-                breaker_failures=settings.stripe_breaker_failures,
-                breaker_cooldown_s=settings.stripe_breaker_cooldown_s,
-            )
-            _gateway = StripeGateway(
-                make_stripe_client(settings, base),
-                guard,
-                return_url=settings.stripe_return_url,
-                key_namespace=namespace,
-            )
+            _gateway = _build_gateway("money", namespace)
         return _gateway
+
+
+def background_gateway() -> StripeGateway:
+    """The gateway of reads that can wait (webhook re-fetches, the event poller): the same
+    rate budget and breaker, in the lane capped below the limit (jobs/stripe_guard.py)."""
+    global _background_gateway
+    built = _background_gateway
+    if built is not None:
+        return built
+    namespace = key_namespace(sessions())  # outside the lock: sessions() takes it too
+    with _lock:
+        if _background_gateway is None:
+            _background_gateway = _build_gateway("background", namespace)
+        return _background_gateway
+
+
+def stripe_guard(lane: Lane = "money") -> RedisStripeGuard:
+    return RedisStripeGuard(
+        redis_client(settings),
+        rate_per_s=settings.stripe_rate_limit_per_s,
+        breaker_failures=settings.stripe_breaker_failures,
+        breaker_cooldown_s=settings.stripe_breaker_cooldown_s,
+        lane=lane,
+    )
+
+
+def _build_gateway(lane: Lane, namespace: str) -> StripeGateway:
+    guard = stripe_guard(lane)
+    return StripeGateway(
+        make_stripe_client(settings, stripe_base(), guard),
+        guard,
+        return_url=settings.stripe_return_url,
+        key_namespace=namespace,
+    )

@@ -13,7 +13,7 @@ re-sends every period not `done`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,36 +38,16 @@ log = logging.getLogger(__name__)
 
 QUEUE = "scheduled"
 RECONCILIATION = "nightly_reconciliation"
-PAYOUTS = "payout_batching"
+PAYOUTS = payout_batching.JOB
 SWEEP = "sweep"
 # Periodic runs retry a while on their own; beyond that the catch-up check re-sends them.
 OPTIONS: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 20, "max_backoff": 60_000}
 SWEEP_HISTORY_S = 86_400
 
-Work = Callable[[Session], dict[str, Any] | None]
-
-
-def run_once(job: str, period: str, work: Work) -> dict[str, Any] | None:
-    """Do `work` for the period unless it is done; its effect and `done` commit together.
-
-    Returns the run's detail, or None when the period was already done.
-    """
-    sessions = runtime.sessions()
-    try:
-        with retry_transient_failures(), transaction(sessions) as session:
-            run = scheduled_runs.claim(session, job, period)
-            if run is None:
-                log.info("%s %s is done already: nothing to do", job, period)
-                return None
-            detail = work(session) or {}
-            scheduled_runs.finish(session, run, detail)
-            return detail
-    except Exception as error:
-        try:
-            scheduled_runs.mark_failed(sessions, job, period, f"{type(error).__name__}: {error}")
-        except Exception:  # noqa: BLE001 - the database may be the thing that is down
-            log.warning("could not record the failure of %s %s", job, period)
-        raise
+def run_once(job: str, period: str, work: scheduled_runs.Work) -> dict[str, Any] | None:
+    """scheduled_runs.run_once on this worker's database; a lost database is a delayed retry."""
+    with retry_transient_failures():
+        return scheduled_runs.run_once(runtime.sessions(), job, period, work)
 
 
 def reconcile_accounts(
@@ -102,29 +82,12 @@ def run_nightly_reconciliation(day: str, tz: str) -> None:
     run_once(RECONCILIATION, day, lambda session: reconcile_accounts(session, day, tz, at_stripe))
 
 
-def batch_payouts(
-    period: str, collect: list[payout_batching.Candidate] | None = None
-) -> tuple[dict[str, Any] | None, list[int]]:
-    """Create the period's payout batches once; return (the run's detail, new batch ids).
-    `collect` receives the carriers batched (for the CLI's report)."""
-    created: list[int] = []
-
-    def work(session: Session) -> dict[str, Any]:
-        ids, candidates = payout_batching.create_batches(
-            session, date.fromisoformat(period), dict(settings.payout_thresholds)
-        )
-        created.extend(ids)
-        if collect is not None:
-            collect.extend(candidates)
-        return {"batches": len(ids), "totals": payout_batching.totals(candidates)}
-
-    detail = run_once(PAYOUTS, period, work)
-    return detail, created
-
-
 @dramatiq.actor(**OPTIONS)
 def run_payout_batching(period: str) -> None:
-    detail, batch_ids = batch_payouts(period)
+    with retry_transient_failures():
+        detail, batch_ids = payout_batching.batch_period(
+            runtime.sessions(), period, dict(settings.payout_thresholds)
+        )
     # After COMMIT: a batch whose message is lost is found by the sweeper (STUCK_AFTER_S).
     for batch_id in batch_ids:
         send_after_commit(advance_batch, batch_id)
@@ -149,7 +112,7 @@ def scheduled_sweep(minute: str) -> None:
     sweep_stuck(settings.stuck_after_s)
     alert_payout_failures()
     try:
-        new_events = event_poller.poll(runtime.sessions(), runtime.gateway())
+        new_events = event_poller.poll(runtime.sessions(), runtime.background_gateway())
     except Exception as error:  # noqa: BLE001 - Stripe down: the next minute polls again
         log.warning("event poller: %s", error)
         return

@@ -1,4 +1,5 @@
-"""Process a stored Stripe webhook event."""
+"""Process a stored Stripe webhook event. Its re-fetches from Stripe take the background lane
+of the shared rate budget, so a flood of events cannot starve money-moving jobs."""
 
 import dramatiq
 
@@ -10,4 +11,4 @@ from payments import webhook_events
 @dramatiq.actor(queue_name="webhooks", **ACTOR_OPTIONS)
 def process_event(event_row_id: int) -> None:
     with retry_transient_failures():
-        webhook_events.process_event(runtime.sessions(), runtime.gateway(), event_row_id)
+        webhook_events.process_event(runtime.sessions(), runtime.background_gateway(), event_row_id)

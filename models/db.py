@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import EmbeddedDefaultMissing, Settings
@@ -64,6 +64,12 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: services hand committed rows back to callers (API responses).
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def advisory_xact_lock(session: Session, key: str) -> None:
+    """Hold a PostgreSQL advisory lock on `key` until this transaction ends (the one spelling
+    of it: periods, reconciliation days and batches all lock this way)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 @contextmanager

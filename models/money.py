@@ -26,9 +26,10 @@ SUPPORTED = (
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
 
 
-def check_currency(currency: str) -> str:
-    """Return the currency code if we support it, else raise UnknownCurrency."""
-    if not isinstance(currency, str) or currency not in SUPPORTED:
+def check_currency(currency: str, known: frozenset[str] = SUPPORTED) -> str:
+    """Return the currency code if it is one of `known` (default: those we settle in), else
+    raise UnknownCurrency."""
+    if not isinstance(currency, str) or currency not in known:
         raise UnknownCurrency(f"unknown currency {currency!r}: expected a lowercase ISO 4217 code")
     return currency
 
@@ -84,7 +85,12 @@ def parse_major(text: str, currency: str) -> Money:
     More decimals than the currency has is an error rather than a rounding: "0.001" dollars
     is not a thing we can charge.
     """
-    digits = exponent(currency)
+    return Money(major_to_minor(text, currency, exponent(currency)), currency)
+
+
+def major_to_minor(text: str, currency: str, digits: int) -> int:
+    """Exact minor units of major-unit text with `digits` decimals ("12.34" → 1234), via
+    Decimal; InvalidAmount for non-numbers and for more decimals than the currency has."""
     try:
         value = Decimal(text.strip().replace(",", ""))
     except (InvalidOperation, AttributeError):
@@ -96,7 +102,7 @@ def parse_major(text: str, currency: str) -> Money:
         raise InvalidAmount(
             f"{text!r} has more than {digits} decimal places, too many for {currency}"
         )
-    return Money(int(minor), currency)
+    return int(minor)
 
 
 def to_major_decimal(amount: int, currency: str) -> Decimal:

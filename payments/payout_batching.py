@@ -22,10 +22,12 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models import PayoutBatch
-from payments.scheduled_runs import lock
+from payments.scheduled_runs import lock, run_once
+
+JOB = "payout_batching"
 
 # Instant payouts: Stripe takes 1–1.5% (minimum 50 minor units) from the connected balance on
 # top of the payout. Leave 2%, at least 100 minor units, so the payout is never refused.
@@ -211,6 +213,27 @@ def totals(candidates: list[Candidate]) -> dict[str, dict[str, int]]:
         row["transfer"] += c.transfer
         row["payout"] += c.payout
     return out
+
+
+def batch_period(
+    sessions: sessionmaker[Session],
+    period: str,
+    thresholds: dict[str, int],
+    collect: list[Candidate] | None = None,
+) -> tuple[dict[str, Any] | None, list[int]]:
+    """Create the period's payout batches once (the scheduler's job and `midway payouts batch`
+    alike); return (the run's detail, None when done already; the new batch ids). `collect`
+    receives the carriers batched."""
+    created: list[int] = []
+
+    def work(session: Session) -> dict[str, Any]:
+        ids, candidates = create_batches(session, date.fromisoformat(period), thresholds)
+        created.extend(ids)
+        if collect is not None:
+            collect.extend(candidates)
+        return {"batches": len(ids), "totals": totals(candidates)}
+
+    return run_once(sessions, JOB, period, work), created
 
 
 # --- What finance must look at -----------------------------------------------------------

@@ -15,19 +15,22 @@ ever committed as `running` except by `mark_failed`, which records why a try fai
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ScheduledRun
-from models.db import transaction
+from models.db import advisory_xact_lock, transaction
 
+log = logging.getLogger(__name__)
 
-def lock(session: Session, key: str) -> None:
-    """Hold a PostgreSQL advisory lock on `key` until this transaction ends."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+Work = Callable[[Session], dict[str, Any] | None]
+
+lock = advisory_xact_lock  # payouts lock their batching with it too
 
 
 def claim(session: Session, job: str, period: str) -> ScheduledRun | None:
@@ -95,3 +98,28 @@ def prune(session: Session, job: str, keep_s: int) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def run_once(
+    sessions: sessionmaker[Session], job: str, period: str, work: Work
+) -> dict[str, Any] | None:
+    """Do `work` for the period unless it is done; its effect and `done` commit together.
+
+    Returns the run's detail, or None when the period was already done. A failed try is
+    recorded on the row (`failed`, with the error) and the error raised for the caller's retry.
+    """
+    try:
+        with transaction(sessions) as session:
+            run = claim(session, job, period)
+            if run is None:
+                log.info("%s %s is done already: nothing to do", job, period)
+                return None
+            detail = work(session) or {}
+            finish(session, run, detail)
+            return detail
+    except Exception as error:
+        try:
+            mark_failed(sessions, job, period, f"{type(error).__name__}: {error}")
+        except Exception:  # noqa: BLE001 - the database may be the thing that is down
+            log.warning("could not record the failure of %s %s", job, period)
+        raise

@@ -22,13 +22,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Discrepancy, DiscrepancyAction, ReconciliationRun
 from models.reconciliation import CURRENT_RUN_STATUSES
 from reconciliation import runs
 from reconciliation.errors import InvalidInput, ReconciliationError
+from reconciliation.runs import lock_day
 
 # Findings that are Stripe activity with no posting at all: the only ones finance can accept
 # by booking what Stripe shows.
@@ -117,13 +118,6 @@ def is_bookable(discrepancy: Discrepancy) -> bool:
     )
 
 
-def _lock_day(session: Session, day: dt.date, account: str) -> None:
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"reconciliation:{day.isoformat()}:{account}"},
-    )
-
-
 def _locked(session: Session, discrepancy_id: int) -> tuple[Discrepancy, ReconciliationRun]:
     """The discrepancy (row-locked) and its run, read after taking the day's lock."""
     found = session.get(Discrepancy, discrepancy_id)
@@ -131,7 +125,7 @@ def _locked(session: Session, discrepancy_id: int) -> tuple[Discrepancy, Reconci
         raise DiscrepancyNotFound(f"no discrepancy {discrepancy_id}")
     run = session.get(ReconciliationRun, found.run_id)
     assert run is not None
-    _lock_day(session, run.day, run.account)
+    lock_day(session, run.day, run.account)
     discrepancy = session.get(
         Discrepancy, discrepancy_id, with_for_update=True, populate_existing=True
     )

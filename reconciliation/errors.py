@@ -7,6 +7,8 @@ nothing.
 
 from __future__ import annotations
 
+from models import errors as money_errors
+
 
 class ReconciliationError(Exception):
     """Root of every error the reconciliation package raises on purpose."""
@@ -20,11 +22,12 @@ class InvalidTimeZone(InvalidInput):
     """The time zone name is not an IANA zone this machine knows."""
 
 
-class InvalidAmount(InvalidInput):
-    """An amount is not a decimal number, or has more decimals than its currency allows."""
+class InvalidAmount(InvalidInput, money_errors.InvalidAmount):
+    """An amount is not a decimal number, or has more decimals than its currency allows (the
+    money error, as data handed to reconciliation)."""
 
 
-class UnknownCurrency(InvalidInput):
+class UnknownCurrency(InvalidInput, money_errors.UnknownCurrency):
     """A currency is not a lowercase ISO 4217 code that Stripe uses."""
 
 

@@ -9,8 +9,8 @@ Decimal only parses text.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
+from models import errors as money_errors
+from models import money
 from models.money import SUPPORTED, THREE_DECIMAL, ZERO_DECIMAL, format_minor
 from models.money import minor_digits as exponent
 from reconciliation.errors import InvalidAmount, UnknownCurrency
@@ -46,28 +46,16 @@ KNOWN_CURRENCIES = (
 
 def check_currency(currency: str) -> str:
     """Return `currency` if it is a known lowercase ISO code, else raise UnknownCurrency."""
-    if not isinstance(currency, str) or currency not in KNOWN_CURRENCIES:
-        raise UnknownCurrency(f"unknown currency {currency!r}: expected a lowercase ISO 4217 code")
-    return currency
+    try:
+        return money.check_currency(currency, KNOWN_CURRENCIES)
+    except money_errors.UnknownCurrency as error:
+        raise UnknownCurrency(str(error)) from None
 
 
 def parse_major(text: str, currency: str) -> int:
-    """Parse major-unit decimal text ("12.34" usd, "1500" jpy, "-1.234" kwd) into minor units.
-
-    Exact, via Decimal; raises InvalidAmount for non-numbers or more decimals than the
-    currency has (e.g. "12.345" usd, "1500.5" jpy).
-    """
-    stripped = text.strip() if isinstance(text, str) else text
+    """Parse major-unit decimal text ("12.34" usd, "1500" jpy, "-1.234" kwd) into minor units,
+    exactly (models.money's parser, raising this package's InvalidAmount)."""
     try:
-        value = Decimal(stripped)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidAmount(f"{text!r} is not a decimal amount") from None
-    if not value.is_finite():
-        raise InvalidAmount(f"{text!r} is not a finite amount")
-    digits = exponent(currency)
-    scaled = value.scaleb(digits)
-    if scaled != scaled.to_integral_value():
-        raise InvalidAmount(
-            f"{text!r} has more than {digits} decimal(s), the most {currency.upper()} allows"
-        )
-    return int(scaled)
+        return money.major_to_minor(text, currency, exponent(currency))
+    except money_errors.InvalidAmount as error:
+        raise InvalidAmount(str(error)) from None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Discrepancy, ReconciliationRun
 from models.reconciliation import CURRENT_RUN_STATUSES
+from reconciliation.runs import current_run as current_run  # the pages read it from here
 
 FINISHED = CURRENT_RUN_STATUSES
 UNRESOLVED = ("open", "acknowledged")
@@ -73,20 +74,6 @@ def latest_runs(
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return list(session.scalars(query))
-
-
-def current_run(session: Session, day: dt.date, account: str) -> ReconciliationRun | None:
-    """The current finished run of the day (None if the day has never finished a run)."""
-    return session.scalars(
-        select(ReconciliationRun)
-        .where(
-            ReconciliationRun.day == day,
-            ReconciliationRun.account == account,
-            ReconciliationRun.superseded_by_id.is_(None),
-            ReconciliationRun.status.in_(FINISHED),
-        )
-        .order_by(ReconciliationRun.id.desc())
-    ).first()
 
 
 def latest_attempt(session: Session, day: dt.date, account: str) -> ReconciliationRun | None:

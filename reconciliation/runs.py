@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from models import Carrier, Discrepancy, ReconciliationRun, StripeBalanceTransaction
+from models.db import advisory_xact_lock
 from models.reconciliation import CURRENT_RUN_STATUSES
 from reconciliation.errors import RunNotFound, UnknownAccount
 from reconciliation.result import Counts, CurrencyTotals, ReconciliationResult
@@ -174,12 +175,14 @@ def merge_totals(
     return [merged[currency] for currency in sorted(merged)]
 
 
+def lock_day(session: Session, day: dt.date, account: str) -> None:
+    """Serialise work on one day and account (finishing a run, acting on its findings)."""
+    advisory_xact_lock(session, f"reconciliation:{day.isoformat()}:{account}")
+
+
 def finish_run(session: Session, run: ReconciliationRun) -> None:
     """Supersede the day's earlier runs, carry statuses and notes forward, set the status."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"reconciliation:{run.day.isoformat()}:{run.account}"},
-    )
+    lock_day(session, run.day, run.account)
     previous = session.scalars(
         select(ReconciliationRun)
         .where(

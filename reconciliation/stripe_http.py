@@ -4,7 +4,8 @@ The SDK builds about 12,000 objects a second; a day of a million balance transac
 fetched as raw JSON pages and parsed column-wise by `raw_pages` instead. This is the one
 read-only exception to "only payments/gateway talks to Stripe": list pages, report runs and
 report files, with the same API key and base address (Stripe or stripe_sim) and explicit
-timeouts. Errors become `StripeFetchFailed` with Stripe's message.
+timeouts. Errors become `StripeFetchFailed` with Stripe's message. With a `guard` (the
+workers' shared rate limit and circuit breaker), every request waits for its slot first.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -49,6 +50,16 @@ def _text(value: object) -> str:
     return str(value)
 
 
+class RequestGuard(Protocol):
+    """What payments' CallGuard offers (this package does not import payments)."""
+
+    def before_call(self) -> None: ...
+
+    def record_success(self) -> None: ...
+
+    def record_failure(self) -> None: ...
+
+
 class StripeHTTP:
     """GET and POST against one Stripe base address with one secret key."""
 
@@ -59,7 +70,9 @@ class StripeHTTP:
         *,
         timeout: tuple[float, float] = (5.0, 30.0),
         session: requests.Session | None = None,
+        guard: RequestGuard | None = None,
     ) -> None:
+        self._guard = guard
         self.api_base = api_base.rstrip("/")
         self._timeout = timeout
         self._http = session or requests.Session()
@@ -99,6 +112,8 @@ class StripeHTTP:
             headers["Idempotency-Key"] = idempotency_key
         pairs = flatten(params)
         for attempt in range(RATE_LIMITED_ATTEMPTS):
+            if self._guard is not None:
+                self._guard.before_call()
             try:
                 if method == "GET":
                     response = self._http.get(
@@ -109,7 +124,9 @@ class StripeHTTP:
                         url, data=pairs, headers=headers, timeout=self._timeout
                     )
             except requests.RequestException as error:
+                self._record(failed=True)
                 raise StripeFetchFailed(f"Stripe unreachable at {self.api_base}: {error}") from None
+            self._record(failed=response.status_code == 429 or response.status_code >= 500)
             if response.status_code != 429 or attempt == RATE_LIMITED_ATTEMPTS - 1:
                 break
             # Over Stripe's rate limit (shared with the workers): back off and try again, as
@@ -123,6 +140,14 @@ class StripeHTTP:
                 f"{_message(response.content)}"
             )
         return response.content
+
+    def _record(self, *, failed: bool) -> None:
+        if self._guard is None:
+            return
+        if failed:
+            self._guard.record_failure()
+        else:
+            self._guard.record_success()
 
     def close(self) -> None:
         self._http.close()

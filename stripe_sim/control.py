@@ -18,12 +18,16 @@ These paths and keys are a contract other tools rely on:
   GET /_sim/state                 object counts per account, clock, faults, webhooks
   GET /_sim/webhooks              delivery log;  POST /_sim/webhooks/drain {"timeout": s}
   GET /_sim/onboarding/{token}    an account link's page: completes onboarding, redirects
+  GET /_sim/requests              API requests received: {"requests": [[unix s, method, path]]}
+  POST /_sim/requests/clear       forget them (so does /_sim/reset)
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
@@ -48,6 +52,27 @@ def _route(method: str, pattern: str) -> Callable[[Route], Route]:
         return fn
 
     return register
+
+
+class RequestLog:
+    """When each Stripe API request arrived (before faults and auth), as Stripe's rate limiter
+    would count it: lets a test measure the calls in any sliding second. The HTTP server passes
+    the kernel's receive time, so a busy simulator does not bunch the log."""
+
+    MAX_ENTRIES = 500_000
+
+    def __init__(self) -> None:
+        self._entries: deque[tuple[float, str, str]] = deque(maxlen=self.MAX_ENTRIES)
+
+    def record(self, method: str, path: str, received_at: float | None = None) -> None:
+        # deque.append is thread-safe
+        self._entries.append((received_at or time.time(), method, path))
+
+    def entries(self) -> list[tuple[float, str, str]]:
+        return list(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 def _int(body: dict[str, Any], key: str) -> int:
@@ -318,6 +343,17 @@ def drain(sim: Simulator, body: dict[str, Any]) -> Any:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
         raise InvalidRequest("timeout must be a non-negative number", param="timeout")
     return sim.dispatcher.drain(min(float(timeout), 60.0))
+
+
+@_route("GET", "/_sim/requests")
+def request_log(sim: Simulator, body: dict[str, Any]) -> Any:
+    return {"requests": sim.requests.entries()}
+
+
+@_route("POST", "/_sim/requests/clear")
+def clear_request_log(sim: Simulator, body: dict[str, Any]) -> Any:
+    sim.requests.clear()
+    return {"requests": []}
 
 
 def _onboarding_page(sim: Simulator, req: Request, token: str) -> Response:

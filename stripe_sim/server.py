@@ -10,8 +10,12 @@ bench/stripe_sim_bench.py).
 
 from __future__ import annotations
 
+import io
 import socket
+import struct
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -19,6 +23,34 @@ from typing import Any
 from .config import SimConfig
 from .fees import FeeModel
 from .simulator import Request, Simulator
+
+# Python's socket module does not name it; the value is Linux's (asm-generic/socket.h).
+SO_TIMESTAMPNS = 35 if sys.platform.startswith("linux") else None
+
+
+class _TimestampedSocketIO(io.RawIOBase):
+    """Reads a socket with recvmsg, keeping the kernel's receive time of the first bytes read
+    since `take_arrival()`: when a request reached this host, however late its thread ran."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._arrival: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        size, ancillary, _, _ = self._sock.recvmsg_into([buffer], 64)
+        if self._arrival is None:
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                    seconds, nanoseconds = struct.unpack("qq", data[:16])
+                    self._arrival = seconds + nanoseconds / 1e9
+        return size
+
+    def take_arrival(self) -> float | None:
+        arrival, self._arrival = self._arrival, None
+        return arrival
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -35,13 +67,26 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             super().log_message(format, *args)
 
+    def setup(self) -> None:
+        super().setup()
+        self._raw: _TimestampedSocketIO | None = None
+        if SO_TIMESTAMPNS is None:
+            return
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except OSError:
+            return  # no kernel timestamps here: arrival is when the handler reads the request
+        self._raw = _TimestampedSocketIO(self.connection)
+        self.rfile = io.BufferedReader(self._raw, self.rbufsize if self.rbufsize > 0 else 8192)
+
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         headers = {k.lower(): v for k, v in self.headers.items()}
-        req = Request(method, path, query, headers, body, f"http://{host}")
+        arrival = self._raw.take_arrival() if self._raw is not None else None
+        req = Request(method, path, query, headers, body, f"http://{host}", arrival or time.time())
         resp = self.server.sim.handle(req)
         if resp.drop:
             self.close_connection = True

@@ -54,6 +54,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     base_url: str
+    received_at: float | None = None  # unix s when the request reached the host
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Simulator:
         self.rate_limiter = RateLimiter(self.config.rate_limit_test_per_s,
                                         self.config.rate_limit_live_per_s)
         self.dispatcher = Dispatcher(self.store, self.faults)
+        self.requests = control.RequestLog()
         self.store.event_sink = self.dispatcher.on_event
         # What a reset returns to: the platform's settlement currencies and the rate table as
         # started (the control API may change both).
@@ -126,6 +128,7 @@ class Simulator:
             self.config.default_currency, self.config.settlement_currencies = (
                 self._started_settlement)
             self.config.fx = copy.deepcopy(self._started_fx)
+            self.requests.clear()
             self._install_defaults()
 
     # -- request handling ------------------------------------------------------------------
@@ -134,6 +137,7 @@ class Simulator:
         request_id = "req_" + secrets.token_hex(7)
         if req.path.startswith("/_sim/"):
             return control.handle(self, req)
+        self.requests.record(req.method, req.path, req.received_at)
         presented = _presented_key(req.headers)
         if not self.rate_limiter.admit(presented):
             return self._error(RateLimited(

@@ -19,19 +19,25 @@ from payments.errors import StripeRequestRefused, StripeUnavailable
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
 from payments.gateway.lookups import Lookups
-from payments.gateway.pacing import PacedRequestsClient, shared_pacer
+from payments.gateway.pacing import WaitingRequestsClient, shared_pacer
 
 StripeJSON = dict[str, Any]
 _SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
 
 
-def make_stripe_client(settings: Settings, api_base: str) -> stripe.StripeClient:
-    """A StripeClient for the configured account, pointed at api_base (Stripe or stripe_sim),
-    its requests paced under STRIPE_RATE_LIMIT_PER_S within this process (see pacing.py)."""
-    http_client = PacedRequestsClient(
-        shared_pacer(settings.stripe_rate_limit_per_s),
-        timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
-    )
+def make_stripe_client(
+    settings: Settings, api_base: str, guard: CallGuard | None = None
+) -> stripe.StripeClient:
+    """A StripeClient for the configured account, pointed at api_base (Stripe or stripe_sim).
+
+    Every request (the SDK's own retries too) waits first: for the guard's shared slot when one
+    is given (workers: give the gateway the same guard), else for this process's pacer under
+    STRIPE_RATE_LIMIT_PER_S (the web, tools, tests; see pacing.py)."""
+    timeout = (settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s)
+    wait = guard.before_call if guard is not None else shared_pacer(
+        settings.stripe_rate_limit_per_s
+    ).wait
+    http_client = WaitingRequestsClient(wait, timeout=timeout)
     return stripe.StripeClient(
         settings.stripe_api_key,
         base_addresses={"api": api_base, "files": api_base, "connect": api_base},
@@ -49,6 +55,9 @@ CREATED_BY_KEY = "midway_key"
 
 
 class StripeGateway(Lookups):
+    """Stripe calls for the domain. The guard's wait happens in the client's HTTP layer
+    (make_stripe_client); the gateway tells the guard how each call ended."""
+
     created_by_key = CREATED_BY_KEY
 
     def __init__(
@@ -99,7 +108,6 @@ class StripeGateway(Lookups):
                 params = {**params, "metadata": {**params["metadata"], **marker}}
         if account is not None:
             options["stripe_account"] = account
-        self._guard.before_call()
         try:
             response = self._client.raw_request(method, path, **(params or {}), **options)
         except stripe.StripeError as error:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import stripe
@@ -49,13 +50,15 @@ def shared_pacer(rate_per_s: float) -> Pacer:
         return pacer
 
 
-class PacedRequestsClient(stripe.RequestsClient):
-    """The SDK's requests-based HTTP client, each attempt (SDK retries too) paced."""
+class WaitingRequestsClient(stripe.RequestsClient):
+    """The SDK's requests-based HTTP client, waiting right before each attempt goes out (the
+    SDK's own retries too): for a Pacer's slot, or a shared guard's (jobs/stripe_guard.py).
+    Nothing between the wait and the send (building the request) can bunch calls."""
 
-    def __init__(self, pacer: Pacer, **kwargs: Any) -> None:
+    def __init__(self, wait: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._pacer = pacer
+        self._wait = wait
 
     def _request_internal(self, *args: Any, **kwargs: Any) -> Any:
-        self._pacer.wait()
+        self._wait()
         return super()._request_internal(*args, **kwargs)

@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
 from jobs.sweeper import stuck_messages
+from models.db import transaction
+from models.money import Money
+from payments import charges, parties
 from payments.gateway import StripeGateway, make_stripe_client
 
 API_KEY = "sk_test_midway"
@@ -63,6 +66,35 @@ class Cluster:
 
     def sim(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = requests.post(f"{self.sim_url}/_sim/{path}", json=body or {}, timeout=10)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+    def card_payments(self, count: int, tag: str) -> list[int]:
+        """`count` committed card payments of one shipper (with its Stripe customer), pending."""
+        with transaction(self.sessions) as session:
+            shipper = parties.create_shipper(
+                session, name=tag, email=f"{tag}@x.test", external_id=tag
+            )
+            carrier = parties.create_carrier(
+                session, name="C", email=f"c-{tag}@x.test", country="US", default_currency="usd"
+            )
+        parties.ensure_customer(self.sessions, self.gateway, shipper.id)
+        with transaction(self.sessions) as session:
+            return [
+                charges.create_payment(
+                    session,
+                    shipper_id=shipper.id,
+                    carrier_id=carrier.id,
+                    load_reference=f"{tag}-{i}",
+                    amount=Money(1000 + i, "usd"),
+                    carrier_amount=800,
+                    payment_method="pm_card_bypassPending",
+                ).id
+                for i in range(count)
+            ]
+
+    def sim_get(self, path: str) -> dict[str, Any]:
+        response = requests.get(f"{self.sim_url}/_sim/{path}", timeout=10)
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
 

@@ -1,7 +1,9 @@
-"""The shared Stripe guard: one rate limit and one circuit breaker for every worker, in Redis."""
+"""The shared Stripe guard: one paced rate limit and one circuit breaker for every worker, in
+Redis. Stripe limits requests continuously (https://docs.stripe.com/rate-limits)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,36 +15,108 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from config import load_settings
 from jobs.broker import redis_client
 from jobs.retrying import retry_transient_failures
-from jobs.stripe_guard import FAILURES_KEY, OPEN_KEY, RedisStripeGuard
+from jobs.stripe_guard import (
+    BACKGROUND_SCHEDULE_KEY,
+    BACKGROUND_SHARE,
+    DEFERRALS_KEY,
+    FAILURES_KEY,
+    OPEN_KEY,
+    SCHEDULE_KEY,
+    SENT_KEY,
+    WAITS_KEY,
+    RedisStripeGuard,
+    limiter_counts,
+)
 from payments.errors import CircuitOpen, StripeUnavailable
 
 
 @pytest.fixture
 def shared_redis(broker) -> Iterator[redis.Redis]:  # the broker fixture fails in CI without Redis
     client = redis_client(load_settings())
-    client.delete(FAILURES_KEY, OPEN_KEY, "midway:stripe:rate")
+    keys = (
+        FAILURES_KEY,
+        OPEN_KEY,
+        SCHEDULE_KEY,
+        BACKGROUND_SCHEDULE_KEY,
+        SENT_KEY,
+        WAITS_KEY,
+        DEFERRALS_KEY,
+    )
+    client.delete(*keys)
     yield client
-    client.delete(FAILURES_KEY, OPEN_KEY)
+    client.delete(*keys)
 
 
 def two_workers(client: redis.Redis, **options: float) -> tuple[RedisStripeGuard, ...]:
     return tuple(RedisStripeGuard(client, rate_per_s=4, **options) for _ in range(2))  # type: ignore[arg-type]
 
 
-def start_of_a_fresh_second() -> None:
-    # The limiter counts per wall-clock second; start a burst at the top of one.
-    time.sleep(1 - (time.time() % 1) + 0.01)
+def test_guards_in_many_threads_share_one_paced_schedule(shared_redis: redis.Redis) -> None:
+    rate, calls = 20, 50
+    guards = [RedisStripeGuard(shared_redis, rate_per_s=rate) for _ in range(5)]
+    granted: list[float] = []
+
+    def caller(guard: RedisStripeGuard) -> None:
+        for _ in range(calls // len(guards)):
+            guard.before_call()
+            granted.append(time.monotonic())
+
+    threads = [threading.Thread(target=caller, args=(guard,)) for guard in guards]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    granted.sort()
+    # However the threads interleave, `rate` consecutive calls never fit in one second.
+    spans = [granted[i + rate] - granted[i] for i in range(len(granted) - rate)]
+    assert min(spans) >= 1.0
+    counts = limiter_counts(shared_redis)
+    assert counts.deferrals == 0 and counts.waits >= calls - 2
 
 
-def test_the_rate_limit_is_shared_by_all_workers(shared_redis: redis.Redis) -> None:
-    first, second = two_workers(shared_redis, rate_wait_s=0)
-    start_of_a_fresh_second()
-    for guard in (first, second, first, second):
-        guard.before_call()
-    with pytest.raises(StripeUnavailable, match="rate"):
-        first.before_call()
-    with pytest.raises(StripeUnavailable, match="rate"):
-        second.before_call()
+def test_a_wait_beyond_the_bound_becomes_a_delayed_retry_that_books_nothing(
+    shared_redis: redis.Redis,
+) -> None:
+    guard = RedisStripeGuard(shared_redis, rate_per_s=2, max_wait_s=1.2)
+    outcomes: list[float | None] = []  # None: went through; else the retry delay
+
+    def caller() -> None:
+        try:
+            guard.before_call()
+            outcomes.append(None)
+        except StripeUnavailable as error:
+            outcomes.append(error.retry_after_s)
+
+    # Five calls at once (within half a second of each other, even on a busy machine): slots
+    # at about 0, 0.5 and 1 s are within the bound; 1.5 and 2 s are not, and those two are
+    # told to come back when the schedule has room.
+    threads = [threading.Thread(target=caller) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    delays = sorted(d for d in outcomes if d is not None)
+    assert outcomes.count(None) == 3 and len(delays) == 2
+    assert all(0 < delay < 2.1 for delay in delays)
+    assert limiter_counts(shared_redis).deferrals == 2
+    # Deferred calls booked nothing: the next slot follows the three granted ones.
+    next_slot_us = int(shared_redis.get(SCHEDULE_KEY) or 0)
+    now_s, now_us = shared_redis.time()
+    assert next_slot_us - (now_s * 1_000_000 + now_us) < 700_000
+
+
+def test_the_background_lane_cannot_take_the_money_lanes_share(shared_redis: redis.Redis) -> None:
+    money = RedisStripeGuard(shared_redis, rate_per_s=10, max_wait_s=5)
+    background = money.lane("background")
+    background.before_call()
+    started = time.monotonic()
+    money.before_call()  # the next shared slot, one interval on
+    money_waited = time.monotonic() - started
+    started = time.monotonic()
+    background.before_call()  # its own schedule: interval / BACKGROUND_SHARE after the first
+    background_waited = time.monotonic() - started
+    assert money_waited < 0.1 / BACKGROUND_SHARE / 2
+    assert background_waited >= 0.1 / BACKGROUND_SHARE - 0.1 - 0.02
 
 
 def test_failures_open_the_breaker_for_every_worker_and_a_success_closes_it(
@@ -83,3 +157,18 @@ def test_a_lost_database_connection_is_retried_but_a_constraint_error_is_not() -
     assert retry.value.delay == 1000
     with pytest.raises(IntegrityError), retry_transient_failures():
         raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+
+def test_a_late_caller_waits_while_the_last_second_already_holds_the_limit(
+    shared_redis: redis.Redis,
+) -> None:
+    # As after a stall: five calls went out just now (the limit), and a caller wakes for its
+    # slot. The pacing schedule is free, but the one-second log of sends is full.
+    seconds, micros = shared_redis.time()
+    now_us = seconds * 1_000_000 + micros
+    shared_redis.zadd(SENT_KEY, {f"earlier-{i}": now_us - 1000 * i for i in range(5)})
+    guard = RedisStripeGuard(shared_redis, rate_per_s=5)
+    started = time.monotonic()
+    guard.before_call()
+    assert time.monotonic() - started >= 0.9  # until the oldest of the five is a second old
+    assert shared_redis.zcard(SENT_KEY) <= 5

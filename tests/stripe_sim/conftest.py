@@ -15,7 +15,7 @@ import stripe
 from sim_helpers import API_KEY, SIM_TESTS_RATE_PER_S, Control, Hooks, Receiver
 from stripe._http_client import HTTPClient
 
-from payments.gateway.pacing import PacedRequestsClient, shared_pacer
+from payments.gateway.pacing import WaitingRequestsClient, shared_pacer
 from stripe_sim.server import RunningSimulator, start_simulator
 
 
@@ -42,7 +42,7 @@ def _fast_sdk_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def _make_client(sim: RunningSimulator, retries: int, **kwargs: Any) -> stripe.StripeClient:
     # The simulator limits sk_test_ keys to 25 requests/s, as Stripe does: the tests' clients
     # keep under it the way ours do (payments/gateway/pacing.py).
-    http = PacedRequestsClient(shared_pacer(SIM_TESTS_RATE_PER_S), timeout=10)
+    http = WaitingRequestsClient(shared_pacer(SIM_TESTS_RATE_PER_S).wait, timeout=10)
     return stripe.StripeClient(
         API_KEY,
         base_addresses={"api": sim.url, "files": sim.url, "connect": sim.url},

@@ -1,0 +1,418 @@
+"""Charges at Stripe's real speed: the default `midway worker` against a slow, rate-limited Stripe.
+
+stripe_sim in its own process answers every request after `slow_ms` (300 ms, a typical live
+PaymentIntent confirm, then 800 ms); the shared Stripe limit is 100 requests/s. Payments are
+enqueued over HTTP (gunicorn, the Procfile's web line) and charged by `midway worker` with its
+default sizing, on real PostgreSQL and a private Redis. Two runs per latency:
+
+  - backlog: 1,000 payments enqueued as fast as the API takes them; sustained charges/s
+    (between the 10th and 90th percentile of completions) against the ideal
+    min(limit, in-flight ÷ latency);
+  - offered load: 90% of the limit, open loop, for ~10 s; p99 enqueue→succeeded (aim ≤ 2 s).
+
+Per run: p50/p99 enqueue→succeeded (the payment row's created_at → its last update, both on
+PostgreSQL's clock), the most Stripe calls in any sliding second as stripe_sim received them,
+limiter waits and deferrals, Redis commands per charge, worker RSS, PostgreSQL connections per
+worker process, worker CPU per charge.
+
+    python bench/jobs_latency.py [--payments 1000] [--latencies 300,800] [--limit 100]
+"""
+
+# ruff: noqa: E402  (the path fix below comes before the project's imports)
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as `python bench/jobs_latency.py`, bench/ is first on the path and bench/jobs.py would
+# shadow the jobs package.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).parent.resolve():
+    del sys.path[0]
+
+import argparse
+import bisect
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+import redis
+import requests
+from loopback_processes import (
+    BIN,
+    PrivateRedis,
+    free_port,
+    kill_group,
+    procfile,
+    spawn,
+    start_procfile_process,
+    start_stripe_sim,
+    wait_until,
+)
+from scratch_databases import ScratchDatabases, server_url
+from sqlalchemy import Engine, text
+
+from config import load_settings
+from jobs.stripe_guard import limiter_counts
+from models.db import make_engine, make_session_factory, transaction
+from models.migrate import upgrade
+from payments import parties
+from payments.gateway import StripeGateway, make_stripe_client
+from web.keys import create_key
+
+API_KEY = "sk_test_midway"
+ROOT = Path(__file__).parents[1]
+SENDERS = 10  # HTTP connections enqueueing; one API key each (the API limits per key)
+
+
+@dataclass
+class Stack:
+    base: str
+    sim_url: str
+    engine: Engine
+    redis: redis.Redis
+    keys: list[str]
+    shipper_id: int
+    carrier_id: int
+    work: Path
+    env: dict[str, str]
+    workers: subprocess.Popen[bytes] | None = None
+
+    def start_workers(self) -> None:
+        """The default `midway worker` (its processes and threads derived from the settings)."""
+        self.workers = spawn([str(BIN / "midway"), "worker"], self.work / "workers.log", self.env)
+
+    def stop_workers(self) -> None:
+        if self.workers is not None:
+            kill_group(self.workers, signal.SIGTERM)
+            self.workers = None
+
+
+@dataclass
+class Sampler:
+    """Peak RSS and PostgreSQL connections of each worker process, sampled while a run goes."""
+
+    stack: Stack
+    pg_port: int
+    rss_mb: float = 0.0
+    pg_connections: int = 0
+
+    @property
+    def workers(self) -> psutil.Process:
+        assert self.stack.workers is not None
+        return psutil.Process(self.stack.workers.pid)
+
+    def processes(self) -> list[psutil.Process]:
+        return self.workers.children(recursive=True)
+
+    def sample(self) -> None:
+        for process in self.processes():
+            try:
+                self.rss_mb = max(self.rss_mb, process.memory_info().rss / 2**20)
+                connections = process.net_connections(kind="tcp")
+            except psutil.NoSuchProcess:
+                continue
+            to_pg = sum(1 for c in connections if c.raddr and c.raddr.port == self.pg_port)
+            self.pg_connections = max(self.pg_connections, to_pg)
+
+    def cpu_s(self) -> float:
+        total = 0.0
+        for process in [self.workers, *self.processes()]:
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
+
+
+def enqueue(stack: Stack, tag: str, count: int, rate: float | None) -> None:
+    """POST count payments over HTTP; `rate` per second open loop, or as fast as possible."""
+    begin = time.perf_counter() + 0.05
+    lock = threading.Lock()
+    next_index = [0]
+    failures: list[str] = []
+
+    def take() -> int | None:
+        with lock:
+            if next_index[0] >= count:
+                return None
+            next_index[0] += 1
+            return next_index[0] - 1
+
+    def send(key: str) -> None:
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {key}"
+        while (index := take()) is not None:
+            if rate is not None:
+                time.sleep(max(0.0, begin + index / rate - time.perf_counter()))
+            body: dict[str, Any] = {
+                "customer_id": stack.shipper_id,
+                "carrier_id": stack.carrier_id,
+                "load_id": f"{tag}-{index}",
+                "amount": 10_000 + index,
+                "currency": "usd",
+                "carrier_amount": 8_000,
+                "payment_method": "pm_card_bypassPending",
+            }
+            for _ in range(20):
+                response = http.post(
+                    f"{stack.base}/api/payments/intent",
+                    json=body,
+                    headers={"Idempotency-Key": f"{tag}-{index}"},
+                    timeout=10,
+                )
+                if response.status_code != 429:
+                    break
+                time.sleep(float(response.headers.get("Retry-After", "0.2")))
+            if response.status_code != 202:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+
+    threads = [threading.Thread(target=send, args=(key,)) for key in stack.keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} enqueues failed, first: {failures[0]}")
+
+
+def completions(
+    engine: Engine, tag: str, since: float
+) -> tuple[list[float], list[float], int]:
+    """(completion times as unix s, enqueue→succeeded seconds, unfinished) for the run's rows;
+    latency counts from `since` for rows enqueued before it (a backlog waiting for workers)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT p.status, extract(epoch FROM p.updated_at), "
+                "extract(epoch FROM p.updated_at - greatest(p.created_at, to_timestamp(:since))) "
+                "FROM payments p JOIN loads l ON l.id = p.load_id "
+                "WHERE l.external_id LIKE :tag"
+            ),
+            {"tag": f"{tag}-%", "since": since},
+        ).all()
+    done = [(float(at), float(took)) for status, at, took in rows if status == "succeeded"]
+    unfinished = sum(1 for status, _, _ in rows if status == "pending")
+    return sorted(at for at, _ in done), sorted(took for _, took in done), unfinished
+
+
+def most_in_a_sliding_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(
+        (bisect.bisect_left(times, start + 1.0) - index for index, start in enumerate(times)),
+        default=0,
+    )
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
+
+
+def redis_calls(client: redis.Redis) -> dict[str, int]:
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(entry["calls"]) for name, entry in stats.items()}
+
+
+def measure(
+    stack: Stack, sampler: Sampler, tag: str, count: int, rate: float | None
+) -> dict[str, Any]:
+    """Offered load at `rate`/s with the workers running; or (rate None) a backlog of `count`
+    enqueued while the workers are stopped, then drained by freshly started ones."""
+    requests.post(f"{stack.sim_url}/_sim/requests/clear", json={}, timeout=10)
+    counts_before = limiter_counts(stack.redis)
+    calls_before = redis_calls(stack.redis)
+    started = time.time()
+    if rate is None:
+        stack.stop_workers()
+        enqueue(stack, tag, count, rate)
+        enqueue_s = time.time() - started
+        stack.start_workers()
+        started = time.time()
+        wait_until(lambda: len(sampler.processes()) > 0, 30, "worker processes")
+    cpu_before = sampler.cpu_s()
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.25):
+            sampler.sample()
+
+    watcher = threading.Thread(target=sample)
+    watcher.start()
+    try:
+        if rate is not None:
+            enqueue(stack, tag, count, rate)
+            enqueue_s = time.time() - started
+        deadline = time.monotonic() + 300
+        while True:
+            finished, latencies, unfinished = completions(stack.engine, tag, started)
+            if unfinished == 0 and len(finished) + unfinished >= count:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{tag}: {unfinished} payments still pending after 300 s")
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        watcher.join()
+    cpu = sampler.cpu_s() - cpu_before
+    calls_after = redis_calls(stack.redis)
+    calls = {name: n - calls_before.get(name, 0) for name, n in calls_after.items()}
+    top = sorted(calls.items(), key=lambda item: -item[1])[:4]
+    counts = limiter_counts(stack.redis)
+    log = requests.get(f"{stack.sim_url}/_sim/requests", timeout=10).json()["requests"]
+    stripe_times = [at for at, _, _ in log]
+    (stack.work / f"requests-{tag}.json").write_text(json.dumps(log))
+    low, high = percentile(finished, 0.1), percentile(finished, 0.9)
+    sustained = (0.8 * len(finished)) / (high - low) if high > low else float("nan")
+    return {
+        "succeeded": len(finished),
+        "enqueued_per_s": count / enqueue_s,
+        "end_to_end": len(finished) / (finished[-1] - started),
+        "sustained": sustained,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "max_sliding": most_in_a_sliding_second(stripe_times),
+        "stripe_calls": len(stripe_times),
+        "waits": counts.waits - counts_before.waits,
+        "deferrals": counts.deferrals - counts_before.deferrals,
+        "redis_per_charge": sum(calls.values()) / len(finished),
+        "redis_top": ", ".join(f"{name} {n / len(finished):.1f}" for name, n in top),
+        "cpu_ms_per_charge": 1000 * cpu / len(finished),
+    }
+
+
+def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tuple[Stack, list]:
+    sim, sim_url = start_stripe_sim(work, API_KEY)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    gateway = StripeGateway(make_stripe_client(load_settings({"STRIPE_API_KEY": API_KEY}), sim_url))
+    with transaction(sessions) as session:
+        keys = [create_key(session, role="backend", name=f"bench-{i}")[1] for i in range(SENDERS)]
+        shipper = parties.create_shipper(session, name="B", email="b@x.test", external_id="b")
+        carrier = parties.create_carrier(
+            session, name="C", email="c@x.test", country="US", default_currency="usd"
+        )
+    parties.ensure_customer(sessions, gateway, shipper.id)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "STRIPE_API_BASE": sim_url,
+        "STRIPE_API_KEY": API_KEY,
+        "STRIPE_RATE_LIMIT_PER_S": str(limit),
+        "PORT": str(port),
+        "PROMETHEUS_METRICS": "off",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("WORKER_PROCESSES", "WORKER_THREADS"):
+        env.pop(name, None)  # the default `midway worker`
+    web = start_procfile_process(procfile(ROOT / "Procfile")["web"], work / "web.log", env)
+    processes = [sim, web]
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, "web")
+    stack = Stack(
+        base,
+        sim_url,
+        engine,
+        redis.Redis.from_url(redis_url),
+        keys,
+        shipper.id,
+        carrier.id,
+        work,
+        env,
+    )
+    stack.start_workers()
+    return stack, processes
+
+
+def report(label: str, figures: dict[str, Any], ideal: float | None) -> None:
+    print(f"  {label}")
+    if ideal is not None:
+        print(
+            f"    sustained {figures['sustained']:6.1f} charges/s  ideal {ideal:6.1f}  "
+            f"ratio {figures['sustained'] / ideal:5.2f}  (end to end {figures['end_to_end']:.1f}/s)"
+        )
+    since = "the workers' start" if ideal is not None else "enqueue"
+    print(
+        f"    {since}→succeeded p50 {figures['p50']:5.2f} s  p99 {figures['p99']:5.2f} s  "
+        f"({figures['succeeded']:.0f} succeeded; enqueued at {figures['enqueued_per_s']:.0f}/s)"
+    )
+    print(
+        f"    most Stripe calls in any sliding second {figures['max_sliding']:.0f}  "
+        f"(of {figures['stripe_calls']:.0f} calls)  limiter waits {figures['waits']:.0f}, "
+        f"deferrals {figures['deferrals']:.0f}"
+    )
+    print(
+        f"    Redis commands/charge {figures['redis_per_charge']:5.1f} ({figures['redis_top']})  "
+        f"worker CPU/charge {figures['cpu_ms_per_charge']:5.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--payments", type=int, default=1000)
+    parser.add_argument("--latencies", default="300,800")
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--offered-share", type=float, default=0.9)
+    parser.add_argument("--offered-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="midway-bench-latency-"))
+    databases = ScratchDatabases(server_url(work))
+    url = databases.create("midway_bench_latency")
+    upgrade(url)
+    private_redis = PrivateRedis(work)
+    private_redis.start()
+    processes: list = []
+    stack: Stack | None = None
+    try:
+        stack, processes = start_stack(work, url, private_redis.url, args.limit)
+        from cli.worker import threads_per_process
+
+        settings = load_settings({"STRIPE_RATE_LIMIT_PER_S": str(args.limit)})
+        in_flight = settings.worker_processes * threads_per_process(settings)
+        pg_port = stack.engine.url.port or 5432
+        sampler = Sampler(stack, pg_port)
+        print(
+            f"midway worker: {settings.worker_processes} processes × "
+            f"{threads_per_process(settings)} threads = {in_flight} in flight; "
+            f"Stripe limit {args.limit}/s"
+        )
+        measure(stack, sampler, "warm", 40, None)
+        for latency_ms in (int(v) for v in args.latencies.split(",")):
+            requests.post(f"{stack.sim_url}/_sim/faults", json={"slow_ms": latency_ms}, timeout=10)
+            ideal = min(args.limit, in_flight / (latency_ms / 1000))
+            print(f"stripe_sim answering after {latency_ms} ms:")
+            backlog = measure(stack, sampler, f"backlog{latency_ms}", args.payments, None)
+            report(f"backlog of {args.payments} payments", backlog, ideal)
+            rate = args.limit * args.offered_share
+            offered = measure(
+                stack, sampler, f"offered{latency_ms}", int(rate * args.offered_seconds), rate
+            )
+            report(f"offered load {rate:.0f}/s for {args.offered_seconds:.0f} s", offered, None)
+        print(
+            f"worker processes: peak RSS {sampler.rss_mb:.0f} MiB, "
+            f"peak PostgreSQL connections per process {sampler.pg_connections}"
+        )
+        web_rss = [
+            child.memory_info().rss / 2**20
+            for child in psutil.Process(processes[1].pid).children(recursive=True)
+        ]
+        print("gunicorn processes RSS (MiB): " + ", ".join(f"{r:.0f}" for r in web_rss))
+    finally:
+        if stack is not None:
+            stack.stop_workers()
+        for process in reversed(processes):
+            kill_group(process)
+        private_redis.stop()
+        databases.drop(url)
+        databases.close()
+
+
+if __name__ == "__main__":
+    main()
