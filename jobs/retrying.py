@@ -21,7 +21,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from payments.errors import StripeUnavailable
+from payments.errors import RateDeferred, StripeUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ def _retries_so_far() -> int:
 def retry_transient_failures() -> Iterator[None]:
     try:
         yield
+    except RateDeferred as error:
+        # Our own budget, not a failure: come back when it has room, with no backoff.
+        delay_ms = max(1, int(error.retry_after_s * 1000))
+        log.info("stripe budget booked ahead, retrying in %d ms", delay_ms)
+        raise dramatiq.Retry(str(error), delay=delay_ms) from error
     except StripeUnavailable as error:
         delay_ms = max(int(error.retry_after_s * 1000), backoff_ms(_retries_so_far()))
         log.info("stripe unavailable, retrying in %d ms: %s", delay_ms, error)

@@ -32,7 +32,7 @@ from typing import Literal
 
 import redis
 
-from payments.errors import CircuitOpen, StripeUnavailable
+from payments.errors import CircuitOpen, RateDeferred
 
 BREAKER_WINDOW_S = 30
 # A wait up to this long is slept through in the job; longer becomes a delayed retry.
@@ -180,7 +180,7 @@ class RedisStripeGuard:
             raise CircuitOpen("Stripe is failing; calls held back", retry_after_s=value / 1000)
         if status == 2:
             # Come back when the booked-ahead schedule has drained to half the bound.
-            raise StripeUnavailable(
+            raise RateDeferred(
                 "Stripe request budget booked ahead; retrying when it frees up",
                 retry_after_s=(value - self._max_wait_us / 2) / 1_000_000,
             )

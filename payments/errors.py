@@ -39,6 +39,11 @@ class StripeUnavailable(GatewayError):
         self.retry_after_s = retry_after_s
 
 
+class RateDeferred(StripeUnavailable):
+    """Transient, and nothing went wrong: our own shared rate budget is booked further ahead
+    than a call may wait. Retry exactly when it frees up, without a failure's backoff."""
+
+
 class OutcomeUnknown(StripeUnavailable):
     """Transient, but Stripe may have acted: a 500 it replays for our key, a 409 while our key
     is in use, a timeout or a dropped connection. The next attempt looks the object up at
