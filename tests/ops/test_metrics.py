@@ -71,6 +71,9 @@ def test_every_scrape_sums_every_gunicorn_worker(
         "WEB_BIND": f"127.0.0.1:{port}",
         "METRICS_TOKEN": "scrape",
         "PROMETHEUS_METRICS": "off",
+        # The probes come from one address faster than its throttle allows (web/address_throttle):
+        # this test is about summing the workers, so the throttle is lifted for it.
+        "ADDRESS_RATE_LIMIT_PER_S": "10000",
     }
     web = start_procfile_process(procfile(ROOT / "Procfile")["web"], tmp_path / "web.log", env)
     base = f"http://127.0.0.1:{port}"
