@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,6 +139,6 @@ def test_procfile_processes_take_a_payment_to_a_clean_reconciliation(
         assert report["counts"]["stripe_rows"] >= 1 and report["counts"]["matched"] >= 1
     finally:
         for process in processes.values():
-            kill_group(process)
+            kill_group(process, signal.SIGTERM)  # a clean stop: gunicorn removes its files
         kill_group(sim)
         redis_server.stop()

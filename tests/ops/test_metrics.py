@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,4 @@ def test_the_workers_exporter_listens_where_the_settings_say(
     finally:
         kill_group(worker, sig=15)
         redis_server.stop()
+        shutil.rmtree(Path(tempfile.gettempdir()) / f"midway-worker-metrics-{port}")

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -55,7 +56,7 @@ def test_running_for_real_with_stripe_sim_ends_with_a_payment_succeeding(
     redis_server = PrivateRedis(tmp_path, require_binary=IN_CI)
     redis_server.start()
     database = scratch_databases.create("midway_readme")  # empty, as after `createdb midway`
-    web_port, sim_port = free_port(), free_port()
+    web_port, sim_port, metrics_port = free_port(), free_port(), free_port()
     swaps = {
         "postgresql+psycopg://postgres@127.0.0.1:5432/midway": database,
         "redis://127.0.0.1:6379/0": redis_server.url,
@@ -75,7 +76,7 @@ def test_running_for_real_with_stripe_sim_ends_with_a_payment_succeeding(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         WEB_BIND=f"127.0.0.1:{web_port}",
         WORKER_PROCESSES="1",
-        WORKER_METRICS_PORT=str(free_port()),  # 9191 may be taken by another run here
+        WORKER_METRICS_PORT=str(metrics_port),  # 9191 may be taken by another run here
     )
     # The block runs in the clone; here a private folder holding the same Procfile takes its
     # place, so that its logs stay out of the worktree and away from parallel runs.
@@ -110,4 +111,6 @@ def test_running_for_real_with_stripe_sim_ends_with_a_payment_succeeding(
             pass
         redis_server.stop()
         scratch_databases.drop(database)
+        metrics_folder = Path(tempfile.gettempdir()) / f"midway-worker-metrics-{metrics_port}"
+        shutil.rmtree(metrics_folder, ignore_errors=True)
         assert make_url(database).database
