@@ -72,28 +72,26 @@ def stripe_base() -> str:
 
 def gateway() -> StripeGateway:
     """The gateway of money-moving jobs (charges, refunds, payouts, onboarding)."""
-    global _gateway
-    built = _gateway
-    if built is not None:
-        return built
-    namespace = key_namespace(sessions())  # outside the lock: sessions() takes it too
-    with _lock:
-        if _gateway is None:
-            _gateway = _build_gateway("money", namespace)
-        return _gateway
+    return _gateway_of("money")
 
 
 def background_gateway() -> StripeGateway:
     """The gateway of reads that can wait (webhook re-fetches, the event poller): the same
     rate budget and breaker, in the lane capped below the limit (jobs/stripe_guard.py)."""
-    global _background_gateway
-    built = _background_gateway
+    return _gateway_of("background")
+
+
+def _gateway_of(lane: Lane) -> StripeGateway:
+    global _gateway, _background_gateway
+    built = _gateway if lane == "money" else _background_gateway
     if built is not None:
         return built
     namespace = key_namespace(sessions())  # outside the lock: sessions() takes it too
     with _lock:
-        if _background_gateway is None:
-            _background_gateway = _build_gateway("background", namespace)
+        if lane == "money":
+            _gateway = _gateway or _build_gateway(lane, namespace)
+            return _gateway
+        _background_gateway = _background_gateway or _build_gateway(lane, namespace)
         return _background_gateway
 
 

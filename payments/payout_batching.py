@@ -16,6 +16,7 @@ goes out with a later batch.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -283,21 +284,7 @@ def needing_attention(session: Session, since: date, limit: int = 50) -> list[At
         Attention("period", str(period), str(error or "failed"))
         for period, error in session.execute(_FAILED_PERIODS, {"limit": limit})
     ]
-    batches = [
-        Attention(
-            "batch",
-            period.isoformat(),
-            reason or "failed",
-            int(batch_id),
-            name,
-            account,
-            currency,
-            int(amount),
-        )
-        for batch_id, period, name, account, currency, amount, reason in session.execute(
-            _FAILED_BATCHES, {"since": since, "limit": limit}
-        )
-    ]
+    batches = _failed_batches(session.execute(_FAILED_BATCHES, {"since": since, "limit": limit}))
     return periods + batches
 
 
@@ -319,16 +306,13 @@ def claim_failure_alerts(session: Session) -> list[Attention]:
         text(_FAILED_BATCHES.text.replace("b.period >= :since", "b.id = ANY(:ids)")),
         {"ids": claimed, "limit": len(claimed)},
     )
+    return _failed_batches(rows)
+
+
+def _failed_batches(rows: Iterable[Any]) -> list[Attention]:
+    """Rows of _FAILED_BATCHES as findings."""
     return [
-        Attention(
-            "batch",
-            period.isoformat(),
-            reason or "failed",
-            int(batch_id),
-            name,
-            account,
-            currency,
-            int(amount),
-        )
+        Attention("batch", period.isoformat(), reason or "failed", int(batch_id), name, account,
+                  currency, int(amount))
         for batch_id, period, name, account, currency, amount, reason in rows
     ]

@@ -12,10 +12,8 @@ requests through when Redis cannot be reached.
 from __future__ import annotations
 
 import logging
-import math
 import time
 
-import redis
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -23,6 +21,7 @@ from web.auth import KeyCache
 from web.context import state
 from web.errors import RateLimited
 from web.keys import hash_secret
+from web.ratelimit import count_in_window
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +37,9 @@ def _has_verified_key() -> bool:
 def check_address(limit: int, window_s: int) -> None:
     if _has_verified_key():
         return
-    now = time.time()
-    window = int(now // window_s)
-    redis_key = f"midway:ratelimit:address:{request.remote_addr}:{window}"
-    try:
-        pipe = state().redis.pipeline(transaction=False)
-        pipe.incr(redis_key)
-        pipe.expire(redis_key, window_s + 1)
-        count, _ = pipe.execute()
-    except redis.RedisError:
-        log.warning("address rate limit unavailable (Redis error); request let through")
-        return
-    if int(count) > limit:
-        reset_in = max(1, math.ceil((window + 1) * window_s - now))
+    counted = count_in_window(f"address:{request.remote_addr}", window_s)
+    if counted is not None and counted[0] > limit:
+        reset_in = counted[1]
         raise RateLimited(
             f"too many requests without a valid API key from this address; retry in {reset_in} s",
             headers={"Retry-After": str(reset_in)},

@@ -20,20 +20,29 @@ from web.keys import KeyInfo
 log = logging.getLogger(__name__)
 
 
-def check_rate(key: KeyInfo) -> None:
-    limit, window_s = state().rate_limit
+def count_in_window(name: str, window_s: int) -> tuple[int, int] | None:
+    """Count one request against `name` in the current fixed window: (count so far, seconds
+    until the window resets), or None when Redis cannot be reached (let through, logged)."""
     now = time.time()
     window = int(now // window_s)
-    redis_key = f"midway:ratelimit:{key.prefix}:{window}"
+    redis_key = f"midway:ratelimit:{name}:{window}"
     try:
         pipe = state().redis.pipeline(transaction=False)
         pipe.incr(redis_key)
         pipe.expire(redis_key, window_s + 1)
         count, _ = pipe.execute()
     except redis.RedisError:
-        log.warning("rate limit unavailable (Redis error); request let through")
+        log.warning("rate limit %s unavailable (Redis error); request let through", name)
+        return None
+    return int(count), max(1, math.ceil((window + 1) * window_s - now))
+
+
+def check_rate(key: KeyInfo) -> None:
+    limit, window_s = state().rate_limit
+    counted = count_in_window(key.prefix, window_s)
+    if counted is None:
         return
-    reset_in = max(1, math.ceil((window + 1) * window_s - now))
+    count, reset_in = counted
     remaining = max(0, limit - int(count))
     g.rate_limit_headers = {
         "X-RateLimit-Limit": str(limit),
