@@ -19,8 +19,10 @@ from scheduler.sender import Sender
 @click.option("--show", is_flag=True, help="Print the cron table and next fire times, then exit.")
 def scheduler_command(show: bool) -> None:
     """Run the scheduler: nightly reconciliation, payout batching, the sweeper."""
-    # Until the scheduler runs (and installs its own handlers), SIGTERM stops it as Ctrl-C does.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Until the scheduler runs (and installs its own handlers), SIGTERM stops it as Ctrl-C does,
+    # and Ctrl-C works even when started with SIGINT ignored (a non-interactive shell's `&`).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.default_int_handler)
     try:
         _scheduler(show)
     except KeyboardInterrupt:

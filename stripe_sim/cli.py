@@ -39,8 +39,10 @@ def stripe_sim_command(host: str, port: int, api_key: str | None, webhook_url: s
     if not settles or not all(is_supported(c) for c in settles):
         raise click.BadParameter("a comma-separated list of currency codes such as usd,jpy",
                                  param_hint="--settlement-currencies")
-    # SIGTERM (a process manager) stops it as Ctrl-C does: connections closed, exit 0.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM (a process manager) stops it as Ctrl-C does: connections closed, exit 0; Ctrl-C
+    # works even when started with SIGINT ignored (a non-interactive shell's background job).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.default_int_handler)
     sim = start_simulator(host=host, port=port, api_key=api_key, webhook_url=webhook_url,
                           webhook_secret=webhook_secret, verbose=verbose,
                           rate_limit_test_per_s=rate_limit_test,
