@@ -93,6 +93,10 @@ def setup_broker(settings: Settings) -> RedisBroker:
     return _broker
 
 
+def broker_if_set_up() -> RedisBroker | None:
+    return _broker
+
+
 def current_broker() -> RedisBroker:
     if _broker is None:
         raise BrokerNotSetUp("call jobs.broker.setup_broker(settings) before importing actors")

@@ -15,7 +15,7 @@ from typing import Any
 from dramatiq.broker import Broker
 
 from config import Settings
-from jobs.broker import make_broker
+from jobs.broker import broker_if_set_up, make_broker
 from jobs.messages import ActorRef
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,13 @@ def send_after_commit(broker: Broker, ref: ActorRef, *args: Any) -> bool:
 
 @contextmanager
 def command_broker(settings: Settings) -> Iterator[Broker]:
-    """A broker for one command-line call that enqueues (closed after it), so the CLI never
-    imports the actors."""
+    """The broker a command-line call enqueues on, so the CLI never imports the actors: this
+    process's own when it set one up (the demo, tests running the CLI in-process), else one
+    built from `settings` and closed afterwards."""
+    own = broker_if_set_up()
+    if own is not None:
+        yield own
+        return
     broker = make_broker(settings)
     try:
         yield broker
