@@ -1,7 +1,7 @@
 """Charge jobs per second end to end, against a no-op actor's rate on the same broker.
 
 Real PostgreSQL (DATABASE_URL, else the embedded one), a private Redis, stripe_sim in its own
-process at zero latency, and 2 Dramatiq worker processes (`dramatiq jobs bench_noop`). Prints
+process at zero latency, and 2 Dramatiq worker processes (`dramatiq jobs.worker bench_noop`). Prints
 both rates, their ratio, each worker's RSS, and a profile of where a charge job's time goes.
 
     python bench/jobs.py [--charges 600] [--noops 4000]
@@ -78,7 +78,7 @@ def main() -> None:
     workers = start_workers(
         work / "workers.log",
         env,
-        modules=("jobs", "bench_noop"),
+        modules=("jobs.worker", "bench_noop"),
         processes=2,
         threads=8,
         extra_paths=(str(HERE / "actors"),),

@@ -16,13 +16,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
-import dramatiq
 from sqlalchemy.orm import Session
 
-from config import SettingsError, load_settings
+from config import Settings, SettingsError, load_settings
 from models.db import database_url, make_engine, make_session_factory, transaction
 from payments import attention
 from payments.errors import InvalidOperation, NotFound
@@ -30,15 +28,18 @@ from payments.errors import InvalidOperation, NotFound
 KIND = click.Choice(sorted(attention.KINDS))
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    """One transaction on the configured database; the engine is closed afterwards."""
+def _settings() -> Settings:
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsError as error:
         click.echo(f"midway attention: {error}", err=True)
         sys.exit(2)
-    engine = make_engine(database_url(settings))
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One transaction on the configured database; the engine is closed afterwards."""
+    engine = make_engine(database_url(_settings()))
     try:
         with transaction(make_session_factory(engine)) as session:
             yield session
@@ -94,19 +95,13 @@ def _act(
 @click.option("--note", default=None, help="Why (recorded).")
 def retry(kind: str, row_id: int, by: str, note: str | None) -> None:
     """Clear the mark and enqueue the row's job again."""
-    from jobs.charges import advance_payment
-    from jobs.enqueue import send_after_commit
-    from jobs.payouts import advance_batch
-    from jobs.refunds import advance_refund
+    from jobs.enqueue import command_broker, send_after_commit
+    from jobs.messages import ADVANCE_BATCH, ADVANCE_PAYMENT, ADVANCE_REFUND
 
     _act(attention.retry, kind, row_id, by, note)
-    actors: dict[str, dramatiq.Actor[Any, Any]] = {
-        "payment": advance_payment,
-        "refund": advance_refund,
-        "payout_batch": advance_batch,
-    }
-    actor = actors[kind]
-    send_after_commit(actor, row_id)
+    refs = {"payment": ADVANCE_PAYMENT, "refund": ADVANCE_REFUND, "payout_batch": ADVANCE_BATCH}
+    with command_broker(_settings()) as broker:
+        send_after_commit(broker, refs[kind], row_id)
     click.echo(f"{kind} {row_id}: retrying")
 
 

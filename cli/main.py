@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "worker": (
         "cli.worker:worker",
-        "Run `dramatiq jobs` with WORKER_PROCESSES processes of WORKER_THREADS threads.",
+        "Run `dramatiq jobs.worker` with WORKER_PROCESSES processes of WORKER_THREADS threads.",
     ),
 }
 

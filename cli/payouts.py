@@ -123,8 +123,8 @@ def batch(dry_run: bool, fmt: str, period: datetime | None) -> None:
         created = len(candidates)
     else:
         # The same once-per-period service as the scheduler's actor; batches go to the workers.
-        from jobs.enqueue import send_after_commit
-        from jobs.payouts import advance_batch
+        from jobs.enqueue import command_broker, send_after_commit
+        from jobs.messages import ADVANCE_BATCH
 
         candidates = []
         engine = make_engine(database_url(settings))
@@ -138,8 +138,9 @@ def batch(dry_run: bool, fmt: str, period: datetime | None) -> None:
         finally:
             engine.dispose()
         already_done = detail is None
-        for batch_id in batch_ids:
-            send_after_commit(advance_batch, batch_id)
+        with command_broker(settings) as broker:
+            for batch_id in batch_ids:
+                send_after_commit(broker, ADVANCE_BATCH, batch_id)
         created = len(batch_ids)
     rows = [_row(c) for c in candidates]
     totals = payout_batching.totals(candidates)

@@ -38,7 +38,7 @@ def threads_per_process(settings: Settings) -> int:
 
 @click.command("worker")
 def worker() -> None:
-    """Run `dramatiq jobs` with WORKER_PROCESSES processes of WORKER_THREADS threads."""
+    """Run `dramatiq jobs.worker` with WORKER_PROCESSES processes of WORKER_THREADS threads."""
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -46,7 +46,7 @@ def worker() -> None:
     dramatiq = shutil.which("dramatiq") or os.path.join(os.path.dirname(sys.executable), "dramatiq")
     args = [
         dramatiq,
-        "jobs",
+        "jobs.worker",
         "--processes",
         str(settings.worker_processes),
         "--threads",

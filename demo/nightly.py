@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from demo.marketplace import Marketplace, at
-from jobs.broker import broker
+from jobs.broker import current_broker
 from scheduler import periods
 from scheduler.config import schedule_config
 from scheduler.cron import CronTable
@@ -16,7 +16,8 @@ from scheduler.sender import Sender
 
 def cron_table(market: Marketplace) -> CronTable:
     settings = market.stack.settings
-    return CronTable(schedule_config(settings), Sender(broker), now=lambda: datetime.now(UTC))
+    sender = Sender(current_broker())
+    return CronTable(schedule_config(settings), sender, now=lambda: datetime.now(UTC))
 
 
 def run_night(

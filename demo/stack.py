@@ -20,11 +20,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
-import jobs  # noqa: F401  (the broker, then every actor)
 from config import Settings
 from jobs import runtime
-from jobs.broker import broker
-from jobs.reconciliation import configure as configure_reconciliation
+from jobs.broker import current_broker
+from jobs.setup import start
 from models.db import database_url, make_engine, make_session_factory
 from models.migrate import upgrade
 from payments.webhook_events import HANDLERS
@@ -60,7 +59,7 @@ class Stack:
         """Wait until every queue is empty and every message in flight is done."""
         for _ in range(3):  # a job may enqueue another (a webhook, a group member)
             for queue in QUEUES:
-                broker.join(queue, timeout=int(timeout_s * 1000))
+                current_broker().join(queue, timeout=int(timeout_s * 1000))
             self.worker.join()
 
 
@@ -83,8 +82,13 @@ def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[St
         connect_args={"options": "-c synchronous_commit=off"},
     )
     sessions = make_session_factory(engine)
+    broker = start(settings)  # the broker, then every actor
+    from jobs.reconciliation import configure as configure_reconciliation
+
     broker.flush_all()
-    app = create_app({"SETTINGS": settings, "SESSIONS": sessions, "RATE_LIMIT": (100_000, 1)})
+    app = create_app(
+        {"SETTINGS": settings, "SESSIONS": sessions, "BROKER": broker, "RATE_LIMIT": (100_000, 1)}
+    )
     app_url, app_server = _serve(app)
     sim = start_simulator(
         api_key=settings.stripe_api_key,

@@ -1,28 +1,5 @@
-"""Dramatiq actors, one module per flow. `dramatiq jobs` loads the broker, then every actor."""
+"""Dramatiq actors, one module per flow, and what processes need to enqueue them.
 
-from jobs import (
-    broker,  # noqa: F401  (must come first: actors bind to the broker at import)
-    carriers,
-    charges,
-    customers,
-    parking,
-    payouts,
-    reconciliation,
-    refunds,
-    scheduled,
-    sweeper,
-    webhooks,
-)
-
-__all__ = [
-    "carriers",
-    "charges",
-    "customers",
-    "parking",
-    "payouts",
-    "reconciliation",
-    "refunds",
-    "scheduled",
-    "sweeper",
-    "webhooks",
-]
+Importing this package sets nothing up: workers load `jobs.worker` (`dramatiq jobs.worker`),
+which sets the broker up from the settings and then declares every actor.
+"""

@@ -1,4 +1,8 @@
-"""The Dramatiq broker, set before any actor module is imported (actors bind at import time).
+"""The Dramatiq broker, set up by an explicit call before any actor module is imported
+(an actor binds to the broker when it is declared): `setup_broker(settings)`, which the worker
+entry (jobs/worker.py), the demo and the tests call. Importing this module changes nothing.
+Processes that only enqueue (web, CLI) build a broker of their own with `make_broker` and send
+by name (jobs/messages.py).
 
 Real Redis when REDIS_URL is set (production, CI); otherwise fakeredis under the same real
 RedisBroker and its Lua scripts (the embedded default). Processes that must share an embedded
@@ -15,7 +19,8 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
-from config import EmbeddedDefaultMissing, Settings, load_settings
+from config import EmbeddedDefaultMissing, Settings
+from jobs.messages import ActorRef
 from jobs.request_ids import RequestIdMiddleware
 
 _fake_server: Any = None
@@ -70,7 +75,37 @@ def quiet_stripe_sdk_logs(settings: Settings) -> None:
         logging.getLogger("stripe").setLevel(logging.WARNING)
 
 
-settings = load_settings()
-quiet_stripe_sdk_logs(settings)
-broker = make_broker(settings)
-dramatiq.set_broker(broker)
+_broker: RedisBroker | None = None
+
+
+class BrokerNotSetUp(RuntimeError):
+    """An actor module was imported before setup_broker(settings) was called."""
+
+
+def setup_broker(settings: Settings) -> RedisBroker:
+    """This process's broker, built from the settings and made Dramatiq's; the first call wins
+    (later calls return the same broker)."""
+    global _broker
+    if _broker is None:
+        quiet_stripe_sdk_logs(settings)
+        _broker = make_broker(settings)
+        dramatiq.set_broker(_broker)
+    return _broker
+
+
+def broker_if_set_up() -> RedisBroker | None:
+    return _broker
+
+
+def current_broker() -> RedisBroker:
+    if _broker is None:
+        raise BrokerNotSetUp("call jobs.broker.setup_broker(settings) before importing actors")
+    return _broker
+
+
+def actor(ref: ActorRef | None = None, **options: Any) -> Any:
+    """dramatiq.actor on the set-up broker (never Dramatiq's implicit default one), named and
+    queued by `ref` when given."""
+    if ref is not None:
+        options = {"actor_name": ref.name, "queue_name": ref.queue, **options}
+    return dramatiq.actor(broker=current_broker(), **options)

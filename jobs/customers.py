@@ -1,13 +1,13 @@
 """Create a shipper's Stripe customer."""
 
-import dramatiq
-
 from jobs import runtime
+from jobs.broker import actor
+from jobs.messages import CREATE_CUSTOMER
 from jobs.retrying import ACTOR_OPTIONS, retry_transient_failures
 from payments import parties
 
 
-@dramatiq.actor(queue_name="customers", **ACTOR_OPTIONS)
+@actor(CREATE_CUSTOMER, **ACTOR_OPTIONS)
 def create_customer(shipper_id: int) -> None:
     with retry_transient_failures():
         parties.ensure_customer(runtime.sessions(), runtime.gateway(), shipper_id)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import dramatiq
-
 from jobs import runtime
-from jobs.retrying import EXHAUSTED_ACTOR
+from jobs.broker import actor
+from jobs.messages import ADVANCE_BATCH, ADVANCE_PAYMENT, ADVANCE_REFUND, PARK_EXHAUSTED_RETRIES
 from payments import attention
 
 log = logging.getLogger(__name__)
 
 # The actors that drive a parkable row, by Dramatiq actor name.
 ROW_KINDS = {
-    "advance_payment": "payment",
-    "advance_refund": "refund",
-    "advance_batch": "payout_batch",
+    ADVANCE_PAYMENT.name: "payment",
+    ADVANCE_REFUND.name: "refund",
+    ADVANCE_BATCH.name: "payout_batch",
 }
 
 
@@ -27,7 +26,7 @@ def _last_error(message: dict[str, Any]) -> str:
     return lines[-1].strip() if lines else "unknown error"
 
 
-@dramatiq.actor(actor_name=EXHAUSTED_ACTOR, queue_name="attention", max_retries=5)
+@actor(PARK_EXHAUSTED_RETRIES, max_retries=5)
 def park_exhausted_retries(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
     actor_name = message.get("actor_name", "")
     args = message.get("args") or []

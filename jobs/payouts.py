@@ -1,16 +1,15 @@
 """Pay a carrier: transfer to their connected account, then pay out to their bank."""
 
-import dramatiq
-
 from jobs import runtime
-from jobs.broker import settings
+from jobs.broker import actor
+from jobs.messages import ADVANCE_BATCH
 from jobs.retrying import ACTOR_OPTIONS, retry_transient_failures
 from models.db import transaction
 from payments import payout_batching, payouts
 from reconciliation import alerts
 
 
-@dramatiq.actor(queue_name="payouts", **ACTOR_OPTIONS)
+@actor(ADVANCE_BATCH, **ACTOR_OPTIONS)
 def advance_batch(batch_id: int) -> None:
     with retry_transient_failures():
         status = payouts.advance_batch(runtime.sessions(), runtime.gateway(), batch_id)
@@ -24,5 +23,5 @@ def alert_payout_failures() -> int:
     with transaction(runtime.sessions()) as session:
         failed = payout_batching.claim_failure_alerts(session)
     for item in failed:
-        alerts.payout_batching_failed(item.as_dict(), settings.alert_webhook_url)
+        alerts.payout_batching_failed(item.as_dict(), runtime.settings().alert_webhook_url)
     return len(failed)

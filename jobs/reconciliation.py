@@ -17,7 +17,8 @@ import time
 import dramatiq
 
 from jobs import runtime
-from jobs.broker import settings
+from jobs.broker import actor
+from jobs.messages import RECONCILE_DAY
 from jobs.retrying import retry_transient_failures
 from models.db import transaction
 from reconciliation import accounts as recon_accounts
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # Rows (Stripe + ledger, margins included) above which a day runs as currency partitions.
 PARTITION_THRESHOLD = 250_000
-QUEUE = "reconciliation"
+QUEUE = RECONCILE_DAY.queue
 TIME_LIMIT_MS = 60 * 60 * 1000
 
 _http: StripeHTTP | None = None
@@ -47,22 +48,23 @@ def configure(http: StripeHTTP | None) -> None:
 def stripe_http() -> StripeHTTP:
     if _http is not None:
         return _http
+    settings = runtime.settings()
     return StripeHTTP(
         runtime.stripe_base(),
         settings.stripe_api_key,
         timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
-        guard=runtime.stripe_guard("background"),
+        guard=runtime.stripe_guard(lane="background"),
     )
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
+@actor(RECONCILE_DAY, max_retries=3, time_limit=TIME_LIMIT_MS)
 def reconcile_day(
     day: str,
     account: str | None = None,
     tz: str | None = None,
     partition_threshold: int | None = None,
 ) -> None:
-    tz = tz or settings.recon_timezone
+    tz = tz or runtime.settings().recon_timezone
     sessions = runtime.sessions()
     if account is None:
         with sessions() as session:
@@ -113,7 +115,7 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
             account,
             tz,
             now=now,
-            alert_webhook_url=settings.alert_webhook_url,
+            alert_webhook_url=runtime.settings().alert_webhook_url,
         )
         return
     with transaction(sessions) as session:
@@ -130,9 +132,12 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
     dramatiq.group([reconcile_partition.message(run_id, c) for c in currencies]).run()
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
+@actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
 def reconcile_partition(run_id: int, currency: str) -> None:
     with retry_transient_failures():
         service.run_partition(
-            runtime.sessions(), run_id, currency, alert_webhook_url=settings.alert_webhook_url
+            runtime.sessions(),
+            run_id,
+            currency,
+            alert_webhook_url=runtime.settings().alert_webhook_url,
         )

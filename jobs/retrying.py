@@ -21,6 +21,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from jobs.messages import PARK_EXHAUSTED_RETRIES
 from payments.errors import RateDeferred, StripeUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ DATABASE_RETRY_MS = 1000
 MAX_RETRIES = 20
 BACKOFF_BASE_MS = 1000
 MAX_BACKOFF_MS = 300_000
-EXHAUSTED_ACTOR = "park_exhausted_retries"
+EXHAUSTED_ACTOR = PARK_EXHAUSTED_RETRIES.name
 
 
 def backoff_ms(retries: int) -> int:

@@ -17,18 +17,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-import dramatiq
 from sqlalchemy.orm import Session
 
 from jobs import runtime
-from jobs.broker import settings
+from jobs.broker import actor, current_broker
 from jobs.enqueue import send_after_commit
-from jobs.payouts import advance_batch, alert_payout_failures
+from jobs.messages import ADVANCE_BATCH, PROCESS_EVENT
+from jobs.payouts import alert_payout_failures
 from jobs.reconciliation import reconcile_day
 from jobs.reconciliation import stripe_http as recon_stripe_http
 from jobs.retrying import retry_transient_failures
 from jobs.sweeper import sweep as sweep_stuck
-from jobs.webhooks import process_event
 from models.db import transaction
 from payments import activity, event_poller, payout_batching, scheduled_runs
 from reconciliation import accounts as recon_accounts
@@ -43,6 +42,7 @@ SWEEP = "sweep"
 # Periodic runs retry a while on their own; beyond that the catch-up check re-sends them.
 OPTIONS: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 20, "max_backoff": 60_000}
 SWEEP_HISTORY_S = 86_400
+
 
 def run_once(job: str, period: str, work: scheduled_runs.Work) -> dict[str, Any] | None:
     """scheduled_runs.run_once on this worker's database; a lost database is a delayed retry."""
@@ -74,7 +74,7 @@ def reconcile_accounts(
     }
 
 
-@dramatiq.actor(**OPTIONS)
+@actor(**OPTIONS)
 def run_nightly_reconciliation(day: str, tz: str) -> None:
     # Asked before the period's transaction opens: no Stripe call while a lock is held.
     span = window.day(day, tz)
@@ -82,20 +82,20 @@ def run_nightly_reconciliation(day: str, tz: str) -> None:
     run_once(RECONCILIATION, day, lambda session: reconcile_accounts(session, day, tz, at_stripe))
 
 
-@dramatiq.actor(**OPTIONS)
+@actor(**OPTIONS)
 def run_payout_batching(period: str) -> None:
     with retry_transient_failures():
         detail, batch_ids = payout_batching.batch_period(
-            runtime.sessions(), period, dict(settings.payout_thresholds)
+            runtime.sessions(), period, dict(runtime.settings().payout_thresholds)
         )
     # After COMMIT: a batch whose message is lost is found by the sweeper (STUCK_AFTER_S).
     for batch_id in batch_ids:
-        send_after_commit(advance_batch, batch_id)
+        send_after_commit(current_broker(), ADVANCE_BATCH, batch_id)
     if detail is not None:
         log.info("payout batching %s: %s", period, detail)
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=0)
+@actor(queue_name=QUEUE, max_retries=0)
 def scheduled_sweep(minute: str) -> None:
     """Re-enqueue stuck work and fetch events webhooks missed, once a minute.
 
@@ -109,7 +109,7 @@ def scheduled_sweep(minute: str) -> None:
 
     if run_once(SWEEP, minute, claim) is None:
         return
-    sweep_stuck(settings.stuck_after_s)
+    sweep_stuck(runtime.settings().stuck_after_s)
     alert_payout_failures()
     try:
         new_events = event_poller.poll(runtime.sessions(), runtime.background_gateway())
@@ -117,10 +117,10 @@ def scheduled_sweep(minute: str) -> None:
         log.warning("event poller: %s", error)
         return
     for row_id in new_events:
-        send_after_commit(process_event, row_id)
+        send_after_commit(current_broker(), PROCESS_EVENT, row_id)
 
 
-@dramatiq.actor(**OPTIONS)
+@actor(**OPTIONS)
 def catch_up(expected: dict[str, list[str]], tz: str) -> None:
     """Send the run of every expected period that is not done (oldest first)."""
     wanted = [(job, period) for job, periods in expected.items() for period in periods]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from reconciliation.window import DayWindow
+
+if TYPE_CHECKING:  # pandas loads where frames are built, not in the web process that reads runs
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class ReconciliationResult:
 
     def discrepancies_frame(self) -> pd.DataFrame:
         """The discrepancies as a DataFrame (ledger_refs as lists; amounts as nullable Int64)."""
+        import pandas as pd
+
         columns = list(Discrepancy.__dataclass_fields__)
         frame = pd.DataFrame([d.to_dict() for d in self.discrepancies], columns=columns)
         for name in ("stripe_amount", "ledger_amount", "difference", "stripe_fee", "ledger_fee"):

@@ -29,12 +29,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.db import transaction
 from reconciliation import alerts, context, ledger_source, runs, stripe_lookup
 from reconciliation.engine import reconcile
-from reconciliation.errors import FutureDay, InvalidInput, InvalidReport
+from reconciliation.errors import InvalidInput, InvalidReport
 from reconciliation.exports import run_report
 from reconciliation.progress import NoProgress, Progress
 from reconciliation.result import ReconciliationResult
 from reconciliation.stripe_source import CacheSource, LoadRequest, StripeSource
-from reconciliation.window import DayWindow, day
+from reconciliation.window import day, day_to_reconcile
 
 log = logging.getLogger("midway.reconciliation")
 
@@ -49,18 +49,6 @@ class RunOutcome:
     status: str  # clean / discrepancies
     result: ReconciliationResult
     timings: dict[str, float]
-
-
-def day_to_reconcile(date: dt.date | str, tz: str, now: int | None = None) -> DayWindow:
-    """The window of `date` in `tz`; FutureDay if it has not begun yet."""
-    window = day(date, tz)
-    now = int(time.time()) if now is None else now
-    if window.start > now:
-        raise FutureDay(
-            f"{window.date} has not begun yet in {tz}: a day can be reconciled from its "
-            f"first second on (today is partial, earlier days are complete)"
-        )
-    return window
 
 
 def run_day(

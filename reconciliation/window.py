@@ -7,10 +7,11 @@ computed as the next calendar day's midnight, never as start + 86400.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reconciliation.errors import InvalidTimeZone
+from reconciliation.errors import FutureDay, InvalidTimeZone
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,15 @@ def day(date: dt.date | str, tz_name: str = "UTC") -> DayWindow:
     start = dt.datetime.combine(date, dt.time(0), tzinfo=tz)
     end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     return DayWindow(int(start.timestamp()), int(end.timestamp()), date, tz_name)
+
+
+def day_to_reconcile(date: dt.date | str, tz: str, now: int | None = None) -> DayWindow:
+    """The window of `date` in `tz`; FutureDay if it has not begun yet."""
+    window = day(date, tz)
+    now = int(time.time()) if now is None else now
+    if window.start > now:
+        raise FutureDay(
+            f"{window.date} has not begun yet in {tz}: a day can be reconciled from its "
+            f"first second on (today is partial, earlier days are complete)"
+        )
+    return window

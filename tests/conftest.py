@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import make_test_app
 
 from config import load_settings
+from jobs.setup import start as start_jobs
 from models.db import make_session_factory, transaction
 from models.migrate import upgrade
 from payments.gateway import StripeGateway, make_stripe_client
@@ -41,6 +42,9 @@ from web.keys import create_key
 # In-process workers never boot a Dramatiq process, which the Prometheus middleware needs;
 # the test that runs real worker processes turns it back on for them.
 os.environ.setdefault("PROMETHEUS_METRICS", "off")
+# Tests run actors in this process: its broker, from the environment's settings, then every
+# actor, before any test module or conftest below imports one.
+start_jobs(load_settings())
 
 
 _PRIVATE_BASETEMP = pytest.StashKey[str]()
@@ -179,8 +183,9 @@ def gateway(stripe_sim: Any) -> StripeGateway:
 def run_broker() -> Iterator[Any]:
     """The project's broker, its queues under this run's own namespace on REDIS_URL, which
     other runs on the machine may share; the namespace's keys are deleted at the end."""
-    import jobs  # noqa: F401  (registers every actor on the broker)
-    from jobs.broker import broker as project_broker
+    from jobs.broker import current_broker
+
+    project_broker = current_broker()
 
     if IN_CI and load_settings().redis_url is None:
         pytest.fail("CI=true but REDIS_URL is not set: CI must test against real Redis")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.customers import create_customer
+from jobs.messages import CREATE_CUSTOMER
 from models import Carrier, Shipper
 from models.db import transaction
 from payments import parties
@@ -60,7 +60,7 @@ def create_customer_view() -> Response:
                 code="duplicate_external_id",
             )
         shipper = parties.create_shipper(session, **fields)
-        return Accepted(202, customer_json(shipper), [(create_customer, shipper.id)])
+        return Accepted(202, customer_json(shipper), [(CREATE_CUSTOMER, shipper.id)])
 
     return run_post(payload, work)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jobs.charges import advance_payment
+from jobs.messages import ADVANCE_PAYMENT
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money, format_minor, minimum_charge
@@ -137,7 +137,7 @@ def create_intent() -> Response:
         except InvalidOperation as refused:
             raise Conflict(str(refused), field="load_id", code="load_conflict") from None
         body = payment_json(payment, fields["load_id"], settings.stripe_settlement_currencies)
-        return Accepted(202, body, [(advance_payment, payment.id)])
+        return Accepted(202, body, [(ADVANCE_PAYMENT, payment.id)])
 
     try:
         return run_post(payload, work)
@@ -181,7 +181,7 @@ def confirm_intent(payment_id: int) -> Response:
             _load_reference(session, payment),
             state().settings.stripe_settlement_currencies,
         )
-        return Accepted(202, body, [(advance_payment, payment.id)])
+        return Accepted(202, body, [(ADVANCE_PAYMENT, payment.id)])
 
     return run_post(payload, work)
 

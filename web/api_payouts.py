@@ -9,8 +9,7 @@ from flask import Blueprint, Response, g, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.carriers import create_connected_account
-from jobs.payouts import advance_batch
+from jobs.messages import ADVANCE_BATCH, CREATE_CONNECTED_ACCOUNT
 from models import Carrier, PayoutBatch
 from models.db import transaction
 from models.money import Money
@@ -96,7 +95,7 @@ def create_account() -> Response:
     def work(session: Session) -> Accepted:
         _known_carrier(session, fields["carrier_id"])
         carrier = parties.request_connected_account(session, fields["carrier_id"])
-        jobs = [] if carrier.stripe_account_id else [(create_connected_account, carrier.id)]
+        jobs = [] if carrier.stripe_account_id else [(CREATE_CONNECTED_ACCOUNT, carrier.id)]
         return Accepted(202, account_json(carrier, None), jobs)
 
     return run_post(payload, work)
@@ -197,7 +196,7 @@ def create_transfer() -> Response:
             batch = payouts.request_transfer(session, fields["carrier_id"], money)
         except InvalidOperation as refused:
             raise ValidationFailed(str(refused), field="amount", code="exceeds_owed") from None
-        return Accepted(202, batch_json(batch), [(advance_batch, batch.id)])
+        return Accepted(202, batch_json(batch), [(ADVANCE_BATCH, batch.id)])
 
     return run_post(payload, work)
 
@@ -214,7 +213,7 @@ def create_payout() -> Response:
             batch = payouts.request_payout(session, fields["carrier_id"], money, fields["method"])
         except InvalidOperation as refused:
             raise ValidationFailed(str(refused), field="amount", code="exceeds_balance") from None
-        return Accepted(202, batch_json(batch), [(advance_batch, batch.id)])
+        return Accepted(202, batch_json(batch), [(ADVANCE_BATCH, batch.id)])
 
     return run_post(payload, work)
 

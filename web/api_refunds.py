@@ -6,7 +6,7 @@ from flask import Blueprint, Response, g, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.refunds import advance_refund
+from jobs.messages import ADVANCE_REFUND
 from models import Payment, Refund
 from models.db import transaction
 from payments import refunds
@@ -55,7 +55,7 @@ def create_refund(payment_id: int) -> Response:
             raise ValidationFailed(
                 str(refused), field="amount", code="exceeds_refundable"
             ) from None
-        return Accepted(202, refund_json(refund), [(advance_refund, refund.id)])
+        return Accepted(202, refund_json(refund), [(ADVANCE_REFUND, refund.id)])
 
     return run_post(payload, work)
 

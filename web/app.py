@@ -4,7 +4,9 @@ test_config keys (all optional; production reads the environment through config.
 - SETTINGS: a config.Settings (default: load_settings())
 - SESSIONS: a sessionmaker (default: one on database_url(settings))
 - REDIS: a redis client for rate limits and readiness (default: jobs.broker.redis_client)
-- GATEWAY: a payments.gateway.StripeGateway (default: jobs.runtime.gateway(), built lazily)
+- BROKER: the Dramatiq broker views enqueue on, by actor name (default: one built from the
+  settings; this process imports no actor module)
+- GATEWAY: a payments.gateway.StripeGateway (default: one built lazily from the settings)
 - RATE_LIMIT: (requests, window seconds) per API key (default (100, 1))
 - ADDRESS_RATE_LIMIT: (requests, window seconds) per client address without a verified key
   (default (settings.address_rate_limit_per_s, 1))
@@ -26,11 +28,10 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-import jobs  # noqa: F401  (the broker first, then every actor)
 from config import Settings, load_settings
 from config.logging import current_request_id, new_request_id
 from jobs import runtime
-from jobs.broker import redis_client
+from jobs.broker import make_broker, redis_client
 from models.db import database_url, make_engine, make_session_factory
 from models.errors import MoneyError
 from payments.errors import InvalidOperation, NotFound
@@ -94,7 +95,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         settings=settings,
         sessions=sessions,
         redis=config.get("REDIS") or redis_client(settings),
-        gateway_factory=(lambda: gateway) if gateway is not None else runtime.gateway,
+        broker=config.get("BROKER") or make_broker(settings),
+        gateway_factory=(
+            (lambda: gateway)
+            if gateway is not None
+            else lambda: runtime.build_gateway(settings, sessions)
+        ),
         rate_limit=_rate_limit(config.get("RATE_LIMIT", (100, 1))),
         key_cache_ttl_s=float(config.get("KEY_CACHE_TTL_S", 5.0)),
         webhook_tolerance_s=int(config.get("WEBHOOK_TOLERANCE_S", 300)),

@@ -1,4 +1,5 @@
-"""What the app's views share: settings, sessions, Redis, the Stripe gateway (built lazily)."""
+"""What the app's views share: settings, sessions, Redis, the broker the views enqueue on, the
+Stripe gateway (built lazily)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from dramatiq.broker import Broker
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +22,7 @@ class AppState:
     settings: Settings
     sessions: sessionmaker[Session]
     redis: redis.Redis
+    broker: Broker
     gateway_factory: Callable[[], StripeGateway]
     rate_limit: tuple[int, int]  # requests per window, window seconds
     key_cache_ttl_s: float

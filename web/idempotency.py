@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import dramatiq
 from flask import Response, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from jobs.enqueue import send_after_commit
+from jobs.messages import ActorRef
 from models import IdempotencyKey
 from models.db import transaction
 from web.auth import current_key
@@ -56,7 +56,7 @@ class Accepted:
 
     status: int
     body: dict[str, Any]
-    enqueue: list[tuple[dramatiq.Actor[Any, Any], int]] = field(default_factory=list)
+    enqueue: list[tuple[ActorRef, int]] = field(default_factory=list)
 
 
 def idempotency_key() -> str | None:
@@ -134,6 +134,6 @@ def run_post(payload: Any, work: Callable[[Session], Accepted]) -> Response:
             assert row is not None
             row.response_status = accepted.status
             row.response_body = accepted.body
-    for actor, row_id in accepted.enqueue:
-        send_after_commit(actor, row_id)
+    for ref, row_id in accepted.enqueue:
+        send_after_commit(state().broker, ref, row_id)
     return _respond(accepted.status, accepted.body, replayed=False)

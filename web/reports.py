@@ -27,14 +27,14 @@ from sqlalchemy import func, nulls_last, select
 from sqlalchemy.orm import Session
 
 from jobs.enqueue import send_after_commit
-from jobs.reconciliation import reconcile_day
+from jobs.messages import RECONCILE_DAY
 from models import Discrepancy, ReconciliationRun, ScheduledRun
 from models.db import transaction
 from models.reconciliation import DISCREPANCY_KINDS, DISCREPANCY_STATUSES, RUN_STATUSES
 from payments import disputes, payout_batching
 from reconciliation import casework, exports, overview, runs
 from reconciliation.errors import InvalidInput
-from reconciliation.service import day_to_reconcile
+from reconciliation.window import day_to_reconcile
 from web import charts
 from web.context import state
 from web.pages import PageError, money, page_number, query_with
@@ -347,7 +347,7 @@ def rerun(day_text: str) -> Response:
         except InvalidInput as refused:
             raise PageError(422, "Cannot re-run", str(refused)) from None
         casework.request_rerun(session, day, account, _actor(user))
-    if send_after_commit(reconcile_day, day.isoformat(), account, tz):
+    if send_after_commit(state().broker, RECONCILE_DAY, day.isoformat(), account, tz):
         flash(f"Re-run of {day} ({account}) queued; this page refreshes until it is done.")
     else:
         flash(f"Could not queue the re-run of {day} ({account}): the queue is unreachable.")

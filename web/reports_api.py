@@ -20,13 +20,13 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy.orm import Session
 
 from jobs.enqueue import send_after_commit
-from jobs.reconciliation import reconcile_day
+from jobs.messages import RECONCILE_DAY
 from models import ReconciliationRun
 from models.db import transaction
 from models.reconciliation import RUN_STATUSES
 from reconciliation import casework, exports, overview, runs
 from reconciliation.errors import InvalidInput
-from reconciliation.service import day_to_reconcile
+from reconciliation.window import day_to_reconcile
 from web.auth import RESOLVE, current_key, requires
 from web.bodies import json_body, path_id, query_args
 from web.context import state
@@ -193,7 +193,7 @@ def create_run() -> Response:
 
     response = run_post(payload, work)
     if response.status_code == 202 and response.headers.get(REPLAYED_HEADER) != "true":
-        send_after_commit(reconcile_day, date.isoformat(), account, tz)
+        send_after_commit(state().broker, RECONCILE_DAY, date.isoformat(), account, tz)
     return response
 
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
 
 from jobs.enqueue import send_after_commit
-from jobs.webhooks import process_event
+from jobs.messages import PROCESS_EVENT
 from models import WebhookEvent
 from models.db import transaction
 from payments.webhook_events import store_event
@@ -120,7 +120,7 @@ def receive() -> Response:
     with transaction(app_state.sessions) as session:
         row_id, new = store_event(session, event)
     if new:
-        send_after_commit(process_event, row_id)
+        send_after_commit(state().broker, PROCESS_EVENT, row_id)
     log.info(
         "webhook %s",
         "stored" if new else "duplicate",

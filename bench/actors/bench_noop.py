@@ -2,7 +2,7 @@
 
 import dramatiq
 
-from jobs import broker  # noqa: F401  (the broker must be set before any actor is declared)
+import jobs.worker  # noqa: F401  (the broker must be set up before any actor is declared)
 
 
 @dramatiq.actor(queue_name="bench_noop", max_retries=0)

@@ -1,6 +1,6 @@
 """A small marketplace of real processes for exactly-once tests.
 
-stripe_sim in its own process, Dramatiq worker processes (`dramatiq jobs`), a Redis of the
+stripe_sim in its own process, Dramatiq worker processes (`dramatiq jobs.worker`), a Redis of the
 test's own that it can restart with its data gone, and PostgreSQL. Everything listens on
 loopback, and every process is killed when the test ends.
 """

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import dramatiq
 import redis
 
-from jobs.charges import advance_payment
 from jobs.enqueue import send_after_commit
+from jobs.messages import ADVANCE_PAYMENT, ActorRef
 from jobs.sweeper import sweep
 from models import Carrier, Payment, Shipper
 from models.db import transaction
@@ -41,7 +40,7 @@ def marketplace(sessions: Any) -> tuple[int, int]:
 def test_an_enqueued_payment_is_charged_by_a_worker(sessions, broker, worker) -> None:
     shipper_id, carrier_id = marketplace(sessions)
     payment_id = accept_payment(sessions, shipper_id, carrier_id, "load-1")
-    assert send_after_commit(advance_payment, payment_id)
+    assert send_after_commit(broker, ADVANCE_PAYMENT, payment_id)
     broker.join("charges", timeout=30_000)
     worker.join()
     with transaction(sessions) as session:
@@ -69,9 +68,4 @@ def test_an_unreachable_broker_never_fails_the_caller() -> None:
     from dramatiq.brokers.redis import RedisBroker
 
     dead = RedisBroker(client=redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5))
-
-    @dramatiq.actor(broker=dead, queue_name="nowhere", actor_name="nowhere_noop")
-    def nowhere(row_id: int) -> None:
-        return None
-
-    assert send_after_commit(nowhere, 1) is False
+    assert send_after_commit(dead, ActorRef("nowhere_noop", "nowhere"), 1) is False

@@ -1,7 +1,7 @@
 """Stripe's rate limit holds across worker processes, as Stripe itself would count it.
 
 Stripe limits requests continuously (https://docs.stripe.com/rate-limits): a burst at the top
-of a second is a burst, whatever the calendar says. Two separate `dramatiq jobs` process
+of a second is a burst, whatever the calendar says. Two separate `dramatiq jobs.worker` process
 groups charge a backlog through the shared paced limiter; stripe_sim's own log of when each
 request arrived must never hold more than the limit in any sliding second, and no call may
 have been turned back by the limiter.

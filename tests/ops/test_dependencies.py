@@ -44,6 +44,10 @@ class Blocker:
 
 
 sys.meta_path.insert(0, Blocker())
+# Actor modules declare themselves on a set-up broker, as a worker's jobs.worker does first.
+from config import load_settings
+from jobs.setup import start
+start(load_settings())
 for package in sys.argv[2:]:
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):

@@ -153,12 +153,12 @@ def start_workers(
     log_path: Path,
     env: Mapping[str, str],
     *,
-    modules: tuple[str, ...] = ("jobs",),
+    modules: tuple[str, ...] = ("jobs.worker",),
     processes: int = 1,
     threads: int = 4,
     extra_paths: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
-    """`dramatiq jobs` (plus any extra actor modules) as one process group."""
+    """`dramatiq jobs.worker` (plus any extra actor modules) as one process group."""
     args = [
         str(BIN / "dramatiq"),
         *modules,

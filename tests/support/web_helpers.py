@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
+from jobs.broker import current_broker
 from payments.gateway import StripeGateway
 from web import create_app
 from web.idempotency import KEY_REQUIRED_RULES
@@ -34,6 +35,7 @@ def make_test_app(
         "SETTINGS": settings,
         "SESSIONS": sessions,
         "GATEWAY": gateway,
+        "BROKER": current_broker(),  # the test process's, which its in-process workers consume
         "RATE_LIMIT": (10_000, 1),
         "ADDRESS_RATE_LIMIT": (10_000, 1),
         "KEY_CACHE_TTL_S": 0,

@@ -1,0 +1,34 @@
+"""Who does what, by name: the actors' names and queues, for processes that only enqueue.
+
+The web process and the CLI send messages by these references through a broker of their own
+(jobs.broker.make_broker), without importing the actor modules (and with them pandas,
+openpyxl and every service). The actor modules declare themselves from the same references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+
+
+@dataclass(frozen=True)
+class ActorRef:
+    name: str
+    queue: str
+
+    def message(self, *args: Any) -> dramatiq.Message[Any]:
+        return dramatiq.Message(
+            queue_name=self.queue, actor_name=self.name, args=args, kwargs={}, options={}
+        )
+
+
+CREATE_CUSTOMER = ActorRef("create_customer", "customers")
+CREATE_CONNECTED_ACCOUNT = ActorRef("create_connected_account", "accounts")
+ADVANCE_PAYMENT = ActorRef("advance_payment", "charges")
+ADVANCE_REFUND = ActorRef("advance_refund", "refunds")
+ADVANCE_BATCH = ActorRef("advance_batch", "payouts")
+PROCESS_EVENT = ActorRef("process_event", "webhooks")
+RECONCILE_DAY = ActorRef("reconcile_day", "reconciliation")
+PARK_EXHAUSTED_RETRIES = ActorRef("park_exhausted_retries", "attention")
