@@ -4,9 +4,10 @@
 carrier, and every connected account Stripe lists with activity that day) as a Dramatiq
 group. For one account it refreshes the local copy of Stripe's rows, then either reconciles
 in this worker or, when the day holds more than `partition_threshold` rows (Stripe + ledger),
-creates the run up front and splits it by currency into a group of `reconcile_partition`
-messages that run on any worker; the last partition to finish completes the run (see
-reconciliation/runs.py).
+creates the run up front and splits it by currency, and each currency into hash slices of
+about RECON_PARTITION_ROWS rows a side (reconciliation/slices.py), into a group of
+`reconcile_partition` messages that run on any worker; the last partition to finish
+completes the run (see reconciliation/runs.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from jobs.broker import settings
 from jobs.retrying import retry_transient_failures
 from models.db import transaction
 from reconciliation import accounts as recon_accounts
-from reconciliation import ledger_source, runs, service, stripe_cache
+from reconciliation import ledger_source, runs, service, slices, stripe_cache
 from reconciliation.errors import InvalidInput
 from reconciliation.stripe_http import StripeHTTP
 from reconciliation.stripe_source import ApiSource, CacheSource, LoadRequest
@@ -61,6 +62,7 @@ def reconcile_day(
     account: str | None = None,
     tz: str | None = None,
     partition_threshold: int | None = None,
+    partition_rows: int | None = None,
 ) -> None:
     tz = tz or settings.recon_timezone
     sessions = runtime.sessions()
@@ -71,18 +73,24 @@ def reconcile_day(
         at_stripe = recon_accounts.active_at_stripe(stripe_http(), span.start, span.end)
         accounts = [*ours, *sorted(set(at_stripe) - set(ours))]
         dramatiq.group(
-            [reconcile_day.message(day, a, tz, partition_threshold) for a in accounts]
+            [
+                reconcile_day.message(day, a, tz, partition_threshold, partition_rows)
+                for a in accounts
+            ]
         ).run()
         return
     threshold = PARTITION_THRESHOLD if partition_threshold is None else partition_threshold
     with retry_transient_failures():
         try:
-            _reconcile_account(day, account, tz, threshold)
+            rows = partition_rows or settings.recon_partition_rows
+            _reconcile_account(day, account, tz, threshold, rows)
         except InvalidInput as error:  # a bad day or account: retrying cannot help
             log.error("reconciliation of %s for %s refused: %s", day, account, error)
 
 
-def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
+def _reconcile_account(
+    day: str, account: str, tz: str, threshold: int, partition_rows: int
+) -> None:
     sessions = runtime.sessions()
     now = int(time.time())
     window = service.day_to_reconcile(day, tz, now)
@@ -101,10 +109,12 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
             runs.record_failure(session, window, account, source="api", error=str(error))
         raise
     with sessions() as session:
-        size = stripe_cache.count(session, account, request.start, request.end)
-        size += ledger_source.count_postings(session, account, request.start, request.end)
+        stripe_rows = stripe_cache.count(session, account, request.start, request.end)
+        ledger_rows = ledger_source.count_postings(session, account, request.start, request.end)
         currencies = stripe_cache.currencies(session, account, request.start, request.end)
-    if size <= threshold or len(currencies) <= 1:
+    size = stripe_rows + ledger_rows
+    parts = slices.slice_count(max(stripe_rows, ledger_rows), partition_rows)
+    if parts == 1 and (size <= threshold or len(currencies) <= 1):
         cached = CacheSource(kind="api", detail=api.detail, http=api.http)
         service.run_day(
             sessions,
@@ -122,17 +132,25 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
             window,
             account,
             source="api",
-            source_detail=f"{api.detail}; {len(currencies)} partitions",
-            partitions=len(currencies),
+            source_detail=f"{api.detail}; {len(currencies) * parts} partitions",
+            partitions=len(currencies) * parts,
         )
         run_id = run.id
-    log.info("reconciliation run %d: %d rows in %d partitions", run_id, size, len(currencies))
-    dramatiq.group([reconcile_partition.message(run_id, c) for c in currencies]).run()
+    log.info("reconciliation run %d: %d rows, %d partitions", run_id, size, run.partitions)
+    dramatiq.group(
+        [reconcile_partition.message(run_id, c, i, parts) for c in currencies for i in range(parts)]
+    ).run()
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
-def reconcile_partition(run_id: int, currency: str) -> None:
+def reconcile_partition(run_id: int, currency: str, part: int = 0, parts: int = 1) -> None:
     with retry_transient_failures():
         service.run_partition(
-            runtime.sessions(), run_id, currency, alert_webhook_url=settings.alert_webhook_url
+            runtime.sessions(),
+            run_id,
+            currency,
+            part=part,
+            parts=parts,
+            alert_webhook_url=settings.alert_webhook_url,
+            http=stripe_http(),
         )

@@ -11,8 +11,8 @@
    unreachable, a database error) is recorded as a `failed` run and raised again; so is a
    report that does not parse, so finance sees the refused attempt and its reason.
 
-`run_partition` is the same for one currency of a large day, feeding a run created up front
-(see jobs/reconciliation.py).
+`run_partition` is the same for one currency of a large day, or one hash slice of it
+(slices.py), feeding a run created up front (see jobs/reconciliation.py).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from reconciliation.errors import FutureDay, InvalidInput, InvalidReport
 from reconciliation.exports import run_report
 from reconciliation.progress import NoProgress, Progress
 from reconciliation.result import ReconciliationResult
+from reconciliation.slices import Slice
+from reconciliation.stripe_http import StripeHTTP
 from reconciliation.stripe_source import CacheSource, LoadRequest, StripeSource
 from reconciliation.window import DayWindow, day
 
@@ -138,11 +140,16 @@ def run_partition(
     run_id: int,
     currency: str,
     *,
+    part: int = 0,
+    parts: int = 1,
     margin_s: int = DEFAULT_MARGIN_S,
     alert_webhook_url: str | None = None,
+    http: StripeHTTP | None = None,
 ) -> bool:
-    """Reconcile one currency of a partitioned run from the cache and add it to the run;
-    returns True if this partition finished the run."""
+    """Reconcile one currency of a partitioned run (hash slice `part` of `parts` of it, see
+    slices.py) from the cache and add it to the run; returns True if this partition
+    finished the run. With `http`, findings are explained with what Stripe says about them
+    (as in a run in one piece)."""
     with sessions() as session:
         run = session.get(runs.ReconciliationRun, run_id)
         if run is None:
@@ -150,14 +157,23 @@ def run_partition(
         window = day(run.day, run.timezone)
         account = run.account
     request = LoadRequest(window, account, margin_s, int(time.time()))
+    name = f"{currency} {part + 1}/{parts}" if parts > 1 else currency
     try:
-        stripe_frame = CacheSource(currency=currency).load(sessions, request)
-        result = _reconcile(sessions, stripe_frame, request, currency, {}, CacheSource())
+        piece = None
+        if parts > 1:
+            with sessions() as session:
+                keys = ledger_source.probe_keys(session, account, request.start, request.end)
+            piece = Slice(part, parts, keys)
+        source = CacheSource(currency=currency, part=piece)
+        stripe_frame = source.load(sessions, request)
+        result = _reconcile(
+            sessions, stripe_frame, request, (currency, piece), {}, CacheSource(http=http)
+        )
         with transaction(sessions) as session:
             finished = runs.add_result(session, run_id, result)
     except Exception as error:
         with transaction(sessions) as session:
-            runs.fail_run(session, run_id, f"partition {currency}: {type(error).__name__}: {error}")
+            runs.fail_run(session, run_id, f"partition {name}: {type(error).__name__}: {error}")
         raise
     if finished:
         _announce(sessions, run_id, alert_webhook_url)
@@ -168,15 +184,16 @@ def _reconcile(
     sessions: sessionmaker[Session],
     stripe_frame: pd.DataFrame,
     request: LoadRequest,
-    currency: str | None,
+    partition: tuple[str, Slice | None] | None,
     timings: dict[str, float],
     source: StripeSource,
 ) -> ReconciliationResult:
     request.progress.stage("loading ledger")
     clock = time.perf_counter()
+    currency, piece = partition or (None, None)
     with sessions() as session:
         ledger_frame = ledger_source.load_ledger_frame(
-            session, request.account, request.start, request.end, currency=currency
+            session, request.account, request.start, request.end, currency=currency, part=piece
         )
     request.progress.advance(len(ledger_frame))
     stripe_frame = stripe_lookup.complete(
