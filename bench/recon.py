@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).parent))
 import recon_core_bench as core  # noqa: E402
@@ -54,7 +53,7 @@ from reconciliation.frames import LEDGER_COLUMNS, STRIPE_COLUMNS  # noqa: E402
 from reconciliation.ledger_source import (  # noqa: E402
     ledger_query,
     load_ledger_frame,
-    probe_keys,
+    plan_slices,
 )
 from reconciliation.pgcopy import copy_in, copy_out  # noqa: E402
 from reconciliation.raw_pages import frame_from_pages  # noqa: E402
@@ -180,21 +179,30 @@ def _lines(ledger: pd.DataFrame, accounts: dict[tuple[str, str], int]) -> pd.Dat
 # --- measured halves (each in a fresh process) ---------------------------------------------
 
 
-def _part(session: Session, parts: int, index: int) -> Slice | None:
-    """Slice `index` of `parts` as a partition job builds it (None: the day in one piece)."""
-    if parts == 1:
-        return None
-    window = day(DAY, "UTC")
-    keys = probe_keys(session, "platform", window.start - MARGIN_S, window.end + MARGIN_S)
-    return Slice(index, parts, keys)
-
-
-def measure_real(url: str, parts: int, index: int) -> dict[str, object]:
+def measure_plan(url: str, parts: int) -> dict[str, object]:
+    """What the job that splits the day computes once (ledger_source.plan_slices)."""
     window = day(DAY, "UTC")
     sessions = make_session_factory(create_engine(url))
     started = time.perf_counter()
     with sessions() as session:
-        part = _part(session, parts, index)
+        plan = plan_slices(
+            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S, parts
+        )
+    return {"plan": plan.to_message(), "total_s": time.perf_counter() - started}
+
+
+def _part(plan_file: str | None, index: int) -> Slice | None:
+    if plan_file is None:
+        return None
+    return Slice.from_message(json.loads(Path(plan_file).read_text())).at(index)
+
+
+def measure_real(url: str, plan_file: str | None, index: int) -> dict[str, object]:
+    window = day(DAY, "UTC")
+    sessions = make_session_factory(create_engine(url))
+    started = time.perf_counter()
+    with sessions() as session:
+        part = _part(plan_file, index)
         stripe = stripe_cache.load(
             session, "platform", window.start - MARGIN_S, window.end + MARGIN_S, part=part
         )
@@ -218,7 +226,7 @@ def measure_real(url: str, parts: int, index: int) -> dict[str, object]:
     }
 
 
-def measure_floor(url: str, parts: int, index: int) -> dict[str, object]:
+def measure_floor(url: str, plan_file: str | None, index: int) -> dict[str, object]:
     """COPY of the same SELECTs (of the same slice) + one outer merge; for the day in one
     piece also the stricter floor of the raw tables."""
     window = day(DAY, "UTC")
@@ -226,7 +234,7 @@ def measure_floor(url: str, parts: int, index: int) -> dict[str, object]:
     sessions = make_session_factory(create_engine(url))
     started = time.perf_counter()
     with sessions() as session:
-        part = _part(session, parts, index)
+        part = _part(plan_file, index)
         stripe = copy_out(
             session, stripe_cache.cache_query("platform", start, end, part=part), STRIPE_COLUMNS
         )
@@ -234,7 +242,7 @@ def measure_floor(url: str, parts: int, index: int) -> dict[str, object]:
     merged = stripe.merge(ledger, on="balance_transaction", how="outer", indicator=True)
     same_sql_s = time.perf_counter() - started
     del stripe, ledger, merged
-    if parts > 1:
+    if part is not None:
         return {"same_sql_s": same_sql_s, "rss_mb": peak_rss_mb()}
 
     started = time.perf_counter()
@@ -269,10 +277,10 @@ def measure_floor(url: str, parts: int, index: int) -> dict[str, object]:
     }
 
 
-def summed(mode: str, url: str, parts: int) -> dict[str, object]:
+def summed(mode: str, url: str, plan_file: str | None, parts: int) -> dict[str, object]:
     """Every slice in its own fresh process, one after the other (as partition jobs on
     workers would run them): times and counts summed, peak RSS the largest slice's."""
-    pieces = [child(mode, url, parts, i) for i in range(parts)]
+    pieces = [child(mode, url, plan_file, i) for i in range(parts)]
     total: dict[str, object] = dict(pieces[0])
     for piece in pieces[1:]:
         for key, value in piece.items():
@@ -288,10 +296,10 @@ def summed(mode: str, url: str, parts: int) -> dict[str, object]:
     return total
 
 
-def child(mode: str, url: str, parts: int, index: int) -> dict[str, object]:
+def child(mode: str, url: str, plan_file: str | None, index: int) -> dict[str, object]:
+    slice_args = ["--part", str(index)] + (["--plan", plan_file] if plan_file else [])
     output = subprocess.run(
-        [sys.executable, __file__, "--measure", mode, "--url", url]
-        + ["--parts", str(parts), "--part", str(index)],
+        [sys.executable, __file__, "--measure", mode, "--url", url, *slice_args],
         check=True,
         capture_output=True,
         text=True,
@@ -313,23 +321,25 @@ def main() -> int:
         default=1_000_000,
         help="rows a side per hash slice, as RECON_PARTITION_ROWS (default 1,000,000)",
     )
-    parser.add_argument("--measure", choices=["real", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=["real", "floor", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--parts", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure:
+    if args.measure == "plan":
+        print(json.dumps(measure_plan(args.url, args.part)))
+    elif args.measure:
         measure = measure_real if args.measure == "real" else measure_floor
-        print(json.dumps(measure(args.url, args.parts, args.part)))
+        print(json.dumps(measure(args.url, args.plan, args.part)))
         return 0
 
     overall = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="midway_bench_") as tmp:
         with scratch_database(server_url(Path(tmp)), "midway_bench_recon") as url:
-            return run(url, args, overall)
+            return run(url, args, overall, tmp)
 
 
-def run(url: str, args: argparse.Namespace, overall: float) -> int:
+def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
     upgrade(url)
     started = time.perf_counter()
     stripe, ledger, expected = build(args.rows, args.planted)
@@ -350,8 +360,19 @@ def run(url: str, args: argparse.Namespace, overall: float) -> int:
         f"{parts} hash slice(s) of <= ~{args.partition_rows:,} rows a side, each in its own process"
     )
 
-    real = summed("real", url, parts)
-    floor = summed("floor", url, parts)
+    plan_file, plan_s = None, 0.0
+    if parts > 1:
+        plan = child("plan", url, None, parts)  # the parent job's one pass over the day
+        plan_s = float(plan["total_s"])  # type: ignore[arg-type]
+        plan_file = str(Path(tmp) / "plan.json")
+        Path(plan_file).write_text(json.dumps(plan["plan"]))
+        moved = len(plan["plan"]["moved"])  # type: ignore[index]
+        print(
+            f"plan (once, in the job that splits the day): {plan_s:.2f} s, {moved:,} moved postings"
+        )
+    real = summed("real", url, plan_file, parts)
+    real["total_s"] = float(real["total_s"]) + plan_s  # type: ignore[arg-type]
+    floor = summed("floor", url, plan_file, parts)
     found = Counter(real["found"])  # type: ignore[arg-type]
     print(
         f"\nreal: load {real['stripe_rows']:,} Stripe rows {real['stripe_load_s']:.2f} s + "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import dramatiq
 
@@ -126,31 +127,43 @@ def _reconcile_account(
             alert_webhook_url=settings.alert_webhook_url,
         )
         return
+    # Above RECON_PARTITION_ROWS: hash slices of the whole day (memory per slice); else one
+    # partition per currency.
+    plan = None
+    if parts > 1:
+        with sessions() as session:
+            plan = ledger_source.plan_slices(session, account, request.start, request.end, parts)
+    count = parts if plan else len(currencies)
     with transaction(sessions) as session:
         run = runs.start_run(
             session,
             window,
             account,
             source="api",
-            source_detail=f"{api.detail}; {len(currencies) * parts} partitions",
-            partitions=len(currencies) * parts,
+            source_detail=f"{api.detail}; {count} partitions",
+            partitions=count,
         )
         run_id = run.id
-    log.info("reconciliation run %d: %d rows, %d partitions", run_id, size, run.partitions)
-    dramatiq.group(
-        [reconcile_partition.message(run_id, c, i, parts) for c in currencies for i in range(parts)]
-    ).run()
+    log.info("reconciliation run %d: %d rows, %d partitions", run_id, size, count)
+    if plan:
+        messages = [
+            reconcile_partition.message(run_id, None, plan.at(i).to_message()) for i in range(parts)
+        ]
+    else:
+        messages = [reconcile_partition.message(run_id, c) for c in currencies]
+    dramatiq.group(messages).run()
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
-def reconcile_partition(run_id: int, currency: str, part: int = 0, parts: int = 1) -> None:
+def reconcile_partition(
+    run_id: int, currency: str | None, part: dict[str, Any] | None = None
+) -> None:
     with retry_transient_failures():
         service.run_partition(
             runtime.sessions(),
             run_id,
             currency,
-            part=part,
-            parts=parts,
+            part=slices.Slice.from_message(part) if part else None,
             alert_webhook_url=settings.alert_webhook_url,
             http=stripe_http(),
         )

@@ -68,7 +68,7 @@ WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({e
   AND {account_filter}
   AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL
        OR p.stripe_payment_intent IS NOT NULL)
-  AND p.reverses_posting_id IS NULL{claims_filter}
+  AND p.reverses_posting_id IS NULL{claims_filter}{slice_filter}
   AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = p.id)
 GROUP BY p.id
 {partition_filter}
@@ -111,7 +111,7 @@ def ledger_query(
         failure_filter = sql.SQL("f.stripe_account IS NULL")
     else:
         failure_filter = sql.SQL("f.stripe_account = {}").format(sql.Literal(account))
-    if currency is not None or part is not None:
+    if currency is not None:
         partition_join = sql.SQL(
             "LEFT JOIN stripe_balance_transactions sbt"
             " ON sbt.id = p.stripe_balance_transaction AND sbt.account = {}"
@@ -122,9 +122,6 @@ def ledger_query(
                 sql.SQL(_CURRENCY), sql.Literal(currency)
             )
         )
-    if part is not None:
-        key = slices.posting_key(sql.SQL(_CURRENCY), sql.SQL(_AMOUNT))
-        conditions.append(slices.bucket(key, part))
     partition_filter: sql.Composable = (
         sql.SQL("HAVING ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
     )
@@ -138,20 +135,34 @@ def ledger_query(
         currency_expr=sql.SQL(_CURRENCY),
         amount_expr=sql.SQL(_AMOUNT),
         claims_filter=sql.SQL(_CLAIMS_NOTHING if claims_nothing else ""),
+        slice_filter=(sql.SQL("\n  AND ") + slices.posting_filter(part) if part else sql.SQL("")),
         partition_join=partition_join,
         partition_filter=partition_filter,
     )
 
 
-def probe_keys(session: Session, account: str, start: int, end: int) -> tuple[str, ...]:
-    """ "currency:amount" of every posting in [start, end) that claims no Stripe id: the
-    keys under which such a posting and an unclaimed Stripe row meet in one slice."""
-    inner = ledger_query(account, start, end, claims_nothing=True)
-    query = sql.SQL(
-        "SELECT DISTINCT q.currency || ':' || q.amount::text FROM ({}) AS q({})"
-    ).format(inner, sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS))
-    rows = driver_connection(session).execute(query).fetchall()
-    return tuple(sorted(str(row[0]) for row in rows))
+def plan_slices(session: Session, account: str, start: int, end: int, count: int) -> Slice:
+    """Slice 0 of `count` of `account`'s postings in [start, end), with what every slice needs
+    to know (see slices.py): the "currency:amount" keys of the postings that claim no Stripe
+    id, and the postings whose slice is not that of the ids they claim. One pass over the
+    day, made once per run; normally both lists hold a handful of rows."""
+    key = sql.SQL("q.currency || ':' || q.amount::text")
+    by_hand = sql.SQL("SELECT q.posting_id, {key}, {slice} FROM ({inner}) AS q({columns})").format(
+        key=key,
+        slice=slices.slice_number(key, count),
+        inner=ledger_query(account, start, end, claims_nothing=True),
+        columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS),
+    )
+    connection = driver_connection(session)
+    unclaimed = connection.execute(by_hand).fetchall()
+    moved = connection.execute(slices.rekeyed_postings(account, start, end, count)).fetchall()
+    return Slice(
+        0,
+        count,
+        probe_keys=tuple(sorted({str(k) for _, k, _ in unclaimed})),
+        moved=tuple((int(i), int(n)) for i, _, n in unclaimed)
+        + tuple((int(i), int(n)) for i, n in moved),
+    )
 
 
 def load_ledger_frame(

@@ -138,18 +138,17 @@ def _record_failure(
 def run_partition(
     sessions: sessionmaker[Session],
     run_id: int,
-    currency: str,
+    currency: str | None,
     *,
-    part: int = 0,
-    parts: int = 1,
+    part: Slice | None = None,
     margin_s: int = DEFAULT_MARGIN_S,
     alert_webhook_url: str | None = None,
     http: StripeHTTP | None = None,
 ) -> bool:
-    """Reconcile one currency of a partitioned run (hash slice `part` of `parts` of it, see
-    slices.py) from the cache and add it to the run; returns True if this partition
-    finished the run. With `http`, findings are explained with what Stripe says about them
-    (as in a run in one piece)."""
+    """Reconcile one partition of a run created up front — one currency, or one hash slice
+    of the day (`part`, from ledger_source.plan_slices; slices.py) — from the cache and add
+    it to the run; returns True if this partition finished the run. With `http`, findings
+    are explained with what Stripe says about them (as in a run in one piece)."""
     with sessions() as session:
         run = session.get(runs.ReconciliationRun, run_id)
         if run is None:
@@ -157,17 +156,14 @@ def run_partition(
         window = day(run.day, run.timezone)
         account = run.account
     request = LoadRequest(window, account, margin_s, int(time.time()))
-    name = f"{currency} {part + 1}/{parts}" if parts > 1 else currency
+    name = " ".join(
+        [currency or "all currencies"] + ([f"slice {part.index + 1}/{part.count}"] if part else [])
+    )
     try:
-        piece = None
-        if parts > 1:
-            with sessions() as session:
-                keys = ledger_source.probe_keys(session, account, request.start, request.end)
-            piece = Slice(part, parts, keys)
-        source = CacheSource(currency=currency, part=piece)
+        source = CacheSource(currency=currency, part=part)
         stripe_frame = source.load(sessions, request)
         result = _reconcile(
-            sessions, stripe_frame, request, (currency, piece), {}, CacheSource(http=http)
+            sessions, stripe_frame, request, (currency, part), {}, CacheSource(http=http)
         )
         with transaction(sessions) as session:
             finished = runs.add_result(session, run_id, result)
@@ -184,7 +180,7 @@ def _reconcile(
     sessions: sessionmaker[Session],
     stripe_frame: pd.DataFrame,
     request: LoadRequest,
-    partition: tuple[str, Slice | None] | None,
+    partition: tuple[str | None, Slice | None] | None,
     timings: dict[str, float],
     source: StripeSource,
 ) -> ReconciliationResult:

@@ -21,7 +21,8 @@ Every row lands in exactly one slice, so counts, totals and findings add up acro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from psycopg import sql
 
@@ -32,15 +33,41 @@ PLATFORM = "platform"
 
 @dataclass(frozen=True)
 class Slice:
-    """Partition `index` of `count` (0 <= index < count)."""
+    """Partition `index` of `count` (0 <= index < count). `probe_keys`: the "currency:amount"
+    of the postings that claim no Stripe id; `moved`: (posting id, slice) of the postings
+    whose slice is not the hash of the id they claim themselves (those without one, and
+    those whose claimed balance transaction has another source). Both come from
+    `ledger_source.plan_slices`, once per run."""
 
     index: int
     count: int
     probe_keys: tuple[str, ...] = ()
+    moved: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
             raise ValueError(f"slice {self.index} of {self.count} does not exist")
+
+    def at(self, index: int) -> Slice:
+        return replace(self, index=index)
+
+    def to_message(self) -> dict[str, Any]:
+        """JSON-safe arguments for a partition job."""
+        return {
+            "index": self.index,
+            "count": self.count,
+            "probe_keys": list(self.probe_keys),
+            "moved": [list(m) for m in self.moved],
+        }
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> Slice:
+        return cls(
+            int(data["index"]),
+            int(data["count"]),
+            tuple(str(k) for k in data["probe_keys"]),
+            tuple((int(p), int(i)) for p, i in data["moved"]),
+        )
 
 
 def slice_count(rows: int, rows_per_slice: int) -> int:
@@ -48,11 +75,16 @@ def slice_count(rows: int, rows_per_slice: int) -> int:
     return max(1, -(-rows // max(1, rows_per_slice)))
 
 
+def slice_number(key: sql.Composable, count: int) -> sql.Composed:
+    """The slice of `key` (SQL text), 0 … count-1."""
+    return sql.SQL("mod(hashtext({key})::bigint + 2147483648, {count})").format(
+        key=key, count=sql.Literal(count)
+    )
+
+
 def bucket(key: sql.Composable, part: Slice) -> sql.Composed:
     """`key`'s slice number equals `part.index`."""
-    return sql.SQL("mod(hashtext({key})::bigint + 2147483648, {count}) = {index}").format(
-        key=key, count=sql.Literal(part.count), index=sql.Literal(part.index)
-    )
+    return sql.SQL("{} = {}").format(slice_number(key, part.count), sql.Literal(part.index))
 
 
 def family(column: str) -> sql.Composed:
@@ -101,11 +133,34 @@ def stripe_filter(part: Slice, account: str, start: int, end: int) -> sql.Compos
     return bucket(key, part)
 
 
-def posting_key(currency: sql.Composable, amount: sql.Composable) -> sql.Composed:
-    """A posting's key inside the ledger query's GROUP BY p.id (`sbt`: its claimed row)."""
+def posting_filter(part: Slice) -> sql.Composed:
+    """WHERE condition (before aggregation, so a slice reads only its postings' lines) on
+    ledger_postings aliased `p`: the hash of the id the posting claims, or its move."""
+    moved = [posting for posting, _ in part.moved]
+    here = [posting for posting, index in part.moved if index == part.index]
+    own = bucket(sql.SQL("coalesce(p.stripe_source, p.stripe_balance_transaction, '')"), part)
+    if not moved:
+        return own
+    return sql.SQL("CASE WHEN p.id = ANY({moved}) THEN p.id = ANY({here}) ELSE {own} END").format(
+        moved=sql.Literal(moved), here=sql.Literal(here), own=own
+    )
+
+
+def rekeyed_postings(account: str, start: int, end: int, count: int) -> sql.Composed:
+    """(posting id, slice) of the postings in [start, end) whose claimed balance transaction
+    (in the local copy) has a key other than the id the posting claims first: a wrong or
+    missing source on the posting. They go where their Stripe row is."""
     return sql.SQL(
-        "CASE WHEN p.stripe_balance_transaction IS NULL AND p.stripe_source IS NULL"
-        " THEN ({currency}) || ':' || ({amount})::text"
-        " ELSE coalesce(min(sbt.source), min(sbt.id), p.stripe_source,"
-        " p.stripe_balance_transaction) END"
-    ).format(currency=currency, amount=amount)
+        "SELECT p.id, {slice} FROM ledger_postings p"
+        " JOIN stripe_balance_transactions s"
+        " ON s.id = p.stripe_balance_transaction AND s.account = {account}"
+        " WHERE {accounts} AND p.occurred_at >= to_timestamp({start})"
+        " AND p.occurred_at < to_timestamp({end})"
+        " AND coalesce(s.source, s.id) <> coalesce(p.stripe_source, p.stripe_balance_transaction)"
+    ).format(
+        slice=slice_number(sql.SQL("coalesce(s.source, s.id)"), count),
+        account=sql.Literal(account),
+        accounts=account_filter("p", account),
+        start=sql.Literal(int(start)),
+        end=sql.Literal(int(end)),
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recon_plants import DAY, PLANTS, base_day
+from recon_plants import DAY, PLANTS, base_day, oob_refund
 from recon_world import World, unix
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from models import Discrepancy, ReconciliationRun
 from models.db import transaction
 from reconciliation import ledger_source, runs, service, stripe_cache
 from reconciliation.service import run_day
-from reconciliation.slices import Slice, slice_count
+from reconciliation.slices import slice_count
 from reconciliation.stripe_source import ApiSource
 from reconciliation.window import day
 
@@ -24,6 +24,12 @@ PLATFORM_PLANTS = [plant for name, plant in PLANTS.items() if name != "status_mi
 
 def planted_day(world: World) -> None:
     base = base_day(world)
+    # Booked with the right balance transaction but a mistyped source id: it must go to the
+    # slice of its Stripe row, not to the hash of the id it claims.
+    txn = oob_refund(world, base, 4_00, "10:30")
+    world.book(
+        kind="refund", amount=-4_00, occurred_at=unix(f"{DAY} 10:30"), txn=txn, source="re_typo"
+    )
     for plant in PLATFORM_PLANTS:
         plant(world, base)
     world.at(unix("2026-03-11 12:00"))
@@ -47,25 +53,20 @@ def findings(world: World, run_id: int) -> list[tuple[Any, ...]]:
 
 
 def run_sliced(world: World, parts: int) -> int:
-    """The platform's day as `parts` slices per currency, each reconciled on its own."""
+    """The platform's day as `parts` hash slices, each reconciled on its own."""
     window = day(DAY)
     margin = service.DEFAULT_MARGIN_S
     with world.sessions() as session:
-        currencies = stripe_cache.currencies(
-            session, "platform", window.start - margin, window.end + margin
+        plan = ledger_source.plan_slices(
+            session, "platform", window.start - margin, window.end + margin, parts
         )
     with transaction(world.sessions) as session:
-        run_id = runs.start_run(
-            session, window, "platform", source="cache", partitions=len(currencies) * parts
-        ).id
+        run_id = runs.start_run(session, window, "platform", source="cache", partitions=parts).id
     finished = [
-        service.run_partition(
-            world.sessions, run_id, currency, part=i, parts=parts, http=world.http()
-        )
-        for currency in currencies
+        service.run_partition(world.sessions, run_id, None, part=plan.at(i), http=world.http())
         for i in range(parts)
     ]
-    assert finished.count(True) == 1 and finished[-1]
+    assert finished == [False] * (parts - 1) + [True]
     return run_id
 
 
@@ -96,13 +97,14 @@ def test_slices_are_disjoint_cover_the_day_and_keep_pairs_together(world: World)
     window = day(DAY)
     start, end = window.start - service.DEFAULT_MARGIN_S, window.end + service.DEFAULT_MARGIN_S
     with world.sessions() as session:
-        keys = ledger_source.probe_keys(session, "platform", start, end)
-        assert keys == ("usd:7700",)  # the posting booked by hand with no Stripe id
+        plan = ledger_source.plan_slices(session, "platform", start, end, 4)
+        assert plan.probe_keys == ("usd:7700",)  # the posting booked by hand with no Stripe id
+        assert len(plan.moved) == 2  # that posting, and the one with the mistyped source
         stripe_all = stripe_cache.load(session, "platform", start, end)
         ledger_all = ledger_source.load_ledger_frame(session, "platform", start, end)
         stripe_parts, ledger_parts = [], []
         for i in range(4):
-            part = Slice(i, 4, keys)
+            part = plan.at(i)
             stripe_parts.append(stripe_cache.load(session, "platform", start, end, part=part))
             ledger_parts.append(
                 ledger_source.load_ledger_frame(session, "platform", start, end, part=part)
@@ -147,9 +149,8 @@ def test_slices_run_by_the_actors_merge_into_one_run(
             stripe_cache.count(session, "platform", start, end),
             ledger_source.count_postings(session, "platform", start, end),
         )
-        currencies = stripe_cache.currencies(session, "platform", start, end)
     parts = slice_count(rows, 4)
     assert parts > 1
-    assert (run.partitions, run.partitions_done) == (len(currencies) * parts,) * 2
+    assert (run.partitions, run.partitions_done) == (parts, parts)
     assert run.status == "discrepancies" and run.superseded_by_id is None
     assert findings(world, run.id) == findings(world, direct.run_id)
