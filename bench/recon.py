@@ -328,7 +328,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.measure == "plan":
         print(json.dumps(measure_plan(args.url, args.part)))
-    elif args.measure:
+        return 0
+    if args.measure:
         measure = measure_real if args.measure == "real" else measure_floor
         print(json.dumps(measure(args.url, args.plan, args.part)))
         return 0
