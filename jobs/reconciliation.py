@@ -4,8 +4,8 @@
 carrier, and every connected account Stripe lists with activity that day) as a Dramatiq
 group. For one account it refreshes the local copy of Stripe's rows, then either reconciles
 in this worker or, when the day holds more than `partition_threshold` rows (Stripe + ledger),
-creates the run up front and splits it by currency, and each currency into hash slices of
-about RECON_PARTITION_ROWS rows a side (reconciliation/slices.py), into a group of
+creates the run up front and splits it — into hash slices of about RECON_PARTITION_ROWS rows
+a side when a side holds more (reconciliation/slices.py), else by currency — into a group of
 `reconcile_partition` messages that run on any worker; the last partition to finish
 completes the run (see reconciliation/runs.py).
 """

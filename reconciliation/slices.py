@@ -1,22 +1,25 @@
-"""Hash slices: one (day, account, currency) split into `count` partitions that each load
-only their share of both sides from PostgreSQL, so a worker's memory is per slice.
+"""Hash slices: one account's day split into `count` partitions that each load only their
+share of both sides from PostgreSQL (a hash in the WHERE, before the per-posting aggregation),
+so a worker's memory is per slice.
 
 The key must put every Stripe row and every posting that the matcher could pair into the
 same slice (see matcher.py for the three passes):
 - a Stripe row's key is its source id (`ch_`, `re_`, `po_`, …), or its own id when it has
-  none; a posting's key is the key of the Stripe row it claims by balance transaction id
-  (read from the local copy), else the source id it claims, else the id it claims. So pass 1
-  (by id), pass 2 (by source, a split or a duplicate booking of one charge included) and
-  the `timing` of a pair across midnight all happen inside one slice.
+  none; a posting's key is the source id it claims, else the balance transaction id. A
+  posting whose claimed balance transaction (in the local copy) has another key — a wrong or
+  missing source on the posting — is moved to that row's slice (`moved`, planned once per
+  run). So pass 1 (by id), pass 2 (by source, a split or a duplicate booking of one charge
+  included) and the `timing` of a pair across midnight all happen inside one slice.
 - a posting that claims no Stripe id at all can only be paired by the probable pass (same
-  currency and amount, close in time). Its key is "currency:amount"; a Stripe row that no
-  posting claims and whose "currency:amount" is among those keys (`probe_keys`, read once
-  per slice from the ledger; normally a handful) takes that key too. So a probable match is
-  found exactly as in one piece, and two real errors with equal amounts still meet and are
-  still told apart by the matcher's rules.
+  currency and amount, close in time). Its key is "currency:amount" (it is `moved` there);
+  a Stripe row that no posting claims and whose "currency:amount" is among those keys
+  (`probe_keys`, planned once per run; normally a handful) takes that key too. So a
+  probable match is found exactly as in one piece, and two real errors with equal amounts
+  still meet and are still told apart by the matcher's rules.
 Every row lands in exactly one slice, so counts, totals and findings add up across slices
 (runs.add_result merges them as it merges currency partitions). The hash is PostgreSQL's
-`hashtext`, computed by the one server that holds both sides.
+`hashtext`, computed by the one server that holds both sides. Whether a Stripe row is
+claimed is only asked of the few rows whose "currency:amount" is a probe key.
 """
 
 from __future__ import annotations
