@@ -16,7 +16,12 @@ matching ledger, with a few thousand planted discrepancies of every kind, data a
    tables (postings and lines as stored, no aggregation).
 4. The raw-page parse rate of `raw_pages.frame_from_pages`.
 
+With more rows a side than --partition-rows (RECON_PARTITION_ROWS), steps 2 and 3 run per
+hash slice (reconciliation/slices.py), each slice in its own process as a partition job
+would: times summed, peak RSS per process, and the time per million rows.
+
     /work/venv/bin/python bench/recon.py [--rows 1000000] [--planted 500]
+        [--partition-rows 1000000]
 """
 
 from __future__ import annotations
@@ -45,9 +50,14 @@ from models.migrate import upgrade  # noqa: E402
 from reconciliation import stripe_cache  # noqa: E402
 from reconciliation.engine import reconcile  # noqa: E402
 from reconciliation.frames import LEDGER_COLUMNS, STRIPE_COLUMNS  # noqa: E402
-from reconciliation.ledger_source import ledger_query, load_ledger_frame  # noqa: E402
+from reconciliation.ledger_source import (  # noqa: E402
+    ledger_query,
+    load_ledger_frame,
+    plan_slices,
+)
 from reconciliation.pgcopy import copy_in, copy_out  # noqa: E402
 from reconciliation.raw_pages import frame_from_pages  # noqa: E402
+from reconciliation.slices import Slice, slice_count  # noqa: E402
 from reconciliation.window import day  # noqa: E402
 
 DAY = "2026-03-10"
@@ -169,17 +179,36 @@ def _lines(ledger: pd.DataFrame, accounts: dict[tuple[str, str], int]) -> pd.Dat
 # --- measured halves (each in a fresh process) ---------------------------------------------
 
 
-def measure_real(url: str) -> dict[str, object]:
+def measure_plan(url: str, parts: int) -> dict[str, object]:
+    """What the job that splits the day computes once (ledger_source.plan_slices)."""
     window = day(DAY, "UTC")
     sessions = make_session_factory(create_engine(url))
     started = time.perf_counter()
     with sessions() as session:
+        plan = plan_slices(
+            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S, parts
+        )
+    return {"plan": plan.to_message(), "total_s": time.perf_counter() - started}
+
+
+def _part(plan_file: str | None, index: int) -> Slice | None:
+    if plan_file is None:
+        return None
+    return Slice.from_message(json.loads(Path(plan_file).read_text())).at(index)
+
+
+def measure_real(url: str, plan_file: str | None, index: int) -> dict[str, object]:
+    window = day(DAY, "UTC")
+    sessions = make_session_factory(create_engine(url))
+    started = time.perf_counter()
+    with sessions() as session:
+        part = _part(plan_file, index)
         stripe = stripe_cache.load(
-            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S
+            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S, part=part
         )
         stripe_s = time.perf_counter() - started
         ledger = load_ledger_frame(
-            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S
+            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S, part=part
         )
     load_s = time.perf_counter() - started
     result = reconcile(stripe, ledger, window, margin_s=MARGIN_S)
@@ -197,17 +226,24 @@ def measure_real(url: str) -> dict[str, object]:
     }
 
 
-def measure_floor(url: str) -> dict[str, object]:
+def measure_floor(url: str, plan_file: str | None, index: int) -> dict[str, object]:
+    """COPY of the same SELECTs (of the same slice) + one outer merge; for the day in one
+    piece also the stricter floor of the raw tables."""
     window = day(DAY, "UTC")
     start, end = window.start - MARGIN_S, window.end + MARGIN_S
     sessions = make_session_factory(create_engine(url))
     started = time.perf_counter()
     with sessions() as session:
-        stripe = copy_out(session, stripe_cache.cache_query("platform", start, end), STRIPE_COLUMNS)
-        ledger = copy_out(session, ledger_query("platform", start, end), LEDGER_COLUMNS)
+        part = _part(plan_file, index)
+        stripe = copy_out(
+            session, stripe_cache.cache_query("platform", start, end, part=part), STRIPE_COLUMNS
+        )
+        ledger = copy_out(session, ledger_query("platform", start, end, part=part), LEDGER_COLUMNS)
     merged = stripe.merge(ledger, on="balance_transaction", how="outer", indicator=True)
     same_sql_s = time.perf_counter() - started
     del stripe, ledger, merged
+    if part is not None:
+        return {"same_sql_s": same_sql_s, "rss_mb": peak_rss_mb()}
 
     started = time.perf_counter()
     with sessions() as session:
@@ -241,9 +277,29 @@ def measure_floor(url: str) -> dict[str, object]:
     }
 
 
-def child(mode: str, url: str) -> dict[str, object]:
+def summed(mode: str, url: str, plan_file: str | None, parts: int) -> dict[str, object]:
+    """Every slice in its own fresh process, one after the other (as partition jobs on
+    workers would run them): times and counts summed, peak RSS the largest slice's."""
+    pieces = [child(mode, url, plan_file, i) for i in range(parts)]
+    total: dict[str, object] = dict(pieces[0])
+    for piece in pieces[1:]:
+        for key, value in piece.items():
+            if key == "rss_mb":
+                total[key] = max(float(total[key]), float(value))  # type: ignore[arg-type]
+            elif isinstance(value, dict):
+                merged = Counter(total[key])  # type: ignore[arg-type]
+                merged.update(value)
+                total[key] = dict(merged)
+            elif isinstance(value, int | float):
+                total[key] = total[key] + value  # type: ignore[operator]
+    total["slice_rss_mb"] = [piece["rss_mb"] for piece in pieces]
+    return total
+
+
+def child(mode: str, url: str, plan_file: str | None, index: int) -> dict[str, object]:
+    slice_args = ["--part", str(index)] + (["--plan", plan_file] if plan_file else [])
     output = subprocess.run(
-        [sys.executable, __file__, "--measure", mode, "--url", url],
+        [sys.executable, __file__, "--measure", mode, "--url", url, *slice_args],
         check=True,
         capture_output=True,
         text=True,
@@ -259,21 +315,32 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--planted", type=int, default=500, help="discrepancies per kind")
     parser.add_argument("--page-rows", type=int, default=200_000)
-    parser.add_argument("--measure", choices=["real", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--partition-rows",
+        type=int,
+        default=1_000_000,
+        help="rows a side per hash slice, as RECON_PARTITION_ROWS (default 1,000,000)",
+    )
+    parser.add_argument("--measure", choices=["real", "floor", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--plan", help=argparse.SUPPRESS)
+    parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure == "plan":
+        print(json.dumps(measure_plan(args.url, args.part)))
+        return 0
     if args.measure:
         measure = measure_real if args.measure == "real" else measure_floor
-        print(json.dumps(measure(args.url)))
+        print(json.dumps(measure(args.url, args.plan, args.part)))
         return 0
 
     overall = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="midway_bench_") as tmp:
         with scratch_database(server_url(Path(tmp)), "midway_bench_recon") as url:
-            return run(url, args, overall)
+            return run(url, args, overall, tmp)
 
 
-def run(url: str, args: argparse.Namespace, overall: float) -> int:
+def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
     upgrade(url)
     started = time.perf_counter()
     stripe, ledger, expected = build(args.rows, args.planted)
@@ -287,10 +354,26 @@ def run(url: str, args: argparse.Namespace, overall: float) -> int:
         "  (ledger triggers skipped while loading: session_replication_role = replica, in "
         "this scratch database only)"
     )
+    rows = max(len(stripe), len(ledger))
     del stripe, ledger
+    parts = slice_count(rows, args.partition_rows)
+    print(
+        f"{parts} hash slice(s) of <= ~{args.partition_rows:,} rows a side, each in its own process"
+    )
 
-    real = child("real", url)
-    floor = child("floor", url)
+    plan_file, plan_s = None, 0.0
+    if parts > 1:
+        plan = child("plan", url, None, parts)  # the parent job's one pass over the day
+        plan_s = float(plan["total_s"])  # type: ignore[arg-type]
+        plan_file = str(Path(tmp) / "plan.json")
+        Path(plan_file).write_text(json.dumps(plan["plan"]))
+        moved = len(plan["plan"]["moved"])  # type: ignore[index]
+        print(
+            f"plan (once, in the job that splits the day): {plan_s:.2f} s, {moved:,} moved postings"
+        )
+    real = summed("real", url, plan_file, parts)
+    real["total_s"] = float(real["total_s"]) + plan_s  # type: ignore[arg-type]
+    floor = summed("floor", url, plan_file, parts)
     found = Counter(real["found"])  # type: ignore[arg-type]
     print(
         f"\nreal: load {real['stripe_rows']:,} Stripe rows {real['stripe_load_s']:.2f} s + "
@@ -300,16 +383,24 @@ def run(url: str, args: argparse.Namespace, overall: float) -> int:
     print(
         f"floor (COPY of both sides, same SELECTs, + one outer merge): {floor['same_sql_s']:.2f} s"
     )
-    print(
-        f"floor (COPY of raw postings and lines, no aggregation, + one outer merge): "
-        f"{floor['raw_tables_s']:.2f} s"
-    )
     ratio = float(real["total_s"]) / float(floor["same_sql_s"])  # type: ignore[arg-type]
-    strict = float(real["total_s"]) / float(floor["raw_tables_s"])  # type: ignore[arg-type]
+    print(f"ratio real / floor: {ratio:.2f}x (aim <= 1.5x)")
+    if "raw_tables_s" in floor:
+        strict = float(real["total_s"]) / float(floor["raw_tables_s"])  # type: ignore[arg-type]
+        print(
+            f"floor (COPY of raw postings and lines, no aggregation, + one outer merge): "
+            f"{floor['raw_tables_s']:.2f} s; real against it {strict:.2f}x"
+        )
+    per_million = float(real["total_s"]) / (rows / 1_000_000)  # type: ignore[arg-type]
     print(
-        f"ratio real / floor: {ratio:.2f}x (aim <= 1.5x); against the raw-table floor {strict:.2f}x"
+        f"per million rows: real {per_million:.2f} s, floor "
+        f"{float(floor['same_sql_s']) / (rows / 1_000_000):.2f} s"  # type: ignore[arg-type]
     )
-    print(f"peak RSS: real {real['rss_mb']:,.0f} MB (aim < 1,024), floor {floor['rss_mb']:,.0f} MB")
+    slices_rss = ", ".join(f"{mb:,.0f}" for mb in real["slice_rss_mb"])  # type: ignore[attr-defined]
+    print(
+        f"peak RSS per partition process: max {real['rss_mb']:,.0f} MB (aim < 1,536) "
+        f"[{slices_rss}]; floor {floor['rss_mb']:,.0f} MB"
+    )
     print(f"counts: {real['counts']}")
     for kind in sorted(expected | found):
         flag = "" if found[kind] == expected[kind] else "   <-- differs"

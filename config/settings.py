@@ -29,6 +29,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - RECON_TIMEZONE (default UTC): IANA zone that defines a reconciliation day
 - RECON_AT (default 02:00): local time of the nightly reconciliation
 - RECON_CATCHUP_DAYS (default 7): days back the scheduler fills in on start
+- RECON_PARTITION_ROWS (default 1000000): rows (per side) of one account, currency and day
+  above which its reconciliation is split into hash partitions run as separate jobs
 - STUCK_AFTER_S (default 120): age after which the sweeper re-enqueues work
 - ALERT_WEBHOOK_URL (default: none): Slack-compatible URL for discrepancy alerts
 - SECRET_KEY (default: random per process): signs finance session cookies
@@ -92,6 +94,7 @@ class Settings:
     recon_timezone: str = "UTC"
     recon_at: str = "02:00"
     recon_catchup_days: int = 7
+    recon_partition_rows: int = 1_000_000
     stuck_after_s: int = 120
     alert_webhook_url: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
@@ -252,6 +255,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         recon_timezone=env.get("RECON_TIMEZONE") or defaults.recon_timezone,
         recon_at=recon_at,
         recon_catchup_days=_int(env, "RECON_CATCHUP_DAYS", defaults.recon_catchup_days),
+        recon_partition_rows=_int(env, "RECON_PARTITION_ROWS", defaults.recon_partition_rows),
         stuck_after_s=_int(env, "STUCK_AFTER_S", defaults.stuck_after_s, minimum=1),
         alert_webhook_url=env.get("ALERT_WEBHOOK_URL") or None,
         secret_key=env.get("SECRET_KEY") or defaults.secret_key,

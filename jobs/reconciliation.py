@@ -4,15 +4,17 @@
 carrier, and every connected account Stripe lists with activity that day) as a Dramatiq
 group. For one account it refreshes the local copy of Stripe's rows, then either reconciles
 in this worker or, when the day holds more than `partition_threshold` rows (Stripe + ledger),
-creates the run up front and splits it by currency into a group of `reconcile_partition`
-messages that run on any worker; the last partition to finish completes the run (see
-reconciliation/runs.py).
+creates the run up front and splits it — into hash slices of about RECON_PARTITION_ROWS rows
+a side when a side holds more (reconciliation/slices.py), else by currency — into a group of
+`reconcile_partition` messages that run on any worker; the last partition to finish
+completes the run (see reconciliation/runs.py).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import dramatiq
 
@@ -22,7 +24,7 @@ from jobs.messages import RECONCILE_DAY
 from jobs.retrying import retry_transient_failures
 from models.db import transaction
 from reconciliation import accounts as recon_accounts
-from reconciliation import ledger_source, runs, service, stripe_cache
+from reconciliation import ledger_source, runs, service, slices, stripe_cache
 from reconciliation.errors import InvalidInput
 from reconciliation.stripe_http import StripeHTTP
 from reconciliation.stripe_source import ApiSource, CacheSource, LoadRequest
@@ -63,6 +65,7 @@ def reconcile_day(
     account: str | None = None,
     tz: str | None = None,
     partition_threshold: int | None = None,
+    partition_rows: int | None = None,
 ) -> None:
     tz = tz or runtime.settings().recon_timezone
     sessions = runtime.sessions()
@@ -73,18 +76,24 @@ def reconcile_day(
         at_stripe = recon_accounts.active_at_stripe(stripe_http(), span.start, span.end)
         accounts = [*ours, *sorted(set(at_stripe) - set(ours))]
         dramatiq.group(
-            [reconcile_day.message(day, a, tz, partition_threshold) for a in accounts]
+            [
+                reconcile_day.message(day, a, tz, partition_threshold, partition_rows)
+                for a in accounts
+            ]
         ).run()
         return
     threshold = PARTITION_THRESHOLD if partition_threshold is None else partition_threshold
     with retry_transient_failures():
         try:
-            _reconcile_account(day, account, tz, threshold)
+            rows = partition_rows or runtime.settings().recon_partition_rows
+            _reconcile_account(day, account, tz, threshold, rows)
         except InvalidInput as error:  # a bad day or account: retrying cannot help
             log.error("reconciliation of %s for %s refused: %s", day, account, error)
 
 
-def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
+def _reconcile_account(
+    day: str, account: str, tz: str, threshold: int, partition_rows: int
+) -> None:
     sessions = runtime.sessions()
     now = int(time.time())
     window = service.day_to_reconcile(day, tz, now)
@@ -103,10 +112,12 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
             runs.record_failure(session, window, account, source="api", error=str(error))
         raise
     with sessions() as session:
-        size = stripe_cache.count(session, account, request.start, request.end)
-        size += ledger_source.count_postings(session, account, request.start, request.end)
+        stripe_rows = stripe_cache.count(session, account, request.start, request.end)
+        ledger_rows = ledger_source.count_postings(session, account, request.start, request.end)
         currencies = stripe_cache.currencies(session, account, request.start, request.end)
-    if size <= threshold or len(currencies) <= 1:
+    size = stripe_rows + ledger_rows
+    parts = slices.slice_count(max(stripe_rows, ledger_rows), partition_rows)
+    if parts == 1 and (size <= threshold or len(currencies) <= 1):
         cached = CacheSource(kind="api", detail=api.detail, http=api.http)
         service.run_day(
             sessions,
@@ -118,26 +129,43 @@ def _reconcile_account(day: str, account: str, tz: str, threshold: int) -> None:
             alert_webhook_url=runtime.settings().alert_webhook_url,
         )
         return
+    # Above RECON_PARTITION_ROWS: hash slices of the whole day (memory per slice); else one
+    # partition per currency.
+    plan = None
+    if parts > 1:
+        with sessions() as session:
+            plan = ledger_source.plan_slices(session, account, request.start, request.end, parts)
+    count = parts if plan else len(currencies)
     with transaction(sessions) as session:
         run = runs.start_run(
             session,
             window,
             account,
             source="api",
-            source_detail=f"{api.detail}; {len(currencies)} partitions",
-            partitions=len(currencies),
+            source_detail=f"{api.detail}; {count} partitions",
+            partitions=count,
         )
         run_id = run.id
-    log.info("reconciliation run %d: %d rows in %d partitions", run_id, size, len(currencies))
-    dramatiq.group([reconcile_partition.message(run_id, c) for c in currencies]).run()
+    log.info("reconciliation run %d: %d rows, %d partitions", run_id, size, count)
+    if plan:
+        messages = [
+            reconcile_partition.message(run_id, None, plan.at(i).to_message()) for i in range(parts)
+        ]
+    else:
+        messages = [reconcile_partition.message(run_id, c) for c in currencies]
+    dramatiq.group(messages).run()
 
 
 @actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)
-def reconcile_partition(run_id: int, currency: str) -> None:
+def reconcile_partition(
+    run_id: int, currency: str | None, part: dict[str, Any] | None = None
+) -> None:
     with retry_transient_failures():
         service.run_partition(
             runtime.sessions(),
             run_id,
             currency,
+            part=slices.Slice.from_message(part) if part else None,
             alert_webhook_url=runtime.settings().alert_webhook_url,
+            http=stripe_http(),
         )

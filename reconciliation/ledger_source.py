@@ -25,8 +25,10 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from reconciliation import slices
 from reconciliation.frames import LEDGER_COLUMNS, validate_ledger_frame
-from reconciliation.pgcopy import copy_out
+from reconciliation.pgcopy import copy_out, driver_connection
+from reconciliation.slices import Slice
 
 PLATFORM = "platform"
 # Columns with few distinct values, whose cells can share one str object.
@@ -39,9 +41,8 @@ SELECT p.id,
        p.stripe_source,
        p.stripe_payment_intent,
        p.kind,
-       coalesce(max(l.currency) FILTER (WHERE l.account_id = ANY(b.ids)), min(l.currency)),
-       coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
-                FILTER (WHERE l.account_id = ANY(b.ids) OR l.memo = 'fee'), 0),
+       {currency_expr},
+       {amount_expr},
        coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
                 FILTER (WHERE l.memo = 'fee'), 0),
        coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
@@ -67,11 +68,19 @@ WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({e
   AND {account_filter}
   AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL
        OR p.stripe_payment_intent IS NOT NULL)
-  AND p.reverses_posting_id IS NULL
+  AND p.reverses_posting_id IS NULL{claims_filter}{slice_filter}
   AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = p.id)
 GROUP BY p.id
 {partition_filter}
 """
+
+# A posting's currency (that of its balance lines) and gross amount (balance + fee lines).
+_CURRENCY = "coalesce(max(l.currency) FILTER (WHERE l.account_id = ANY(b.ids)), min(l.currency))"
+_AMOUNT = (
+    "coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)"
+    " FILTER (WHERE l.account_id = ANY(b.ids) OR l.memo = 'fee'), 0)"
+)
+_CLAIMS_NOTHING = "\n  AND p.stripe_balance_transaction IS NULL AND p.stripe_source IS NULL"
 
 # The aggregate over a million postings: no JIT (its compile time exceeds the query's) and
 # enough memory to hash in one pass, for this transaction only.
@@ -79,54 +88,98 @@ _SESSION_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
 
 
 def ledger_query(
-    account: str, start: int, end: int, *, currency: str | None = None
+    account: str,
+    start: int,
+    end: int,
+    *,
+    currency: str | None = None,
+    part: Slice | None = None,
+    claims_nothing: bool = False,
 ) -> sql.Composed:
     """The SELECT behind the LEDGER frame of `account` for occurred_at in [start, end).
 
     With `currency`, only the postings of that partition: those whose Stripe row (by balance
     transaction, from the local cache) is in that currency, or, with no such row, whose own
     currency it is — so a posting booked in the wrong currency stays with its Stripe row and
-    is still reported as a currency_mismatch.
+    is still reported as a currency_mismatch. With `part`, only that hash slice (slices.py).
+    With `claims_nothing`, only postings that claim no balance transaction or source id.
     """
-    account_filter: sql.Composable
     failure_filter: sql.Composable
     partition_join: sql.Composable = sql.SQL("")
-    partition_filter: sql.Composable = sql.SQL("")
+    conditions: list[sql.Composable] = []
     if account == PLATFORM:
-        account_filter = sql.SQL("p.stripe_account IS NULL")
         failure_filter = sql.SQL("f.stripe_account IS NULL")
     else:
-        account_filter = sql.SQL("p.stripe_account = {}").format(sql.Literal(account))
         failure_filter = sql.SQL("f.stripe_account = {}").format(sql.Literal(account))
     if currency is not None:
         partition_join = sql.SQL(
-            "LEFT JOIN stripe_balance_transactions sbt ON sbt.id = p.stripe_balance_transaction"
+            "LEFT JOIN stripe_balance_transactions sbt"
+            " ON sbt.id = p.stripe_balance_transaction AND sbt.account = {}"
+        ).format(sql.Literal(account))
+    if currency is not None:
+        conditions.append(
+            sql.SQL("coalesce(min(sbt.currency), {}) = {}").format(
+                sql.SQL(_CURRENCY), sql.Literal(currency)
+            )
         )
-        partition_filter = sql.SQL(
-            "HAVING coalesce(min(sbt.currency),"
-            " max(l.currency) FILTER (WHERE l.account_id = ANY(b.ids)), min(l.currency)) = {}"
-        ).format(sql.Literal(currency))
+    partition_filter: sql.Composable = (
+        sql.SQL("HAVING ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    )
     return sql.SQL(_QUERY).format(
         balance_code=sql.Literal(f"stripe_balance:{account}"),
         start=sql.Literal(int(start)),
         end=sql.Literal(int(end)),
-        account_filter=account_filter,
+        account_filter=slices.account_filter("p", account),
         failure_filter=failure_filter,
         account=sql.Literal(account),
+        currency_expr=sql.SQL(_CURRENCY),
+        amount_expr=sql.SQL(_AMOUNT),
+        claims_filter=sql.SQL(_CLAIMS_NOTHING if claims_nothing else ""),
+        slice_filter=(sql.SQL("\n  AND ") + slices.posting_filter(part) if part else sql.SQL("")),
         partition_join=partition_join,
         partition_filter=partition_filter,
     )
 
 
+def plan_slices(session: Session, account: str, start: int, end: int, count: int) -> Slice:
+    """Slice 0 of `count` of `account`'s postings in [start, end), with what every slice needs
+    to know (see slices.py): the "currency:amount" keys of the postings that claim no Stripe
+    id, and the postings whose slice is not that of the ids they claim. One pass over the
+    day, made once per run; normally both lists hold a handful of rows."""
+    key = sql.SQL("q.currency || ':' || q.amount::text")
+    by_hand = sql.SQL("SELECT q.posting_id, {key}, {slice} FROM ({inner}) AS q({columns})").format(
+        key=key,
+        slice=slices.slice_number(key, count),
+        inner=ledger_query(account, start, end, claims_nothing=True),
+        columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS),
+    )
+    connection = driver_connection(session)
+    unclaimed = connection.execute(by_hand).fetchall()
+    moved = connection.execute(slices.rekeyed_postings(account, start, end, count)).fetchall()
+    return Slice(
+        0,
+        count,
+        probe_keys=tuple(sorted({str(k) for _, k, _ in unclaimed})),
+        moved=tuple((int(i), int(n)) for i, _, n in unclaimed)
+        + tuple((int(i), int(n)) for i, n in moved),
+    )
+
+
 def load_ledger_frame(
-    session: Session, account: str, start: int, end: int, *, currency: str | None = None
+    session: Session,
+    account: str,
+    start: int,
+    end: int,
+    *,
+    currency: str | None = None,
+    part: Slice | None = None,
 ) -> pd.DataFrame:
     """The validated LEDGER frame of `account` for postings with occurred_at in [start, end)."""
     for setting in _SESSION_SETTINGS:
         session.execute(text(setting))
     frame = copy_out(
         session,
-        ledger_query(account, start, end, currency=currency),
+        ledger_query(account, start, end, currency=currency, part=part),
         LEDGER_COLUMNS,
         repeated=REPEATED,
     )

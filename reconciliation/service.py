@@ -11,8 +11,8 @@
    unreachable, a database error) is recorded as a `failed` run and raised again; so is a
    report that does not parse, so finance sees the refused attempt and its reason.
 
-`run_partition` is the same for one currency of a large day, feeding a run created up front
-(see jobs/reconciliation.py).
+`run_partition` is the same for one currency of a large day, or one hash slice of it
+(slices.py), feeding a run created up front (see jobs/reconciliation.py).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from reconciliation.errors import InvalidInput, InvalidReport
 from reconciliation.exports import run_report
 from reconciliation.progress import NoProgress, Progress
 from reconciliation.result import ReconciliationResult
+from reconciliation.slices import Slice
+from reconciliation.stripe_http import StripeHTTP
 from reconciliation.stripe_source import CacheSource, LoadRequest, StripeSource
 from reconciliation.window import day, day_to_reconcile
 
@@ -124,13 +126,17 @@ def _record_failure(
 def run_partition(
     sessions: sessionmaker[Session],
     run_id: int,
-    currency: str,
+    currency: str | None,
     *,
+    part: Slice | None = None,
     margin_s: int = DEFAULT_MARGIN_S,
     alert_webhook_url: str | None = None,
+    http: StripeHTTP | None = None,
 ) -> bool:
-    """Reconcile one currency of a partitioned run from the cache and add it to the run;
-    returns True if this partition finished the run."""
+    """Reconcile one partition of a run created up front — one currency, or one hash slice
+    of the day (`part`, from ledger_source.plan_slices; slices.py) — from the cache and add
+    it to the run; returns True if this partition finished the run. With `http`, findings
+    are explained with what Stripe says about them (as in a run in one piece)."""
     with sessions() as session:
         run = session.get(runs.ReconciliationRun, run_id)
         if run is None:
@@ -138,14 +144,20 @@ def run_partition(
         window = day(run.day, run.timezone)
         account = run.account
     request = LoadRequest(window, account, margin_s, int(time.time()))
+    name = " ".join(
+        [currency or "all currencies"] + ([f"slice {part.index + 1}/{part.count}"] if part else [])
+    )
     try:
-        stripe_frame = CacheSource(currency=currency).load(sessions, request)
-        result = _reconcile(sessions, stripe_frame, request, currency, {}, CacheSource())
+        source = CacheSource(currency=currency, part=part)
+        stripe_frame = source.load(sessions, request)
+        result = _reconcile(
+            sessions, stripe_frame, request, (currency, part), {}, CacheSource(http=http)
+        )
         with transaction(sessions) as session:
             finished = runs.add_result(session, run_id, result)
     except Exception as error:
         with transaction(sessions) as session:
-            runs.fail_run(session, run_id, f"partition {currency}: {type(error).__name__}: {error}")
+            runs.fail_run(session, run_id, f"partition {name}: {type(error).__name__}: {error}")
         raise
     if finished:
         _announce(sessions, run_id, alert_webhook_url)
@@ -156,15 +168,16 @@ def _reconcile(
     sessions: sessionmaker[Session],
     stripe_frame: pd.DataFrame,
     request: LoadRequest,
-    currency: str | None,
+    partition: tuple[str | None, Slice | None] | None,
     timings: dict[str, float],
     source: StripeSource,
 ) -> ReconciliationResult:
     request.progress.stage("loading ledger")
     clock = time.perf_counter()
+    currency, piece = partition or (None, None)
     with sessions() as session:
         ledger_frame = ledger_source.load_ledger_frame(
-            session, request.account, request.start, request.end, currency=currency
+            session, request.account, request.start, request.end, currency=currency, part=piece
         )
     request.progress.advance(len(ledger_frame))
     stripe_frame = stripe_lookup.complete(

@@ -13,8 +13,10 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from reconciliation import slices
 from reconciliation.frames import STRIPE_COLUMNS, validate_stripe_frame
 from reconciliation.pgcopy import copy_in, copy_out
+from reconciliation.slices import Slice
 
 _STAGING = "recon_incoming_balance_transactions"
 # Columns with few distinct values, whose cells can share one str object.
@@ -77,22 +79,31 @@ def store(session: Session, frame: pd.DataFrame) -> int:
     return len(frame)
 
 
-def cache_query(account: str, start: int, end: int, currency: str | None = None) -> sql.Composed:
-    """SELECT of the STRIPE frame's columns for `account`, created in [start, end)."""
-    currency_filter = (
-        sql.SQL(" AND currency = {}").format(sql.Literal(currency)) if currency else sql.SQL("")
-    )
+def cache_query(
+    account: str,
+    start: int,
+    end: int,
+    currency: str | None = None,
+    part: Slice | None = None,
+) -> sql.Composed:
+    """SELECT of the STRIPE frame's columns for `account`, created in [start, end); with
+    `part`, only that hash slice (postings in the same [start, end) say what is claimed)."""
+    filters: list[sql.Composable] = [sql.SQL("")]
+    if currency:
+        filters.append(sql.SQL("currency = {}").format(sql.Literal(currency)))
+    if part is not None:
+        filters.append(slices.stripe_filter(part, account, start, end))
     return sql.SQL(
         "SELECT id, type, coalesce(reporting_category, type), source, currency, amount, fee,"
         " net, extract(epoch FROM created)::bigint, status, account, source_status"
-        " FROM stripe_balance_transactions"
+        " FROM stripe_balance_transactions AS s"
         " WHERE account = {account} AND created >= to_timestamp({start})"
-        " AND created < to_timestamp({end}){currency_filter}"
+        " AND created < to_timestamp({end}){filters}"
     ).format(
         account=sql.Literal(account),
         start=sql.Literal(int(start)),
         end=sql.Literal(int(end)),
-        currency_filter=currency_filter,
+        filters=sql.SQL(" AND ").join(filters),
     )
 
 
@@ -107,11 +118,21 @@ def load_ids(session: Session, account: str, ids: list[str]) -> pd.DataFrame:
 
 
 def load(
-    session: Session, account: str, start: int, end: int, *, currency: str | None = None
+    session: Session,
+    account: str,
+    start: int,
+    end: int,
+    *,
+    currency: str | None = None,
+    part: Slice | None = None,
 ) -> pd.DataFrame:
-    """The STRIPE frame of the cached rows of `account` created in [start, end)."""
+    """The STRIPE frame of the cached rows of `account` created in [start, end) (of one
+    slice with `part`)."""
     frame = copy_out(
-        session, cache_query(account, start, end, currency), STRIPE_COLUMNS, repeated=REPEATED
+        session,
+        cache_query(account, start, end, currency, part),
+        STRIPE_COLUMNS,
+        repeated=REPEATED,
     )
     return validate_stripe_frame(frame)
 

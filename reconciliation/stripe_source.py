@@ -31,6 +31,7 @@ from reconciliation.errors import ReportRunFailed, StripeFetchFailed
 from reconciliation.itemized_report import parse_itemized_report
 from reconciliation.progress import NoProgress, Progress
 from reconciliation.raw_pages import frame_from_pages
+from reconciliation.slices import Slice
 from reconciliation.stripe_http import StripeHTTP
 from reconciliation.window import DayWindow
 
@@ -158,6 +159,7 @@ class CacheSource:
     kind: str = "cache"
     detail: str | None = None
     currency: str | None = None  # one partition of a large day
+    part: Slice | None = None  # one hash slice of that currency
     covers_margins: bool = True
     http: StripeHTTP | None = None
 
@@ -165,7 +167,12 @@ class CacheSource:
         request.progress.stage("reading Stripe rows")
         with sessions() as session:
             frame = stripe_cache.load(
-                session, request.account, request.start, request.end, currency=self.currency
+                session,
+                request.account,
+                request.start,
+                request.end,
+                currency=self.currency,
+                part=self.part,
             )
         request.progress.advance(len(frame))
         return frame

@@ -1,0 +1,156 @@
+"""Hash slices of one (day, account, currency): a day split into N partitions, each loading
+only its slice from PostgreSQL, gives exactly the findings of the day in one piece — timing
+across midnight, a duplicate booking, a probable match and every other planted kind — and
+slices run by the real actors merge into one run (reconciliation/slices.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recon_plants import DAY, PLANTS, base_day, oob_refund
+from recon_world import World, unix
+from sqlalchemy import select
+
+from models import Discrepancy, ReconciliationRun
+from models.db import transaction
+from reconciliation import ledger_source, runs, service, stripe_cache
+from reconciliation.service import run_day
+from reconciliation.slices import slice_count
+from reconciliation.stripe_source import ApiSource
+from reconciliation.window import day
+
+PLATFORM_PLANTS = [plant for name, plant in PLANTS.items() if name != "status_mismatch"]
+
+
+def planted_day(world: World) -> None:
+    base = base_day(world)
+    # Booked with the right balance transaction but a mistyped source id: it must go to the
+    # slice of its Stripe row, not to the hash of the id it claims.
+    txn = oob_refund(world, base, 4_00, "10:30")
+    world.book(
+        kind="refund", amount=-4_00, occurred_at=unix(f"{DAY} 10:30"), txn=txn, source="re_typo"
+    )
+    for plant in PLATFORM_PLANTS:
+        plant(world, base)
+    world.at(unix("2026-03-11 12:00"))
+
+
+def findings(world: World, run_id: int) -> list[tuple[Any, ...]]:
+    with world.sessions() as session:
+        rows = session.scalars(select(Discrepancy).where(Discrepancy.run_id == run_id)).all()
+        return sorted(
+            (
+                d.kind,
+                d.fingerprint,
+                d.stripe_balance_transaction,
+                tuple(d.ledger_refs),
+                d.matched_by,
+                d.difference,
+                d.explanation,
+            )
+            for d in rows
+        )
+
+
+def run_sliced(world: World, parts: int) -> int:
+    """The platform's day as `parts` hash slices, each reconciled on its own."""
+    window = day(DAY)
+    margin = service.DEFAULT_MARGIN_S
+    with world.sessions() as session:
+        plan = ledger_source.plan_slices(
+            session, "platform", window.start - margin, window.end + margin, parts
+        )
+    with transaction(world.sessions) as session:
+        run_id = runs.start_run(session, window, "platform", source="cache", partitions=parts).id
+    finished = [
+        service.run_partition(world.sessions, run_id, None, part=plan.at(i), http=world.http())
+        for i in range(parts)
+    ]
+    assert finished == [False] * (parts - 1) + [True]
+    return run_id
+
+
+def test_four_slices_find_exactly_what_one_piece_finds(world: World) -> None:
+    planted_day(world)
+    whole = run_day(world.sessions, ApiSource(world.http()), DAY)
+    kinds = {d.kind for d in whole.result.discrepancies}
+    assert {"timing", "duplicate_in_ledger", "probable_match", "missing_in_stripe"} <= kinds
+
+    sliced = run_sliced(world, 4)
+    assert findings(world, sliced) == findings(world, whole.run_id)
+    with world.sessions() as session:
+        run = session.get(ReconciliationRun, sliced)
+        assert run is not None and run.status == "discrepancies"
+        assert (run.partitions, run.partitions_done) == (run.partitions, run.partitions)
+        assert (run.stripe_rows, run.ledger_rows, run.matched, run.discrepancy_count) == (
+            whole.result.counts.stripe_rows,
+            whole.result.counts.ledger_rows,
+            whole.result.counts.matched,
+            whole.result.counts.discrepancies,
+        )
+        assert run.totals == [t.to_dict() for t in whole.result.totals]
+
+
+def test_slices_are_disjoint_cover_the_day_and_keep_pairs_together(world: World) -> None:
+    planted_day(world)
+    run_day(world.sessions, ApiSource(world.http()), DAY)
+    window = day(DAY)
+    start, end = window.start - service.DEFAULT_MARGIN_S, window.end + service.DEFAULT_MARGIN_S
+    with world.sessions() as session:
+        plan = ledger_source.plan_slices(session, "platform", start, end, 4)
+        assert plan.probe_keys == ("usd:7700",)  # the posting booked by hand with no Stripe id
+        assert len(plan.moved) == 2  # that posting, and the one with the mistyped source
+        stripe_all = stripe_cache.load(session, "platform", start, end)
+        ledger_all = ledger_source.load_ledger_frame(session, "platform", start, end)
+        stripe_parts, ledger_parts = [], []
+        for i in range(4):
+            part = plan.at(i)
+            stripe_parts.append(stripe_cache.load(session, "platform", start, end, part=part))
+            ledger_parts.append(
+                ledger_source.load_ledger_frame(session, "platform", start, end, part=part)
+            )
+    stripe_ids = [set(p["balance_transaction"]) for p in stripe_parts]
+    posting_ids = [set(p["posting_id"]) for p in ledger_parts]
+    assert sorted(x for s in stripe_ids for x in s) == sorted(stripe_all["balance_transaction"])
+    assert sorted(x for s in posting_ids for x in s) == sorted(ledger_all["posting_id"])
+    assert sum(1 for s in stripe_ids if s) >= 2  # really split, not all in one slice
+    # Every posting sits with the Stripe row it claims by balance transaction id.
+    for stripe_part, ledger_part in zip(stripe_parts, ledger_parts, strict=True):
+        claimed = set(ledger_part["balance_transaction"].dropna())
+        elsewhere = claimed & set(stripe_all["balance_transaction"]) - set(
+            stripe_part["balance_transaction"]
+        )
+        assert not elsewhere
+
+
+def test_slices_run_by_the_actors_merge_into_one_run(
+    world: World, worker: Any, broker: Any
+) -> None:
+    from jobs import reconciliation as recon_jobs
+
+    planted_day(world)
+    direct = run_day(world.sessions, ApiSource(world.http()), DAY)
+    recon_jobs.configure(world.http())
+    try:
+        # 4 rows a slice: a handful of slices per currency, on the worker's threads.
+        recon_jobs.reconcile_day.send(DAY, "platform", "UTC", None, 4)
+        broker.join("reconciliation")
+        worker.join()
+    finally:
+        recon_jobs.configure(None)
+    with world.sessions() as session:
+        run = session.scalars(
+            select(ReconciliationRun).where(ReconciliationRun.id != direct.run_id)
+        ).one()
+        window = day(DAY)
+        margin = service.DEFAULT_MARGIN_S
+        start, end = window.start - margin, window.end + margin
+        rows = max(
+            stripe_cache.count(session, "platform", start, end),
+            ledger_source.count_postings(session, "platform", start, end),
+        )
+    parts = slice_count(rows, 4)
+    assert parts > 1
+    assert (run.partitions, run.partitions_done) == (parts, parts)
+    assert run.status == "discrepancies" and run.superseded_by_id is None
+    assert findings(world, run.id) == findings(world, direct.run_id)
