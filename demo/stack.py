@@ -1,13 +1,16 @@
-"""The whole system in one process on the embedded default, for the demo.
+"""The whole system on the embedded default, for the demo: our side in one process, Stripe's
+(stripe_sim) in another.
 
 The embedded PostgreSQL keeps its data in the demo's folder; Dramatiq's real RedisBroker runs
-on fakeredis with worker threads; stripe_sim serves on a free loopback port and posts its
-webhooks to the app, which listens on another. Everything stops with the stack.
+on fakeredis with worker threads; stripe_sim serves on a free loopback port from its own
+process and posts its webhooks to the app, which listens on another. Everything stops with the
+stack.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +31,7 @@ from models.db import database_url, make_engine, make_session_factory
 from models.migrate import upgrade
 from payments.webhook_events import HANDLERS
 from reconciliation.stripe_http import StripeHTTP
-from stripe_sim.server import RunningSimulator, start_simulator
+from stripe_sim.server import start_simulator
 from web import create_app
 
 QUEUES = (
@@ -47,7 +50,7 @@ QUEUES = (
 class Stack:
     settings: Settings
     sessions: sessionmaker[Session]
-    sim: RunningSimulator
+    sim: SimulatorProcess
     app: Flask
     app_url: str
     worker: dramatiq.Worker
@@ -61,6 +64,45 @@ class Stack:
             for queue in QUEUES:
                 current_broker().join(queue, timeout=int(timeout_s * 1000))
             self.worker.join()
+
+
+class SimulatorProcess:
+    """stripe_sim in a process of its own, as Stripe is outside ours: it gets a core of its own
+    instead of sharing this process's interpreter lock with the app and the workers. The demo
+    talks to it over HTTP only (its API and the /_sim control API)."""
+
+    def __init__(self, process: Any, url: str) -> None:
+        self._process = process
+        self.url = url
+
+    @classmethod
+    def start(cls, **options: Any) -> SimulatorProcess:
+        context = multiprocessing.get_context("spawn")  # this process already runs threads
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_run_simulator, args=(send, options), name="stripe-sim", daemon=True
+        )
+        process.start()
+        if not receive.poll(60):
+            process.terminate()
+            raise RuntimeError("stripe_sim did not start within 60 s")
+        return cls(process, receive.recv())
+
+    def stop(self) -> None:
+        self._process.terminate()  # SIGTERM: the simulator stops as on Ctrl-C
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _run_simulator(send: Any, options: dict[str, Any]) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    sim = start_simulator(**options)
+    send.send(sim.url)
+    sim.serve_forever()
 
 
 def _serve(app: Flask) -> tuple[str, Any]:
@@ -90,7 +132,7 @@ def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[St
         {"SETTINGS": settings, "SESSIONS": sessions, "BROKER": broker, "RATE_LIMIT": (100_000, 1)}
     )
     app_url, app_server = _serve(app)
-    sim = start_simulator(
+    sim = SimulatorProcess.start(
         api_key=settings.stripe_api_key,
         webhook_url=f"{app_url}/api/webhooks/stripe",
         webhook_secret=settings.stripe_webhook_secrets[0],
