@@ -283,6 +283,22 @@ def _charge_of(intent: StripeJSON) -> StripeJSON | None:
     return charge if isinstance(charge, dict) else None
 
 
+def with_balance_transactions(gateway: StripeGateway, intent: StripeJSON) -> StripeJSON:
+    """The intent as the booking rules read it: its charge with the balance transactions
+    expanded (what Stripe moved; for a returned bank debit, what it took back). Our own requests
+    ask for that (INTENT_EXPAND); another copy (a card error's, a webhook's) is fetched again."""
+    status = intent.get("status")
+    charge = intent.get("latest_charge")
+    books = status == "succeeded" or (
+        status in bank_debits.STAGES and bank_debits.is_bank_debit(charge)
+    )
+    expanded = isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict)
+    failure = charge.get("failure_balance_transaction") if isinstance(charge, dict) else None
+    if books and (not expanded or isinstance(failure, str)):
+        return gateway.retrieve_payment_intent(intent["id"])
+    return intent
+
+
 def record_payment_intent(
     session: Session, gateway: StripeGateway, payment_id: int, intent: StripeJSON
 ) -> str:
@@ -291,6 +307,8 @@ def record_payment_intent(
     Called by the job with its own response and by the webhook handler with a fresh copy:
     whichever comes first does the work, the other finds it done.
     """
+    # Before the row is read: no transaction or lock is held across the Stripe call.
+    intent = with_balance_transactions(gateway, intent)
     payment = session.get(Payment, payment_id, with_for_update=True)
     if payment is None:
         raise NotFound(f"no payment {payment_id}")
@@ -299,15 +317,11 @@ def record_payment_intent(
     stored = payment.stripe_payment_intent_id
     ownership.keep_stored_id(stored, intent["id"], f"payment {payment_id}")
     payment.stripe_payment_intent_id = intent["id"]
-    bank_debits.record_stage(session, gateway, payment, intent)
+    bank_debits.record_stage(session, payment, intent)
     status = intent["status"]
     error = intent.get("last_payment_error") or None
     if status == "succeeded":
         charge = _charge_of(intent)
-        if charge is None or not isinstance(charge.get("balance_transaction"), dict):
-            # A webhook's copy is not expanded: fetch the charge with its balance transaction.
-            intent = gateway.retrieve_payment_intent(intent["id"])
-            charge = _charge_of(intent)
         assert charge is not None and isinstance(charge.get("balance_transaction"), dict)
         balance_transaction = charge["balance_transaction"]
         bookings.book_charge(session, payment, balance_transaction, payment_intent=intent["id"])
