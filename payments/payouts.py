@@ -210,12 +210,12 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
                     metadata=metadata,
                 )
                 with transaction(sessions) as session:
-                    record_payout(session, gateway, batch_id, payout)
+                    record_payout(session, gateway, batch_id, payout, account)
             else:
                 assert payout_id is not None
                 payout = gateway.retrieve_payout(payout_id, account=account)
                 with transaction(sessions) as session:
-                    status = record_payout(session, gateway, batch_id, payout)
+                    status = record_payout(session, gateway, batch_id, payout, account)
                 return status
         except Unsettled as unsettled:
             attention.park_row(sessions, "payout_batch", batch_id, str(unsettled))
@@ -266,23 +266,31 @@ def _record_transfer(
     batch.recovery_point = "finished" if batch.flow == "transfer" else "transferred"
 
 
+def with_balance_transactions(
+    gateway: StripeGateway, payout: StripeJSON, account: str
+) -> StripeJSON:
+    """The payout as the booking rules read it: its balance transaction (and a failed one's
+    failure balance transaction) expanded. Another copy (a list's) is fetched again."""
+    if not isinstance(payout.get("balance_transaction"), dict) or (
+        payout["status"] == "failed"
+        and not isinstance(payout.get("failure_balance_transaction"), dict)
+    ):
+        return gateway.retrieve_payout(payout["id"], account=account)
+    return payout
+
+
 def record_payout(
-    session: Session, gateway: StripeGateway, batch_id: int, payout: StripeJSON
+    session: Session, gateway: StripeGateway, batch_id: int, payout: StripeJSON, account: str
 ) -> str:
-    """Bring the batch in line with Stripe's Payout (job or payout.* webhook)."""
+    """Bring the batch in line with Stripe's Payout on the carrier's connected `account`, read
+    beforehand without a lock (job or payout.* webhook, both through advance_batch)."""
+    # Before the row is read: no transaction or lock is held across the Stripe call.
+    payout = with_balance_transactions(gateway, payout, account)
     batch = session.get(PayoutBatch, batch_id, with_for_update=True)
     if batch is None:
         raise NotFound(f"no payout batch {batch_id}")
     if batch.recovery_point == "finished" or batch.attention_at is not None:
         return batch.status  # done, or parked: a person decides, not a webhook
-    carrier = session.get(Carrier, batch.carrier_id)
-    assert carrier is not None and carrier.stripe_account_id is not None
-    account = carrier.stripe_account_id
-    if not isinstance(payout.get("balance_transaction"), dict) or (
-        payout["status"] == "failed"
-        and not isinstance(payout.get("failure_balance_transaction"), dict)
-    ):
-        payout = gateway.retrieve_payout(payout["id"], account=account)
     ownership.keep_stored_id(batch.stripe_payout_id, payout["id"], f"payout batch {batch_id}")
     batch.stripe_payout_id = payout["id"]
     bookings.book_payout(session, batch, payout["balance_transaction"], stripe_account=account)

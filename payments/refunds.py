@@ -138,10 +138,22 @@ def _existing_refund(
     return found[0]
 
 
+def with_balance_transaction(gateway: StripeGateway, stripe_refund: StripeJSON) -> StripeJSON:
+    """The refund as the booking rules read it: a succeeded one with its balance transaction
+    expanded. Our own requests ask for that; another copy (a list's) is fetched again."""
+    if stripe_refund.get("status") == "succeeded" and not isinstance(
+        stripe_refund.get("balance_transaction"), dict
+    ):
+        return gateway.retrieve_refund(stripe_refund["id"])
+    return stripe_refund
+
+
 def record_refund(
     session: Session, gateway: StripeGateway, refund_id: int, stripe_refund: StripeJSON
 ) -> str:
     """Bring the row in line with Stripe's Refund; book it once it succeeded (job or webhook)."""
+    # Before the row is read: no transaction or lock is held across the Stripe call.
+    stripe_refund = with_balance_transaction(gateway, stripe_refund)
     refund = session.get(Refund, refund_id, with_for_update=True)
     if refund is None:
         raise NotFound(f"no refund {refund_id}")
@@ -151,11 +163,7 @@ def record_refund(
     refund.stripe_refund_id = stripe_refund["id"]
     status = stripe_refund["status"]
     if status == "succeeded":
-        balance_transaction = stripe_refund.get("balance_transaction")
-        if not isinstance(balance_transaction, dict):
-            balance_transaction = gateway.retrieve_refund(stripe_refund["id"])[
-                "balance_transaction"
-            ]
+        balance_transaction = stripe_refund["balance_transaction"]
         payment = session.get(Payment, refund.payment_id, with_for_update=True)
         assert payment is not None and isinstance(balance_transaction, dict)
         bookings.book_refund(session, refund, payment, balance_transaction)
