@@ -21,12 +21,15 @@ from jobs.messages import ActorRef
 log = logging.getLogger(__name__)
 
 
-def send_after_commit(broker: Broker, ref: ActorRef, *args: Any) -> bool:
-    """Enqueue; return False (and log) if the broker is unreachable."""
+def send_after_commit(
+    broker: Broker, ref: ActorRef, *args: Any, safety_net: str = "the sweeper will pick it up"
+) -> bool:
+    """Enqueue; return False (and log, naming what sends it again) if the broker is
+    unreachable."""
     try:
         broker.enqueue(ref.message(*args))
-    except Exception:  # noqa: BLE001 - any broker failure: the sweeper is the safety net
-        log.warning("could not enqueue %s%r; the sweeper will pick it up", ref.name, args)
+    except Exception as error:  # noqa: BLE001 - any broker failure: the safety net re-sends
+        log.warning("could not enqueue %s%r (%s); %s", ref.name, args, error, safety_net)
         return False
     return True
 

@@ -1,8 +1,9 @@
 """Who does what, by name: the actors' names and queues, for processes that only enqueue.
 
-The web process and the CLI send messages by these references through a broker of their own
-(jobs.broker.make_broker), without importing the actor modules (and with them pandas,
-openpyxl and every service). The actor modules declare themselves from the same references.
+The web process, the CLI and the scheduler send messages by these references through a broker
+of their own (jobs.broker.make_broker, scheduler/sender.py), without importing the actor
+modules (and with them pandas, openpyxl and every service). The actor modules declare
+themselves from the same references.
 """
 
 from __future__ import annotations
@@ -32,3 +33,10 @@ ADVANCE_BATCH = ActorRef("advance_batch", "payouts")
 PROCESS_EVENT = ActorRef("process_event", "webhooks")
 RECONCILE_DAY = ActorRef("reconcile_day", "reconciliation")
 PARK_EXHAUSTED_RETRIES = ActorRef("park_exhausted_retries", "attention")
+
+# The periodic actors (jobs/scheduled.py): what the scheduler process sends.
+RUN_NIGHTLY_RECONCILIATION = ActorRef("run_nightly_reconciliation", "scheduled")
+RUN_PAYOUT_BATCHING = ActorRef("run_payout_batching", "scheduled")
+SCHEDULED_SWEEP = ActorRef("scheduled_sweep", "scheduled")
+CATCH_UP = ActorRef("catch_up", "scheduled")
+SCHEDULED = (RUN_NIGHTLY_RECONCILIATION, RUN_PAYOUT_BATCHING, SCHEDULED_SWEEP, CATCH_UP)

@@ -1,13 +1,13 @@
 """The periodic actors the scheduler enqueues, each run exactly once per period.
 
-The scheduler process only sends these messages, by actor name, with the period as argument
-(scheduler/sender.py: it never imports this package, so it loads neither pandas nor a database
-engine). Each actor claims its (job, period) row under an advisory lock, in the same
-transaction as its effect (payments/scheduled_runs.py), so two schedulers, a restarted
-scheduler, a redelivered message or the catch-up check all end in one effect per period. A try
-that fails is recorded on the row (`failed`, with the error) and retried: by Dramatiq (a
-database outage is a delayed retry), and after that by the scheduler's catch-up check, which
-re-sends every period not `done`.
+The scheduler process only sends these messages, by their references in jobs/messages.py,
+with the period as argument (scheduler/sender.py: it never imports the actors, so it loads
+neither pandas nor a database engine). Each actor claims its (job, period) row under an
+advisory lock, in the same transaction as its effect (payments/scheduled_runs.py), so two
+schedulers, a restarted scheduler, a redelivered message or the catch-up check all end in one
+effect per period. A try that fails is recorded on the row (`failed`, with the error) and
+retried: by Dramatiq (a database outage is a delayed retry), and after that by the scheduler's
+catch-up check, which re-sends every period not `done`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from jobs import runtime
 from jobs.broker import actor, current_broker
 from jobs.enqueue import send_after_commit
-from jobs.messages import ADVANCE_BATCH, PROCESS_EVENT
+from jobs.messages import (
+    ADVANCE_BATCH,
+    CATCH_UP,
+    PROCESS_EVENT,
+    RUN_NIGHTLY_RECONCILIATION,
+    RUN_PAYOUT_BATCHING,
+    SCHEDULED_SWEEP,
+)
 from jobs.payouts import alert_payout_failures
 from jobs.reconciliation import reconcile_day
 from jobs.reconciliation import stripe_http as recon_stripe_http
@@ -35,12 +42,11 @@ from reconciliation import runs, window
 
 log = logging.getLogger(__name__)
 
-QUEUE = "scheduled"
 RECONCILIATION = "nightly_reconciliation"
 PAYOUTS = payout_batching.JOB
 SWEEP = "sweep"
 # Periodic runs retry a while on their own; beyond that the catch-up check re-sends them.
-OPTIONS: dict[str, Any] = {"queue_name": QUEUE, "max_retries": 20, "max_backoff": 60_000}
+OPTIONS: dict[str, Any] = {"max_retries": 20, "max_backoff": 60_000}
 SWEEP_HISTORY_S = 86_400
 
 def run_once(job: str, period: str, work: scheduled_runs.Work) -> dict[str, Any] | None:
@@ -73,7 +79,7 @@ def reconcile_accounts(
     }
 
 
-@actor(**OPTIONS)
+@actor(RUN_NIGHTLY_RECONCILIATION, **OPTIONS)
 def run_nightly_reconciliation(day: str, tz: str) -> None:
     # Asked before the period's transaction opens: no Stripe call while a lock is held.
     span = window.day(day, tz)
@@ -81,7 +87,7 @@ def run_nightly_reconciliation(day: str, tz: str) -> None:
     run_once(RECONCILIATION, day, lambda session: reconcile_accounts(session, day, tz, at_stripe))
 
 
-@actor(**OPTIONS)
+@actor(RUN_PAYOUT_BATCHING, **OPTIONS)
 def run_payout_batching(period: str) -> None:
     with retry_transient_failures():
         detail, batch_ids = payout_batching.batch_period(
@@ -94,7 +100,7 @@ def run_payout_batching(period: str) -> None:
         log.info("payout batching %s: %s", period, detail)
 
 
-@actor(queue_name=QUEUE, max_retries=0)
+@actor(SCHEDULED_SWEEP, max_retries=0)
 def scheduled_sweep(minute: str) -> None:
     """Re-enqueue stuck work and fetch events webhooks missed, once a minute.
 
@@ -119,7 +125,7 @@ def scheduled_sweep(minute: str) -> None:
         send_after_commit(current_broker(), PROCESS_EVENT, row_id)
 
 
-@actor(**OPTIONS)
+@actor(CATCH_UP, **OPTIONS)
 def catch_up(expected: dict[str, list[str]], tz: str) -> None:
     """Send the run of every expected period that is not done (oldest first)."""
     wanted = [(job, period) for job, periods in expected.items() for period in periods]

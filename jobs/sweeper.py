@@ -1,18 +1,23 @@
-"""Re-enqueue work that has not moved for STUCK_AFTER_S (lost messages, crashed processes)."""
+"""Re-enqueue work that has not moved for STUCK_AFTER_S (lost messages, crashed processes).
+
+Messages go by name (jobs/messages.py), like every other send outside an actor's own module.
+"""
 
 import logging
-from typing import Any
 
-import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import runtime
-from jobs.carriers import create_connected_account
-from jobs.charges import advance_payment
-from jobs.customers import create_customer
-from jobs.payouts import advance_batch
-from jobs.refunds import advance_refund
-from jobs.webhooks import process_event
+from jobs.broker import current_broker
+from jobs.messages import (
+    ADVANCE_BATCH,
+    ADVANCE_PAYMENT,
+    ADVANCE_REFUND,
+    CREATE_CONNECTED_ACCOUNT,
+    CREATE_CUSTOMER,
+    PROCESS_EVENT,
+    ActorRef,
+)
 from models.db import transaction
 from payments.sweeper import find_stuck
 
@@ -21,29 +26,31 @@ log = logging.getLogger(__name__)
 
 def stuck_messages(
     sessions: sessionmaker[Session], older_than_s: int
-) -> list[tuple[dramatiq.Actor[Any, Any], int]]:
-    """(actor, row id) for every row that has not moved for `older_than_s`."""
+) -> list[tuple[ActorRef, int]]:
+    """(actor reference, row id) for every row that has not moved for `older_than_s`."""
     with transaction(sessions) as session:
         stuck = find_stuck(session, older_than_s=older_than_s)
     return [
-        (actor, row_id)
-        for actor, ids in (
-            (create_customer, stuck.customers),
-            (create_connected_account, stuck.accounts),
-            (advance_payment, stuck.payments),
-            (advance_refund, stuck.refunds),
-            (advance_batch, stuck.batches),
-            (process_event, stuck.events),
+        (ref, row_id)
+        for ref, ids in (
+            (CREATE_CUSTOMER, stuck.customers),
+            (CREATE_CONNECTED_ACCOUNT, stuck.accounts),
+            (ADVANCE_PAYMENT, stuck.payments),
+            (ADVANCE_REFUND, stuck.refunds),
+            (ADVANCE_BATCH, stuck.batches),
+            (PROCESS_EVENT, stuck.events),
         )
         for row_id in ids
     ]
 
 
 def sweep(older_than_s: int) -> int:
-    """Enqueue every stuck row once more; return how many were enqueued."""
+    """Enqueue every stuck row once more; return how many were enqueued. A broker failure
+    propagates: the sweep fails and the next one sends again."""
     messages = stuck_messages(runtime.sessions(), older_than_s)
-    for actor, row_id in messages:
-        actor.send(row_id)
+    broker = current_broker()
+    for ref, row_id in messages:
+        broker.enqueue(ref.message(row_id))
     if messages:
         log.info("sweeper re-enqueued %d stuck rows", len(messages))
     return len(messages)

@@ -27,6 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from jobs import messages
 from scheduler import periods, sender
 from scheduler.config import ScheduleConfig
 from scheduler.triggers import latest_fire
@@ -89,12 +90,12 @@ class CronTable:
         tz = self.config.timezone_name
         if job == periods.RECONCILIATION:
             day = periods.recon_day(at, self.config).isoformat()
-            return self.out.send(sender.NIGHTLY_RECONCILIATION, day, tz)
+            return self.out.send(messages.RUN_NIGHTLY_RECONCILIATION, day, tz)
         if job == periods.PAYOUTS:
             period = periods.payout_period(at, self.config).isoformat()
-            return self.out.send(sender.PAYOUT_BATCHING, period)
+            return self.out.send(messages.RUN_PAYOUT_BATCHING, period)
         if job == periods.SWEEP:
-            return self.out.send(sender.SWEEP, periods.sweep_minute(at))
+            return self.out.send(messages.SCHEDULED_SWEEP, periods.sweep_minute(at))
         return self.catch_up(at)
 
     def owed(self, now: datetime) -> dict[str, list[str]]:
@@ -111,7 +112,7 @@ class CronTable:
 
     def catch_up(self, now: datetime | None = None) -> bool:
         return self.out.send(
-            sender.CATCH_UP, self.owed(now or self.now()), self.config.timezone_name
+            messages.CATCH_UP, self.owed(now or self.now()), self.config.timezone_name
         )
 
     def describe(self) -> list[tuple[str, str, str]]:

@@ -135,8 +135,8 @@ class Cluster:
     def sweep(self, older_than_s: int = 2) -> int:
         """What the scheduler's sweeper does every minute, enqueued into this cluster."""
         messages = stuck_messages(self.sessions, older_than_s)
-        for actor, row_id in messages:
-            self.send(actor.queue_name, actor.actor_name, row_id)
+        for ref, row_id in messages:
+            self.send(ref.queue, ref.name, row_id)
         return len(messages)
 
 
