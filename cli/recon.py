@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.recon_output import StderrProgress, render_table
 from config import Settings, SettingsError, load_settings
 from models.db import database_url, make_engine, make_session_factory
+from models.reconciliation import RunStatus
 from reconciliation import exports
 from reconciliation.errors import ReconciliationError
 from reconciliation.progress import progress_for
@@ -153,7 +154,11 @@ def run_command(
         outcome, report = _run(sessions, stripe_source, day, account, tz, settings, quiet)
     _emit(report, fmt, out)
     # A day whose discrepancies finance has all resolved needs nothing more: exit 0 too.
-    sys.exit(EXIT_CLEAN if outcome.status in ("clean", "resolved") else EXIT_DISCREPANCIES)
+    sys.exit(
+        EXIT_CLEAN
+        if outcome.status in (RunStatus.CLEAN, RunStatus.RESOLVED)
+        else EXIT_DISCREPANCIES
+    )
 
 
 def _run(

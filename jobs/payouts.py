@@ -5,6 +5,7 @@ from jobs.broker import actor
 from jobs.messages import ADVANCE_BATCH
 from jobs.retrying import ACTOR_OPTIONS, retry_transient_failures
 from models.db import transaction
+from models.payments import PayoutBatchStatus
 from payments import payout_batching, payouts
 from reconciliation import alerts
 
@@ -13,7 +14,7 @@ from reconciliation import alerts
 def advance_batch(batch_id: int) -> None:
     with retry_transient_failures():
         status = payouts.advance_batch(runtime.sessions(), runtime.gateway(), batch_id)
-    if status == "failed":
+    if status == PayoutBatchStatus.FAILED:
         alert_payout_failures()
 
 

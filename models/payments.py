@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -32,21 +33,55 @@ from models.base import (
     money_column,
     updated_at_column,
 )
+from models.statuses import in_check, sql_list, status_column
 
-# Stripe's PaymentIntent words, plus `pending` (not yet at Stripe) and `failed` (declined).
-PAYMENT_STATUSES = (
-    "pending",
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-    "requires_capture",
-    "succeeded",
-    "canceled",
-    "failed",
+
+class PaymentStatus(StrEnum):
+    """Stripe's PaymentIntent words, plus `pending` (not yet at Stripe) and `failed` (declined)."""
+
+    PENDING = "pending"
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    REQUIRES_CAPTURE = "requires_capture"
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+
+# No later event changes these (a failed payment may still be confirmed with a new method).
+FINAL_PAYMENT_STATUSES = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
+# A payment in these does not count against charging its load again.
+ENDED_PAYMENT_STATUSES = (PaymentStatus.FAILED, PaymentStatus.CANCELED)
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+# Stripe's refund statuses that no later event changes.
+FINAL_REFUND_STATUSES = frozenset(
+    {RefundStatus.SUCCEEDED, RefundStatus.FAILED, RefundStatus.CANCELED}
 )
-REFUND_STATUSES = ("pending", "succeeded", "failed", "canceled")
-PAYOUT_BATCH_STATUSES = ("pending", "transferred", "paid", "failed")
+# A refund in these reserves nothing of the payment's refundable amount.
+ENDED_REFUND_STATUSES = (RefundStatus.FAILED, RefundStatus.CANCELED)
+
+
+class PayoutBatchStatus(StrEnum):
+    PENDING = "pending"
+    TRANSFERRED = "transferred"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+# The words as plain strings, for request validation and the API schema.
+PAYMENT_STATUSES = tuple(status.value for status in PaymentStatus)
+REFUND_STATUSES = tuple(status.value for status in RefundStatus)
+PAYOUT_BATCH_STATUSES = tuple(status.value for status in PayoutBatchStatus)
 # batch: the nightly transfer-then-payout; transfer / payout: one step asked for over the API.
 PAYOUT_FLOWS = ("batch", "transfer", "payout")
 SETTLEMENT_CURRENCY_CHECK = "settlement_currency IS NULL OR settlement_currency ~ '^[a-z]{3}$'"
@@ -67,7 +102,7 @@ class Payment(NeedsAttention, Base):
             "amount_refunded >= 0 AND amount_refunded <= amount", name="refunded_within"
         ),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
-        CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status_known"),
+        CheckConstraint(in_check("status", PaymentStatus), name="status_known"),
         CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
         CheckConstraint(SETTLEMENT_CURRENCY_CHECK, name="settlement_currency_iso"),
         # One live payment per load: another only after the earlier ones failed or were
@@ -77,7 +112,8 @@ class Payment(NeedsAttention, Base):
             "load_id",
             unique=True,
             postgresql_where=text(
-                "status NOT IN ('failed', 'canceled') AND additional_charge_reason IS NULL"
+                f"status NOT IN {sql_list(ENDED_PAYMENT_STATUSES)}"
+                " AND additional_charge_reason IS NULL"
             ),
         ),
     )
@@ -94,7 +130,7 @@ class Payment(NeedsAttention, Base):
     # A PaymentMethod id (pm_…): a token, never card data.
     payment_method: Mapped[str | None] = mapped_column(String(255))
     confirm: Mapped[bool] = mapped_column(default=True, server_default="true")
-    status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    status: Mapped[PaymentStatus] = status_column(PaymentStatus, 32, PaymentStatus.PENDING)
     recovery_point: Mapped[str] = mapped_column(
         String(32), default="started", server_default="started"
     )
@@ -126,7 +162,7 @@ class Refund(NeedsAttention, Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
-        CheckConstraint(f"status IN {REFUND_STATUSES}", name="status_known"),
+        CheckConstraint(in_check("status", RefundStatus), name="status_known"),
         CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
         CheckConstraint(SETTLEMENT_CURRENCY_CHECK, name="settlement_currency_iso"),
     )
@@ -136,7 +172,7 @@ class Refund(NeedsAttention, Base):
     amount: Mapped[int] = money_column()
     currency: Mapped[str] = currency_column()
     reason: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    status: Mapped[RefundStatus] = status_column(RefundStatus, 32, RefundStatus.PENDING)
     recovery_point: Mapped[str] = mapped_column(
         String(32), default="started", server_default="started"
     )
@@ -182,7 +218,7 @@ class PayoutBatch(NeedsAttention, Base):
             "payout_amount IS NULL OR payout_amount > 0", name="payout_amount_positive"
         ),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
-        CheckConstraint(f"status IN {PAYOUT_BATCH_STATUSES}", name="status_known"),
+        CheckConstraint(in_check("status", PayoutBatchStatus), name="status_known"),
         CheckConstraint("method IN ('standard', 'instant')", name="method_known"),
         CheckConstraint(ATTENTION_CHECK, name="attention_complete"),
     )
@@ -201,7 +237,9 @@ class PayoutBatch(NeedsAttention, Base):
     # transfer) by money a failed payout left on the connected balance. NULL: `amount`.
     payout_amount: Mapped[int | None] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
-    status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    status: Mapped[PayoutBatchStatus] = status_column(
+        PayoutBatchStatus, 32, PayoutBatchStatus.PENDING
+    )
     recovery_point: Mapped[str] = mapped_column(
         String(32), default="started", server_default="started"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import CURRENCY_CHECK, Base, created_at_column, currency_column, money_column
+from models.statuses import in_check, sql_list, status_column
 
 DISCREPANCY_KINDS = (
     "missing_in_ledger",
@@ -33,10 +35,48 @@ DISCREPANCY_KINDS = (
     "timing",
     "probable_match",
 )
-RUN_STATUSES = ("running", "clean", "discrepancies", "failed", "resolved")
-# A current run: finished, not failed. `resolved` = discrepancies, every one resolved by finance.
-CURRENT_RUN_STATUSES = ("clean", "discrepancies", "resolved")
-DISCREPANCY_STATUSES = ("open", "acknowledged", "resolved")
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    CLEAN = "clean"
+    DISCREPANCIES = "discrepancies"
+    FAILED = "failed"
+    # Discrepancies, every one resolved by finance.
+    RESOLVED = "resolved"
+
+
+# A current run: finished, not failed.
+CURRENT_RUN_STATUSES = (RunStatus.CLEAN, RunStatus.DISCREPANCIES, RunStatus.RESOLVED)
+
+
+class DiscrepancyStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+# What finance may do to a discrepancy: action -> (statuses it applies to, status it leaves).
+DISCREPANCY_TRANSITIONS: dict[str, tuple[frozenset[DiscrepancyStatus], DiscrepancyStatus]] = {
+    "acknowledge": (frozenset({DiscrepancyStatus.OPEN}), DiscrepancyStatus.ACKNOWLEDGED),
+    "resolve": (
+        frozenset({DiscrepancyStatus.OPEN, DiscrepancyStatus.ACKNOWLEDGED}),
+        DiscrepancyStatus.RESOLVED,
+    ),
+    "reopen": (
+        frozenset({DiscrepancyStatus.ACKNOWLEDGED, DiscrepancyStatus.RESOLVED}),
+        DiscrepancyStatus.OPEN,
+    ),
+    "accept_and_book": (
+        frozenset({DiscrepancyStatus.OPEN, DiscrepancyStatus.ACKNOWLEDGED}),
+        DiscrepancyStatus.RESOLVED,
+    ),
+}
+UNRESOLVED_DISCREPANCY_STATUSES = (DiscrepancyStatus.OPEN, DiscrepancyStatus.ACKNOWLEDGED)
+
+# The words as plain strings, for request validation and the API schema.
+RUN_STATUSES = tuple(status.value for status in RunStatus)
+DISCREPANCY_STATUSES = tuple(status.value for status in DiscrepancyStatus)
 
 
 class StripeBalanceTransaction(Base):
@@ -71,7 +111,7 @@ class ReconciliationRun(Base):
 
     __tablename__ = "reconciliation_runs"
     __table_args__ = (
-        CheckConstraint(f"status IN {RUN_STATUSES}", name="status_known"),
+        CheckConstraint(in_check("status", RunStatus), name="status_known"),
         Index("ix_reconciliation_runs_day_account", "day", "account"),
         # At most one current (not superseded) finished run per day and account.
         Index(
@@ -80,7 +120,7 @@ class ReconciliationRun(Base):
             "account",
             unique=True,
             postgresql_where=text(
-                "superseded_by_id IS NULL AND status IN ('clean', 'discrepancies', 'resolved')"
+                f"superseded_by_id IS NULL AND status IN {sql_list(CURRENT_RUN_STATUSES)}"
             ),
         ),
     )
@@ -94,7 +134,7 @@ class ReconciliationRun(Base):
     source_detail: Mapped[str | None] = mapped_column(Text)
     window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     window_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
+    status: Mapped[RunStatus] = status_column(RunStatus, 16, RunStatus.RUNNING)
     # A large day runs as partitions (by currency) on several workers; the last one to finish
     # completes the run.
     partitions: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -118,7 +158,7 @@ class Discrepancy(Base):
     __tablename__ = "discrepancies"
     __table_args__ = (
         CheckConstraint(f"kind IN {DISCREPANCY_KINDS}", name="kind_known"),
-        CheckConstraint(f"status IN {DISCREPANCY_STATUSES}", name="status_known"),
+        CheckConstraint(in_check("status", DiscrepancyStatus), name="status_known"),
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
     )
 
@@ -144,7 +184,7 @@ class Discrepancy(Base):
     explanation: Mapped[str] = mapped_column(Text)
     # Same fingerprint on a re-run of the day = the same discrepancy: its status carries over.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    status: Mapped[DiscrepancyStatus] = status_column(DiscrepancyStatus, 16, DiscrepancyStatus.OPEN)
     resolution_note: Mapped[str | None] = mapped_column(Text)
     # The same finding in the run this one superseded, whose status and note were carried over.
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("discrepancies.id"))

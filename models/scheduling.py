@@ -9,6 +9,7 @@ the effect and `done` commit together; a second claim of a done period is a no-o
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, String, Text, UniqueConstraint
@@ -16,15 +17,20 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, created_at_column
+from models.statuses import in_check, status_column
 
-RUN_STATUSES = ("running", "done", "failed")
+
+class ScheduledRunStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class ScheduledRun(Base):
     __tablename__ = "scheduled_runs"
     __table_args__ = (
         UniqueConstraint("job", "period"),
-        CheckConstraint(f"status IN {RUN_STATUSES}", name="status_known"),
+        CheckConstraint(in_check("status", ScheduledRunStatus), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -32,7 +38,9 @@ class ScheduledRun(Base):
     job: Mapped[str] = mapped_column(String(64))
     # The period the run covers: a day (2026-03-08) or, for the sweeper, a minute.
     period: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
+    status: Mapped[ScheduledRunStatus] = status_column(
+        ScheduledRunStatus, 16, ScheduledRunStatus.RUNNING
+    )
     attempts: Mapped[int] = mapped_column(default=1, server_default="1")
     error: Mapped[str | None] = mapped_column(Text)
     # What the run did (accounts reconciled, batches created): for operators, not for logic.

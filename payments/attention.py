@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import AttentionAction, Payment, PayoutBatch, Refund
 from models.db import transaction
+from models.payments import PaymentStatus, PayoutBatchStatus, RefundStatus
 from payments.errors import InvalidOperation, NotFound
 
 log = logging.getLogger(__name__)
@@ -135,15 +136,15 @@ def cancel(session: Session, kind: str, row_id: int, *, actor: str, note: str | 
     row = _parked_row(session, kind, row_id)
     _record(session, kind, row, "cancel", actor, note)
     if isinstance(row, PayoutBatch):
-        row.status = "failed"
+        row.status = PayoutBatchStatus.FAILED
+        row.failure_code = "canceled_by_operator"
+        row.failure_message = note or "canceled by an operator"
+    elif isinstance(row, Payment):
+        row.status = PaymentStatus.CANCELED
         row.failure_code = "canceled_by_operator"
         row.failure_message = note or "canceled by an operator"
     else:
-        row.status = "canceled"
-        if isinstance(row, Payment):
-            row.failure_code = "canceled_by_operator"
-            row.failure_message = note or "canceled by an operator"
-        else:
-            row.failure_reason = note or "canceled by an operator"
+        row.status = RefundStatus.CANCELED
+        row.failure_reason = note or "canceled by an operator"
     row.recovery_point = "finished"
     return row

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money
+from models.payments import ENDED_PAYMENT_STATUSES, FINAL_PAYMENT_STATUSES, PaymentStatus
 from payments import attention, bank_debits, bookings, ownership, parties
 from payments.errors import (
     InvalidOperation,
@@ -35,7 +36,6 @@ from payments.errors import (
 from payments.gateway import StripeGateway
 
 StripeJSON = dict[str, Any]
-FINAL_STATUSES = frozenset({"succeeded", "canceled"})
 
 
 def create_payment(
@@ -93,7 +93,7 @@ def create_payment(
         description=description,
         request_id=request_id,
         additional_charge_reason=additional_charge_reason,
-        status="pending",
+        status=PaymentStatus.PENDING,
         recovery_point="started",
     )
     session.add(payment)
@@ -107,7 +107,7 @@ def live_payment_of_load(session: Session, load_id: int) -> int | None:
         select(Payment.id)
         .where(
             Payment.load_id == load_id,
-            Payment.status.not_in(("failed", "canceled")),
+            Payment.status.not_in(ENDED_PAYMENT_STATUSES),
             Payment.additional_charge_reason.is_(None),
         )
         .limit(1)
@@ -119,7 +119,7 @@ def request_confirmation(session: Session, payment_id: int, payment_method: str)
     payment = session.get(Payment, payment_id, with_for_update=True)
     if payment is None:
         raise NotFound(f"no payment {payment_id}")
-    if payment.status in FINAL_STATUSES:
+    if payment.status in FINAL_PAYMENT_STATUSES:
         raise InvalidOperation(f"payment {payment_id} is already {payment.status}")
     payment.payment_method = payment_method
     payment.confirm = True
@@ -129,7 +129,7 @@ def request_confirmation(session: Session, payment_id: int, payment_method: str)
         # Refused before Stripe created anything (Stripe keeps no idempotent result for a
         # request that failed validation): start over with the new method.
         payment.recovery_point = "started"
-        payment.status = "pending"
+        payment.status = PaymentStatus.PENDING
         payment.failure_code = payment.failure_message = None
     return payment
 
@@ -267,11 +267,11 @@ def _record_failure(
     with transaction(sessions) as session:
         payment = session.get(Payment, payment_id, with_for_update=True)
         assert payment is not None
-        if payment.status in FINAL_STATUSES:
+        if payment.status in FINAL_PAYMENT_STATUSES:
             return payment.status
         if intent and intent.get("id"):
             payment.stripe_payment_intent_id = intent["id"]
-        payment.status = "failed"
+        payment.status = PaymentStatus.FAILED
         payment.failure_code = code
         payment.failure_message = message
         payment.recovery_point = "finished"
@@ -312,7 +312,7 @@ def record_payment_intent(
     payment = session.get(Payment, payment_id, with_for_update=True)
     if payment is None:
         raise NotFound(f"no payment {payment_id}")
-    if payment.status in FINAL_STATUSES or payment.attention_at is not None:
+    if payment.status in FINAL_PAYMENT_STATUSES or payment.attention_at is not None:
         return payment.status  # done, or parked: a person decides, not a webhook
     stored = payment.stripe_payment_intent_id
     ownership.keep_stored_id(stored, intent["id"], f"payment {payment_id}")
@@ -327,16 +327,16 @@ def record_payment_intent(
         bookings.book_charge(session, payment, balance_transaction, payment_intent=intent["id"])
         payment.stripe_charge_id = charge["id"]
         payment.stripe_balance_transaction_id = balance_transaction["id"]
-        payment.status = "succeeded"
+        payment.status = PaymentStatus.SUCCEEDED
         payment.failure_code = payment.failure_message = None
         payment.recovery_point = "finished"
     elif status == "requires_payment_method" and error:
-        payment.status = "failed"
+        payment.status = PaymentStatus.FAILED
         payment.failure_code = error.get("decline_code") or error.get("code")
         payment.failure_message = error.get("message")
         payment.recovery_point = "finished"
     else:
-        payment.status = status
+        payment.status = PaymentStatus(status)
         # Waiting on the customer (requires_action/confirmation) or on the bank (processing):
         # the webhook will tell us; nothing for the job to do until then.
         payment.recovery_point = "finished" if status != "processing" else "intent_created"

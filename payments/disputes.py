@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Payment
 from models.db import transaction
 from models.disputes import Dispute
+from models.events import EventStatus
 from payments import chart, ledger
 from payments.adjustments import mirror_lines
 from payments.gateway import StripeGateway
@@ -46,7 +47,9 @@ def _when(unix: Any) -> datetime | None:
     return datetime.fromtimestamp(int(unix), UTC) if unix else None
 
 
-def record_dispute(sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON) -> str:
+def record_dispute(
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+) -> EventStatus:
     """The webhook handler of every dispute event: update the row, book its money."""
     account = obj.get("account") if isinstance(obj.get("account"), str) else None
     txns = [
@@ -61,7 +64,7 @@ def record_dispute(sessions: sessionmaker[Session], gateway: StripeGateway, obj:
         if payment_id is not None:
             for txn in txns:
                 book_dispute_transaction(session, obj, txn, account)
-    return "processed"
+    return EventStatus.PROCESSED
 
 
 def _upsert(session: Session, obj: StripeJSON, account: str | None, payment_id: int | None) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import PayoutBatch
+from models.payments import PayoutBatchStatus
 from payments.scheduled_runs import lock, run_once
 
 JOB = "payout_batching"
@@ -190,7 +191,7 @@ def create_batches(
                     "method": c.method,
                     "receivable_offset": c.receivable_offset,
                     "payout_amount": c.payout,
-                    "status": "pending",
+                    "status": PayoutBatchStatus.PENDING,
                     "recovery_point": "started",
                 }
                 for c in candidates

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, PayoutBatch
 from models.db import transaction
 from models.money import Money
+from models.payments import PayoutBatchStatus
 from payments import attention, bookings, chart, ledger, ownership, scheduled_runs
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
 from payments.gateway import StripeGateway
@@ -132,7 +133,7 @@ def _new_batch(
         flow=flow,
         method=method,
         receivable_offset=receivable_offset,
-        status="pending",
+        status=PayoutBatchStatus.PENDING,
         recovery_point="transferred" if flow == "payout" else "started",
     )
     session.add(batch)
@@ -227,7 +228,7 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
             with transaction(sessions) as session:
                 batch = session.get(PayoutBatch, batch_id, with_for_update=True)
                 assert batch is not None
-                batch.status = "failed"
+                batch.status = PayoutBatchStatus.FAILED
                 batch.failure_code = refused.code
                 batch.failure_message = str(refused)
                 batch.recovery_point = "finished"
@@ -262,7 +263,7 @@ def _record_transfer(
         session, batch, received["balance_transaction"], stripe_account=account
     )
     batch.stripe_transfer_id = transfer["id"]
-    batch.status = "transferred"
+    batch.status = PayoutBatchStatus.TRANSFERRED
     batch.recovery_point = "finished" if batch.flow == "transfer" else "transferred"
 
 
@@ -296,13 +297,13 @@ def record_payout(
     bookings.book_payout(session, batch, payout["balance_transaction"], stripe_account=account)
     batch.recovery_point = "payout_created"
     if payout["status"] == "paid":
-        batch.status = "paid"
+        batch.status = PayoutBatchStatus.PAID
         batch.recovery_point = "finished"
     elif payout["status"] in ("failed", "canceled"):
         bookings.book_payout_failure(
             session, batch, payout["failure_balance_transaction"], stripe_account=account
         )
-        batch.status = "failed"
+        batch.status = PayoutBatchStatus.FAILED
         batch.failure_code = payout.get("failure_code")
         batch.failure_message = payout.get("failure_message")
         batch.recovery_point = "finished"

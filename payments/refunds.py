@@ -17,20 +17,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Payment, Refund
 from models.db import transaction
+from models.payments import (
+    ENDED_REFUND_STATUSES,
+    FINAL_REFUND_STATUSES,
+    PaymentStatus,
+    RefundStatus,
+)
 from payments import attention, bookings, ownership
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
 from payments.gateway import StripeGateway
 
 StripeJSON = dict[str, Any]
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-# Stripe's refund statuses that no later event changes.
-FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
 
 
 def refundable(session: Session, payment: Payment) -> int:
     reserved = session.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0)).where(
-            Refund.payment_id == payment.id, Refund.status.not_in(("failed", "canceled"))
+            Refund.payment_id == payment.id, Refund.status.not_in(ENDED_REFUND_STATUSES)
         )
     )
     return payment.amount - int(reserved or 0)
@@ -49,7 +53,7 @@ def request_refund(
     payment = session.get(Payment, payment_id, with_for_update=True)
     if payment is None:
         raise NotFound(f"no payment {payment_id}")
-    if payment.status != "succeeded":
+    if payment.status != PaymentStatus.SUCCEEDED:
         raise InvalidOperation(
             f"payment {payment_id} is {payment.status}; only a succeeded payment can be refunded"
         )
@@ -69,7 +73,7 @@ def request_refund(
         currency=payment.currency,
         reason=reason,
         request_id=request_id,
-        status="pending",
+        status=RefundStatus.PENDING,
         recovery_point="started",
     )
     session.add(refund)
@@ -114,7 +118,7 @@ def advance_refund(sessions: sessionmaker[Session], gateway: StripeGateway, refu
         with transaction(sessions) as session:
             refund = session.get(Refund, refund_id, with_for_update=True)
             assert refund is not None
-            refund.status = "failed"
+            refund.status = RefundStatus.FAILED
             refund.failure_reason = str(refused)
             refund.recovery_point = "finished"
             return refund.status
@@ -157,7 +161,7 @@ def record_refund(
     refund = session.get(Refund, refund_id, with_for_update=True)
     if refund is None:
         raise NotFound(f"no refund {refund_id}")
-    if refund.status in FINAL_STATUSES or refund.attention_at is not None:
+    if refund.status in FINAL_REFUND_STATUSES or refund.attention_at is not None:
         return refund.status  # done, or parked: a person decides, not a webhook
     ownership.keep_stored_id(refund.stripe_refund_id, stripe_refund["id"], f"refund {refund_id}")
     refund.stripe_refund_id = stripe_refund["id"]
@@ -169,13 +173,13 @@ def record_refund(
         bookings.book_refund(session, refund, payment, balance_transaction)
         refund.stripe_balance_transaction_id = balance_transaction["id"]
         payment.amount_refunded += refund.amount
-        refund.status = "succeeded"
+        refund.status = RefundStatus.SUCCEEDED
         refund.recovery_point = "finished"
     elif status in ("failed", "canceled"):
-        refund.status = status
+        refund.status = RefundStatus(status)
         refund.failure_reason = stripe_refund.get("failure_reason")
         refund.recovery_point = "finished"
     else:
-        refund.status = "pending"
+        refund.status = RefundStatus.PENDING
         refund.recovery_point = "created"
     return refund.status

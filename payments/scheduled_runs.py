@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import ScheduledRun
 from models.db import advisory_xact_lock, transaction
+from models.scheduling import ScheduledRunStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +39,16 @@ def claim(session: Session, job: str, period: str) -> ScheduledRun | None:
     lock(session, f"scheduled:{job}:{period}")
     run_id = session.execute(
         insert(ScheduledRun)
-        .values(job=job, period=period, status="running", attempts=1)
+        .values(job=job, period=period, status=ScheduledRunStatus.RUNNING, attempts=1)
         .on_conflict_do_update(
             index_elements=["job", "period"],
             set_={
-                "status": "running",
+                "status": ScheduledRunStatus.RUNNING,
                 "attempts": ScheduledRun.attempts + 1,
                 "started_at": func.now(),
                 "error": None,
             },
-            where=ScheduledRun.status != "done",
+            where=ScheduledRun.status != ScheduledRunStatus.DONE,
         )
         .returning(ScheduledRun.id)
     ).scalar_one_or_none()
@@ -55,7 +56,7 @@ def claim(session: Session, job: str, period: str) -> ScheduledRun | None:
 
 
 def finish(session: Session, run: ScheduledRun, detail: dict[str, Any] | None = None) -> None:
-    run.status = "done"
+    run.status = ScheduledRunStatus.DONE
     run.detail = detail
     run.error = None
     run.finished_at = session.scalar(select(func.now()))
@@ -67,11 +68,21 @@ def mark_failed(sessions: sessionmaker[Session], job: str, period: str, error: s
     with transaction(sessions) as session:
         session.execute(
             insert(ScheduledRun)
-            .values(job=job, period=period, status="failed", attempts=1, error=error[:4000])
+            .values(
+                job=job,
+                period=period,
+                status=ScheduledRunStatus.FAILED,
+                attempts=1,
+                error=error[:4000],
+            )
             .on_conflict_do_update(
                 index_elements=["job", "period"],
-                set_={"status": "failed", "error": error[:4000], "finished_at": func.now()},
-                where=ScheduledRun.status != "done",
+                set_={
+                    "status": ScheduledRunStatus.FAILED,
+                    "error": error[:4000],
+                    "finished_at": func.now(),
+                },
+                where=ScheduledRun.status != ScheduledRunStatus.DONE,
             )
         )
 
@@ -83,7 +94,7 @@ def done_periods(session: Session, wanted: list[tuple[str, str]]) -> set[tuple[s
     rows = session.execute(
         select(ScheduledRun.job, ScheduledRun.period).where(
             tuple_(ScheduledRun.job, ScheduledRun.period).in_(wanted),
-            ScheduledRun.status == "done",
+            ScheduledRun.status == ScheduledRunStatus.DONE,
         )
     )
     return {(job, period) for job, period in rows}

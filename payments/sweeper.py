@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Carrier, Payment, PayoutBatch, Refund, Shipper, WebhookEvent
+from models.events import EventStatus
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def find_stuck(session: Session, *, older_than_s: int, limit: int = 1000) -> Stu
         events=ids(
             select(WebhookEvent.id).where(
                 # `failed` is parked with its reason for a person, not retried.
-                WebhookEvent.status == "received", WebhookEvent.received_at < cutoff
+                WebhookEvent.status == EventStatus.RECEIVED,
+                WebhookEvent.received_at < cutoff,
             )
         ),
     )

@@ -24,15 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Payment, PayoutBatch, Refund, Shipper, WebhookEvent
 from models.db import transaction
+from models.events import FINAL_EVENT_STATUSES, EventStatus
+from models.payments import FINAL_PAYMENT_STATUSES, FINAL_REFUND_STATUSES, RefundStatus
 from payments import charges, disputes, ownership, parties, payouts, refunds
 from payments.errors import NotFound, StripeUnavailable
 from payments.gateway import StripeGateway
 
 log = logging.getLogger(__name__)
-FINAL_EVENT_STATUSES = frozenset({"processed", "ignored", "failed", "out_of_band"})
 
 StripeJSON = dict[str, Any]
-Handler = Callable[[sessionmaker[Session], StripeGateway, StripeJSON], str]
+Handler = Callable[[sessionmaker[Session], StripeGateway, StripeJSON], EventStatus]
 
 
 def store_event(session: Session, event: StripeJSON) -> tuple[int, bool]:
@@ -65,7 +66,7 @@ def _metadata_id(obj: StripeJSON, key: str) -> int | None:
 
 def _payment_intent_event(
     sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
-) -> str:
+) -> EventStatus:
     with transaction(sessions) as session:
         payment = session.scalars(
             select(Payment).where(Payment.stripe_payment_intent_id == obj["id"])
@@ -74,11 +75,15 @@ def _payment_intent_event(
             claimed_id = _metadata_id(obj, "payment_id")
             payment = session.get(Payment, claimed_id) if claimed_id is not None else None
             if payment is None:
-                return "ignored"  # not ours: made outside our system, left for reconciliation
+                return (
+                    EventStatus.IGNORED
+                )  # not ours: made outside our system, left for reconciliation
         payment_id, stored_id = payment.id, payment.stripe_payment_intent_id
         ownership.keep_stored_id(stored_id, obj["id"], f"payment {payment_id}")
-        if payment.status in charges.FINAL_STATUSES:
-            return "processed"  # the job (or an earlier event) already recorded the outcome
+        if payment.status in FINAL_PAYMENT_STATUSES:
+            return (
+                EventStatus.PROCESSED
+            )  # the job (or an earlier event) already recorded the outcome
         expected = {
             "amount": payment.amount,
             "currency": payment.currency,
@@ -97,10 +102,12 @@ def _payment_intent_event(
     )
     with transaction(sessions) as session:
         charges.record_payment_intent(session, gateway, payment_id, intent)
-    return "processed"
+    return EventStatus.PROCESSED
 
 
-def _refund_event(sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON) -> str:
+def _refund_event(
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+) -> EventStatus:
     with transaction(sessions) as session:
         refund = session.scalars(
             select(Refund).where(Refund.stripe_refund_id == obj["id"])
@@ -109,11 +116,11 @@ def _refund_event(sessions: sessionmaker[Session], gateway: StripeGateway, obj: 
             claimed_id = _metadata_id(obj, "refund_id")
             refund = session.get(Refund, claimed_id) if claimed_id is not None else None
             if refund is None:
-                return "ignored"
+                return EventStatus.IGNORED
         refund_id, stored_id = refund.id, refund.stripe_refund_id
         ownership.keep_stored_id(stored_id, obj["id"], f"refund {refund_id}")
-        if refund.status in refunds.FINAL_STATUSES:
-            return "processed"
+        if refund.status in FINAL_REFUND_STATUSES:
+            return EventStatus.PROCESSED
         expected = {
             "amount": refund.amount,
             "currency": refund.currency,
@@ -132,58 +139,60 @@ def _refund_event(sessions: sessionmaker[Session], gateway: StripeGateway, obj: 
     )
     with transaction(sessions) as session:
         refunds.record_refund(session, gateway, refund_id, stripe_refund)
-    return "processed"
+    return EventStatus.PROCESSED
 
 
 def _charge_refunded(
     sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
-) -> str:
+) -> EventStatus:
     """charge.refunded names the charge: settle any of our refunds on it still in flight."""
     with transaction(sessions) as session:
         payment_id = session.scalar(select(Payment.id).where(Payment.stripe_charge_id == obj["id"]))
         pending = session.scalars(
             select(Refund).where(
                 Refund.payment_id == payment_id,
-                Refund.status == "pending",
+                Refund.status == RefundStatus.PENDING,
                 Refund.stripe_refund_id.is_not(None),
             )
         ).all()
         in_flight = [(r.id, r.stripe_refund_id) for r in pending]
     if payment_id is None or not in_flight:
-        return "ignored"  # a refund we did not ask for stays unbooked, for reconciliation
+        return EventStatus.IGNORED  # a refund we did not ask for stays unbooked, for reconciliation
     for refund_id, stripe_refund_id in in_flight:
         assert stripe_refund_id is not None
         stripe_refund = gateway.retrieve_refund(stripe_refund_id)
         with transaction(sessions) as session:
             refunds.record_refund(session, gateway, refund_id, stripe_refund)
-    return "processed"
+    return EventStatus.PROCESSED
 
 
-def _payout_event(sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON) -> str:
+def _payout_event(
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+) -> EventStatus:
     with transaction(sessions) as session:
         batch_id = session.scalar(
             select(PayoutBatch.id).where(PayoutBatch.stripe_payout_id == obj["id"])
         ) or _metadata_id(obj, "batch_id")
         batch = session.get(PayoutBatch, batch_id) if batch_id is not None else None
         if batch is None:
-            return "ignored"
+            return EventStatus.IGNORED
         # Only the payout the job stored is acted on; the job records its own from its response.
         if batch.stripe_payout_id is not None:
             ownership.keep_stored_id(batch.stripe_payout_id, obj["id"], f"payout batch {batch_id}")
         if batch.recovery_point not in ("payout_created", "transferred"):
-            return "ignored"
+            return EventStatus.IGNORED
         if batch.recovery_point == "transferred" and batch.stripe_payout_id is None:
             # The job has not recorded its own payout yet; it will, and finish from there.
-            return "ignored"
+            return EventStatus.IGNORED
     payouts.advance_batch(sessions, gateway, batch.id)
-    return "processed"
+    return EventStatus.PROCESSED
 
 
 def _account_updated(
     sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
-) -> str:
+) -> EventStatus:
     carrier = parties.refresh_connected_account(sessions, gateway, obj["id"])
-    return "processed" if carrier is not None else "ignored"
+    return EventStatus.PROCESSED if carrier is not None else EventStatus.IGNORED
 
 
 HANDLERS: dict[str, Handler] = {
@@ -208,7 +217,7 @@ HANDLERS: dict[str, Handler] = {
 
 def process_event(
     sessions: sessionmaker[Session], gateway: StripeGateway, event_row_id: int
-) -> str:
+) -> EventStatus:
     """Act on a stored event once; return its final status. Raises only what is transient
     (Stripe or the database unavailable), for the job to retry."""
     with transaction(sessions) as session:
@@ -223,9 +232,9 @@ def process_event(
     handler = HANDLERS.get(event_type)
     error: str | None = None
     try:
-        status = handler(sessions, gateway, obj) if handler else "ignored"
+        status = handler(sessions, gateway, obj) if handler else EventStatus.IGNORED
     except ownership.NotOurs as not_ours:
-        status, error = "out_of_band", str(not_ours)
+        status, error = EventStatus.OUT_OF_BAND, str(not_ours)
         log.warning(
             "out-of-band Stripe activity for finance: %s",
             error,
@@ -236,10 +245,10 @@ def process_event(
     except DBAPIError as db_error:
         if db_error.connection_invalidated:
             raise
-        status, error = "failed", _reason(db_error)
+        status, error = EventStatus.FAILED, _reason(db_error)
     except Exception as failure:  # a final failure: parked with its reason, never retried
-        status, error = "failed", _reason(failure)
-    if status == "failed":
+        status, error = EventStatus.FAILED, _reason(failure)
+    if status == EventStatus.FAILED:
         log.error(
             "webhook event parked as failed: %s",
             error,

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from models.money import format_minor
+from models.reconciliation import DiscrepancyStatus, RunStatus
 
 log = logging.getLogger("midway.reconciliation.alerts")
 
@@ -29,7 +30,7 @@ def changes(
     new = [
         item
         for item in report["discrepancies"]
-        if item["fingerprint"] not in before and item["status"] != "resolved"
+        if item["fingerprint"] not in before and item["status"] != DiscrepancyStatus.RESOLVED
     ]
     current = {item["fingerprint"] for item in report["discrepancies"]}
     return new, sorted(before - current)
@@ -41,7 +42,9 @@ def _plural(count: int, word: str) -> str:
 
 def summary(report: dict[str, Any], new: list[dict[str, Any]], gone: list[str]) -> str:
     """One short paragraph: day, account, what is new or what changed, net differences, run."""
-    outstanding = sum(1 for item in report["discrepancies"] if item["status"] != "resolved")
+    outstanding = sum(
+        1 for item in report["discrepancies"] if item["status"] != DiscrepancyStatus.RESOLVED
+    )
     if new:
         kinds = Counter(item["kind"] for item in new)
         by_kind = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
@@ -49,11 +52,11 @@ def summary(report: dict[str, Any], new: list[dict[str, Any]], gone: list[str]) 
         what = f"{len(new)} {news} — {by_kind}."
         if outstanding > len(new):
             what += f" {_plural(outstanding, 'discrepancy')} open in all."
-    elif report["status"] == "resolved":
+    elif report["status"] == RunStatus.RESOLVED:
         count = report["counts"]["discrepancies"]
         every = "its discrepancy" if count == 1 else f"all {count} discrepancies"
         what = f"{every} resolved or accepted by finance; nothing is open."
-    elif report["status"] == "clean":
+    elif report["status"] == RunStatus.CLEAN:
         what = "now clean: Stripe and the ledger agree."
     else:
         what = (

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Discrepancy, DiscrepancyAction, ReconciliationRun
-from models.reconciliation import CURRENT_RUN_STATUSES
+from models.reconciliation import CURRENT_RUN_STATUSES, DISCREPANCY_TRANSITIONS, DiscrepancyStatus
 from reconciliation import runs
 from reconciliation.errors import InvalidInput, ReconciliationError
 from reconciliation.runs import lock_day
@@ -35,14 +35,6 @@ from reconciliation.runs import lock_day
 # by booking what Stripe shows.
 BOOKABLE_KINDS = frozenset({"missing_in_ledger", "unexpected_type"})
 MAX_NOTE = 2000
-
-# action -> (statuses it applies to, status it leaves)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "acknowledge": (frozenset({"open"}), "acknowledged"),
-    "resolve": (frozenset({"open", "acknowledged"}), "resolved"),
-    "reopen": (frozenset({"acknowledged", "resolved"}), "open"),
-    "accept_and_book": (frozenset({"open", "acknowledged"}), "resolved"),
-}
 
 
 class CaseworkError(ReconciliationError):
@@ -114,7 +106,7 @@ def is_bookable(discrepancy: Discrepancy) -> bool:
         discrepancy.kind in BOOKABLE_KINDS
         and txn is not None
         and "," not in txn
-        and discrepancy.status in TRANSITIONS["accept_and_book"][0]
+        and discrepancy.status in DISCREPANCY_TRANSITIONS["accept_and_book"][0]
     )
 
 
@@ -164,7 +156,7 @@ def _transition(
     *,
     booker: Booker | None = None,
 ) -> DiscrepancyAction:
-    allowed, target = TRANSITIONS[action]
+    allowed, target = DISCREPANCY_TRANSITIONS[action]
     discrepancy, run = _locked(session, discrepancy_id)
     before = discrepancy.status
     if before not in allowed:
@@ -185,9 +177,9 @@ def _transition(
             session, discrepancy.stripe_balance_transaction, run.account, note, actor.label
         )
     discrepancy.status = target
-    if target == "resolved":
+    if target == DiscrepancyStatus.RESOLVED:
         discrepancy.resolution_note = note
-    elif target == "open":
+    elif target == DiscrepancyStatus.OPEN:
         discrepancy.resolution_note = None
     entry = DiscrepancyAction(
         day=run.day,

@@ -16,11 +16,16 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from models import Discrepancy, ReconciliationRun
-from models.reconciliation import CURRENT_RUN_STATUSES
+from models.reconciliation import (
+    CURRENT_RUN_STATUSES,
+    UNRESOLVED_DISCREPANCY_STATUSES,
+    DiscrepancyStatus,
+    RunStatus,
+)
 from reconciliation.runs import current_run as current_run  # the pages read it from here
 
 FINISHED = CURRENT_RUN_STATUSES
-UNRESOLVED = ("open", "acknowledged")
+UNRESOLVED = UNRESOLVED_DISCREPANCY_STATUSES
 # Age buckets of unresolved discrepancies, in days since the day they belong to.
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-1 days", 0, 1),
@@ -140,7 +145,7 @@ def unresolved_by_age(session: Session, today: dt.date) -> list[AgeRow]:
     table = [AgeRow(label) for label, _, _ in AGE_BUCKETS]
     for day, status, count in rows:
         row = table[bucket_of((today - day).days)]
-        if status == "open":
+        if status == DiscrepancyStatus.OPEN:
             row.open += int(count)
         else:
             row.acknowledged += int(count)
@@ -166,7 +171,7 @@ def daily_series(session: Session, until: dt.date, days: int = 30) -> list[DayPo
     for run in latest_runs(session, since=since, until=until):
         point = points[run.day]
         point.runs += 1
-        if run.status == "failed":
+        if run.status == RunStatus.FAILED:
             point.failed += 1
             continue
         point.discrepancies += run.discrepancy_count

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from models import Carrier, Discrepancy, ReconciliationRun, StripeBalanceTransaction
 from models.db import advisory_xact_lock
-from models.reconciliation import CURRENT_RUN_STATUSES
+from models.reconciliation import CURRENT_RUN_STATUSES, DiscrepancyStatus, RunStatus
 from reconciliation.errors import RunNotFound, UnknownAccount
 from reconciliation.result import Counts, CurrencyTotals, ReconciliationResult
 from reconciliation.result import Discrepancy as Finding
@@ -94,7 +94,7 @@ def start_run(
         source_detail=source_detail,
         window_start=_utc(window.start),
         window_end=_utc(window.end),
-        status="running",
+        status=RunStatus.RUNNING,
         partitions=partitions,
         partitions_done=0,
         totals=[],
@@ -112,7 +112,7 @@ def add_result(session: Session, run_id: int, result: ReconciliationResult) -> b
     run = session.get(ReconciliationRun, run_id, with_for_update=True)
     if run is None:
         raise RunNotFound(f"no reconciliation run {run_id}")
-    if run.status != "running":
+    if run.status != RunStatus.RUNNING:
         raise RuntimeError(f"run {run_id} is {run.status}; it takes no more results")
     insert_discrepancies(session, run_id, result.discrepancies)
     run.stripe_rows += result.counts.stripe_rows
@@ -153,7 +153,7 @@ def _row(run_id: int, finding: Finding) -> dict[str, Any]:
         "ledger_fee": finding.ledger_fee,
         "explanation": finding.explanation,
         "fingerprint": finding.fingerprint,
-        "status": "open",
+        "status": DiscrepancyStatus.OPEN,
         "occurred_at": _utc(finding.occurred_at),
     }
 
@@ -190,7 +190,7 @@ def finish_run(session: Session, run: ReconciliationRun) -> None:
             ReconciliationRun.account == run.account,
             ReconciliationRun.id != run.id,
             ReconciliationRun.superseded_by_id.is_(None),
-            ReconciliationRun.status.in_((*CURRENT_RUN_STATUSES, "failed")),
+            ReconciliationRun.status.in_((*CURRENT_RUN_STATUSES, RunStatus.FAILED)),
         )
         .order_by(ReconciliationRun.id)
         .with_for_update()
@@ -200,26 +200,28 @@ def finish_run(session: Session, run: ReconciliationRun) -> None:
         old.superseded_by_id = run.id
         old.superseded_at = now
     session.flush()
-    carried = [old.id for old in previous if old.status in ("discrepancies", "resolved")]
+    carried = [
+        old.id for old in previous if old.status in (RunStatus.DISCREPANCIES, RunStatus.RESOLVED)
+    ]
     if carried:
         carry_forward(session, from_run_id=max(carried), to_run_id=run.id)
     run.finished_at = now
     refresh_status(session, run)
 
 
-def refresh_status(session: Session, run: ReconciliationRun) -> str:
+def refresh_status(session: Session, run: ReconciliationRun) -> RunStatus:
     """Set a finished run's status from its discrepancies: `clean` (none), `resolved` (all
     resolved by finance), else `discrepancies`; return it."""
     session.flush()
     outstanding = session.scalar(
         select(func.count())
         .select_from(Discrepancy)
-        .where(Discrepancy.run_id == run.id, Discrepancy.status != "resolved")
+        .where(Discrepancy.run_id == run.id, Discrepancy.status != DiscrepancyStatus.RESOLVED)
     )
     if not run.discrepancy_count:
-        run.status = "clean"
+        run.status = RunStatus.CLEAN
     else:
-        run.status = "discrepancies" if outstanding else "resolved"
+        run.status = RunStatus.DISCREPANCIES if outstanding else RunStatus.RESOLVED
     session.flush()
     return run.status
 
@@ -261,8 +263,8 @@ def fail_run(session: Session, run_id: int, error: str) -> None:
     """Mark a run failed with its error (it supersedes nothing)."""
     session.execute(
         update(ReconciliationRun)
-        .where(ReconciliationRun.id == run_id, ReconciliationRun.status == "running")
-        .values(status="failed", error=error[:4000], finished_at=func.now())
+        .where(ReconciliationRun.id == run_id, ReconciliationRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.FAILED, error=error[:4000], finished_at=func.now())
     )
 
 

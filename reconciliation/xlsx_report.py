@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from models.money import minor_digits
+from models.reconciliation import DiscrepancyStatus
 from reconciliation.cells import is_risky
 from reconciliation.exports import (
     DISCREPANCY_COLUMNS,
@@ -119,7 +120,10 @@ def _summary(sheet: Worksheet, report: dict[str, Any], tz: ZoneInfo) -> None:
         ("source", report["source"]),
         ("source_detail", report["source_detail"] or ""),
         *((key, value) for key, value in report["counts"].items()),
-        ("outstanding", sum(1 for d in report["discrepancies"] if d["status"] != "resolved")),
+        (
+            "outstanding",
+            sum(1 for d in report["discrepancies"] if d["status"] != DiscrepancyStatus.RESOLVED),
+        ),
         ("started_at", local_time(report["started_at"], tz)),
         ("finished_at", local_time(report["finished_at"], tz)),
         ("error", report["error"] or ""),

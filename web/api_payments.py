@@ -14,6 +14,7 @@ from jobs.messages import ADVANCE_PAYMENT
 from models import Carrier, Load, Payment, Shipper
 from models.db import transaction
 from models.money import Money, format_minor, minimum_charge
+from models.payments import PaymentStatus
 from payments import charges
 from payments import errors as payment_errors
 from payments.errors import InvalidOperation
@@ -167,7 +168,7 @@ def confirm_intent(payment_id: int) -> Response:
         payment = session.get(Payment, payment_id, with_for_update=True)
         if payment is None:
             raise ResourceNotFound(f"no payment {payment_id}")
-        if payment.status == "processing":
+        if payment.status == PaymentStatus.PROCESSING:
             raise Conflict(
                 f"payment {payment_id} is processing; wait for its outcome",
                 code="payment_not_confirmable",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from jobs.messages import ADVANCE_REFUND
 from models import Payment, Refund
 from models.db import transaction
+from models.payments import PaymentStatus
 from payments import refunds
 from payments.errors import InvalidOperation
 from web.auth import ENQUEUE, READ, requires
@@ -37,7 +38,7 @@ def create_refund(payment_id: int) -> Response:
         payment = session.get(Payment, payment_id, with_for_update=True)
         if payment is None:
             raise ResourceNotFound(f"no payment {payment_id}")
-        if payment.status != "succeeded":
+        if payment.status != PaymentStatus.SUCCEEDED:
             raise Conflict(
                 f"payment {payment_id} is {payment.status}; only a succeeded payment can be"
                 " refunded",

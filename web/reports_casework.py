@@ -14,6 +14,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from models import Discrepancy, ReconciliationRun, StripeBalanceTransaction
 from models.db import transaction
+from models.reconciliation import DISCREPANCY_TRANSITIONS
 from payments import adjustments
 from payments.errors import InvalidOperation
 from reconciliation import casework, exports
@@ -54,7 +55,7 @@ def _page(
             trail=trail,
             txn=txn,
             bookable=casework.is_bookable(discrepancy) and txn is not None,
-            transitions=casework.TRANSITIONS,
+            transitions=DISCREPANCY_TRANSITIONS,
             error=error,
             form=form,
             back=_back(run),

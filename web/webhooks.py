@@ -21,6 +21,7 @@ from jobs.enqueue import send_after_commit
 from jobs.messages import PROCESS_EVENT
 from models import WebhookEvent
 from models.db import transaction
+from models.events import EventStatus
 from payments.webhook_events import store_event
 from web.auth import READ, requires
 from web.bodies import parse_json, raw_body
@@ -135,10 +136,12 @@ def health() -> Response:
     with transaction(state().sessions) as session:
         last = session.scalar(select(func.max(WebhookEvent.received_at)))
         backlog = session.scalar(
-            select(func.count()).where(WebhookEvent.status.in_(("received", "failed")))
+            select(func.count()).where(
+                WebhookEvent.status.in_((EventStatus.RECEIVED, EventStatus.FAILED))
+            )
         )
         out_of_band = session.scalar(
-            select(func.count()).where(WebhookEvent.status == "out_of_band")
+            select(func.count()).where(WebhookEvent.status == EventStatus.OUT_OF_BAND)
         )
     return jsonify(
         {
