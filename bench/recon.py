@@ -1,27 +1,31 @@
 """Benchmark of a database-backed reconciliation: 1,000,000 balance transactions against the
-matching ledger, with a few thousand planted discrepancies of every kind, data already local.
+matching ledger (or 10 million, in hash slices), with 500 planted discrepancies of every kind,
+data already local.
 
 1. Creates a scratch database (DATABASE_URL's server, else an embedded PostgreSQL in a
-   temporary folder), migrates it, and loads the data with COPY: Stripe's rows through the
-   real cache writer (stripe_cache.store), the ledger as postings with their lines
-   (balance net, fee, counterparty), the shape payments/bookings.py writes. Loading synthetic
-   postings runs with `session_replication_role = replica` in this scratch database only,
-   which skips the ledger's deferred balance triggers (a million per-line trigger checks at
-   COMMIT); the generator balances every posting itself.
+   temporary folder), migrates it, and generates the day inside PostgreSQL (recon_data.py:
+   INSERT … SELECT over generate_series, so no row passes through this process): Stripe's
+   rows in the local cache table, the ledger as balanced postings with their lines, the
+   shape payments/bookings.py writes. `--rows` is rows a side, plants included.
 2. In a fresh process (so its peak RSS is its own): the real path — COPY both sides out with
    the cache reader and the ledger loader, then `engine.reconcile` (match, classify,
    explain) — and checks every planted discrepancy is found, nothing else.
 3. In another fresh process: the floor — COPY of both sides (the same two SELECTs) plus one
-   pandas outer merge on the balance transaction id; and a stricter floor COPYing the raw
-   tables (postings and lines as stored, no aggregation).
+   pandas outer merge on the balance transaction id; and, for a day in one piece, a stricter
+   floor COPYing the raw tables (postings and lines as stored, no aggregation).
 4. The raw-page parse rate of `raw_pages.frame_from_pages`.
 
-With more rows a side than --partition-rows (RECON_PARTITION_ROWS), steps 2 and 3 run per
-hash slice (reconciliation/slices.py), each slice in its own process as a partition job
-would: times summed, peak RSS per process, and the time per million rows.
+With more rows a side than --partition-rows (RECON_PARTITION_ROWS), the plan of the job that
+splits the day runs once, then steps 2 and 3 run per hash slice (reconciliation/slices.py),
+each slice in its own process as a partition job would: times summed (plan included), peak
+RSS per process, and the time per million rows.
 
-    /work/venv/bin/python bench/recon.py [--rows 1000000] [--planted 500]
-        [--partition-rows 1000000]
+`--prepare` only generates the day into a database kept on DATABASE_URL's server (named
+after --rows and --planted); `--prepared` then measures on it, so that a timing of record
+holds the shared lock for the measurement only.
+
+    python bench/recon.py [--rows 1000000] [--planted 500] [--partition-rows 1000000]
+        [--prepare | --prepared]
 """
 
 from __future__ import annotations
