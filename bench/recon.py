@@ -183,10 +183,27 @@ def measure_floor(url: str, plan_file: str | None, index: int) -> dict[str, obje
     }
 
 
-def summed(mode: str, url: str, plan_file: str | None, parts: int) -> dict[str, object]:
+def both_halves(
+    url: str, plan_file: str | None, parts: int
+) -> tuple[dict[str, object], dict[str, object]]:
     """Every slice in its own fresh process, one after the other (as partition jobs on
-    workers would run them): times and counts summed, peak RSS the largest slice's."""
-    pieces = [child(mode, url, plan_file, i) for i in range(parts)]
+    workers would run them), the real path then its floor, a line printed per slice."""
+    real, floor = [], []
+    for i in range(parts):
+        real.append(child("real", url, plan_file, i))
+        floor.append(child("floor", url, plan_file, i))
+        if parts > 1:
+            print(
+                f"  slice {i + 1}/{parts}: {real[-1]['stripe_rows']:,} Stripe rows, "
+                f"{real[-1]['ledger_rows']:,} postings; real {real[-1]['total_s']:.2f} s, "
+                f"floor {floor[-1]['same_sql_s']:.2f} s; RSS {real[-1]['rss_mb']:,.0f} MB",
+                flush=True,
+            )
+    return summed(real), summed(floor)
+
+
+def summed(pieces: list[dict[str, object]]) -> dict[str, object]:
+    """Times and counts of the slices summed, peak RSS the largest slice's."""
     total: dict[str, object] = dict(pieces[0])
     for piece in pieces[1:]:
         for key, value in piece.items():
@@ -319,9 +336,8 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
             f"plan (once, in the job that splits the day): {plan_s:.2f} s, {moved:,} moved "
             f"postings, {stripe_moved:,} moved Stripe rows"
         )
-    real = summed("real", url, plan_file, parts)
+    real, floor = both_halves(url, plan_file, parts)
     real["total_s"] = float(real["total_s"]) + plan_s  # type: ignore[arg-type]
-    floor = summed("floor", url, plan_file, parts)
     found = Counter(real["found"])  # type: ignore[arg-type]
     print(
         f"\nreal: load {real['stripe_rows']:,} Stripe rows {real['stripe_load_s']:.2f} s + "
