@@ -1,33 +1,38 @@
 """Benchmark of a database-backed reconciliation: 1,000,000 balance transactions against the
-matching ledger, with a few thousand planted discrepancies of every kind, data already local.
+matching ledger (or 10 million, in hash slices), with 500 planted discrepancies of every kind,
+data already local.
 
 1. Creates a scratch database (DATABASE_URL's server, else an embedded PostgreSQL in a
-   temporary folder), migrates it, and loads the data with COPY: Stripe's rows through the
-   real cache writer (stripe_cache.store), the ledger as postings with their lines
-   (balance net, fee, counterparty), the shape payments/bookings.py writes. Loading synthetic
-   postings runs with `session_replication_role = replica` in this scratch database only,
-   which skips the ledger's deferred balance triggers (a million per-line trigger checks at
-   COMMIT); the generator balances every posting itself.
+   temporary folder), migrates it, and generates the day inside PostgreSQL (recon_data.py:
+   INSERT … SELECT over generate_series, so no row passes through this process): Stripe's
+   rows in the local cache table, the ledger as balanced postings with their lines, the
+   shape payments/bookings.py writes. `--rows` is rows a side, plants included.
 2. In a fresh process (so its peak RSS is its own): the real path — COPY both sides out with
    the cache reader and the ledger loader, then `engine.reconcile` (match, classify,
    explain) — and checks every planted discrepancy is found, nothing else.
 3. In another fresh process: the floor — COPY of both sides (the same two SELECTs) plus one
-   pandas outer merge on the balance transaction id; and a stricter floor COPYing the raw
-   tables (postings and lines as stored, no aggregation).
+   pandas outer merge on the balance transaction id; and, for a day in one piece, a stricter
+   floor COPYing the raw tables (postings and lines as stored, no aggregation).
 4. The raw-page parse rate of `raw_pages.frame_from_pages`.
 
-With more rows a side than --partition-rows (RECON_PARTITION_ROWS), steps 2 and 3 run per
-hash slice (reconciliation/slices.py), each slice in its own process as a partition job
-would: times summed, peak RSS per process, and the time per million rows.
+With more rows a side than --partition-rows (RECON_PARTITION_ROWS), the plan of the job that
+splits the day runs once, then steps 2 and 3 run per hash slice (reconciliation/slices.py),
+each slice in its own process as a partition job would: times summed (plan included), peak
+RSS per process, and the time per million rows.
 
-    /work/venv/bin/python bench/recon.py [--rows 1000000] [--planted 500]
-        [--partition-rows 1000000]
+`--prepare` only generates the day into a database kept on DATABASE_URL's server (named
+after --rows and --planted); `--prepared` then measures on it, so that a timing of record
+holds the shared lock for the measurement only.
+
+    python bench/recon.py [--rows 1000000] [--planted 500] [--partition-rows 1000000]
+        [--prepare | --prepared]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -36,15 +41,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 import recon_core_bench as core  # noqa: E402
+import recon_data  # noqa: E402
 import support_path  # noqa: E402, F401  (tests/support on sys.path)
 from scratch_databases import scratch_database, server_url  # noqa: E402
 
+from config import load_settings  # noqa: E402
 from models.db import make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from reconciliation import stripe_cache  # noqa: E402
@@ -55,19 +61,13 @@ from reconciliation.ledger_source import (  # noqa: E402
     load_ledger_frame,
     plan_slices,
 )
-from reconciliation.pgcopy import copy_in, copy_out  # noqa: E402
+from reconciliation.pgcopy import copy_out  # noqa: E402
 from reconciliation.raw_pages import frame_from_pages  # noqa: E402
 from reconciliation.slices import Slice, slice_count  # noqa: E402
 from reconciliation.window import day  # noqa: E402
 
 DAY = "2026-03-10"
 MARGIN_S = 6 * 3600
-CURRENCIES = ("usd", "jpy", "kwd", "eur")
-ACCOUNT_CODES = (
-    ("stripe_balance:platform", "asset"),
-    ("stripe_fees", "expense"),
-    ("bench_counterparty", "liability"),
-)
 
 
 def peak_rss_mb() -> float:
@@ -80,100 +80,6 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-# --- data ----------------------------------------------------------------------------------
-
-
-def build(rows: int, planted: int) -> tuple[pd.DataFrame, pd.DataFrame, Counter[str]]:
-    window = day(DAY, "UTC")
-    rng = np.random.default_rng(6)
-    stripe = core.build_stripe(rows, window, rng)
-    stripe, ledger, expected = core.plant(stripe, core.mirror(stripe), planted, window, rng)
-    # A probable match is a posting booked by hand with only its PaymentIntent: one that
-    # claims a balance transaction or charge id Stripe lacks is two real errors instead.
-    by_hand = ledger["balance_transaction"].isna() & ledger["source"].isna()
-    numbers = pd.Series(np.arange(int(by_hand.sum())), dtype="int64").astype("str").to_numpy()
-    ledger.loc[by_hand, "payment_intent"] = "pi_by_hand" + numbers
-    return stripe, ledger, expected
-
-
-def load_into(url: str, stripe: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, float]:
-    engine = create_engine(url)
-    sessions = make_session_factory(engine)
-    timings = {}
-    started = time.perf_counter()
-    with sessions.begin() as session:
-        stripe_cache.store(session, stripe)
-    timings["stripe rows (stripe_cache.store: COPY + upsert)"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    with sessions.begin() as session:
-        session.execute(text("SET LOCAL session_replication_role = replica"))
-        accounts = {}
-        for currency in CURRENCIES:
-            for code, kind in ACCOUNT_CODES:
-                accounts[(code, currency)] = session.execute(
-                    text(
-                        "INSERT INTO ledger_accounts (code, currency, kind) VALUES (:c, :cur, :k)"
-                        " RETURNING id"
-                    ),
-                    {"c": code, "cur": currency, "k": kind},
-                ).scalar_one()
-        postings = pd.DataFrame(
-            {
-                "id": ledger["posting_id"],
-                "kind": ledger["type"],
-                "occurred_at": pd.to_datetime(
-                    ledger["occurred_at"], unit="s", utc=True
-                ).dt.strftime("%Y-%m-%d %H:%M:%S+00"),
-                "stripe_balance_transaction": ledger["balance_transaction"],
-                "stripe_source": ledger["source"],
-                "stripe_payment_intent": ledger["payment_intent"],
-            }
-        )
-        copy_in(session, "ledger_postings", postings)
-        copy_in(session, "ledger_lines", _lines(ledger, accounts))
-        session.execute(
-            text("SELECT setval('ledger_postings_id_seq', (SELECT max(id) FROM ledger_postings))")
-        )
-    timings["ledger postings and lines (COPY, triggers off)"] = time.perf_counter() - started
-    engine.dispose()
-    vacuum = create_engine(url, isolation_level="AUTOCOMMIT")
-    with vacuum.connect() as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-    vacuum.dispose()
-    return timings
-
-
-def _lines(ledger: pd.DataFrame, accounts: dict[tuple[str, str], int]) -> pd.DataFrame:
-    """Balanced lines per posting: net on the balance, fee (memo "fee"), gross counterparty."""
-    ids = ledger["posting_id"].to_numpy()
-    currency = ledger["currency"].to_numpy(dtype=object)
-
-    def account(code: str) -> np.ndarray:
-        return pd.Series(currency).map({c: accounts[(code, c)] for c in CURRENCIES}).to_numpy()
-
-    parts = []
-    for code, signed, memo in (
-        ("stripe_balance:platform", ledger["net"].to_numpy(), "net"),
-        ("stripe_fees", ledger["fee"].to_numpy(), "fee"),
-        ("bench_counterparty", -ledger["amount"].to_numpy(), None),
-    ):
-        keep = signed != 0
-        parts.append(
-            pd.DataFrame(
-                {
-                    "posting_id": ids[keep],
-                    "account_id": account(code)[keep],
-                    "side": np.where(signed[keep] > 0, "debit", "credit"),
-                    "amount": np.abs(signed[keep]),
-                    "currency": currency[keep],
-                    "memo": memo,
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
 
 
 # --- measured halves (each in a fresh process) ---------------------------------------------
@@ -277,10 +183,27 @@ def measure_floor(url: str, plan_file: str | None, index: int) -> dict[str, obje
     }
 
 
-def summed(mode: str, url: str, plan_file: str | None, parts: int) -> dict[str, object]:
+def both_halves(
+    url: str, plan_file: str | None, parts: int
+) -> tuple[dict[str, object], dict[str, object]]:
     """Every slice in its own fresh process, one after the other (as partition jobs on
-    workers would run them): times and counts summed, peak RSS the largest slice's."""
-    pieces = [child(mode, url, plan_file, i) for i in range(parts)]
+    workers would run them), the real path then its floor, a line printed per slice."""
+    real, floor = [], []
+    for i in range(parts):
+        real.append(child("real", url, plan_file, i))
+        floor.append(child("floor", url, plan_file, i))
+        if parts > 1:
+            print(
+                f"  slice {i + 1}/{parts}: {real[-1]['stripe_rows']:,} Stripe rows, "
+                f"{real[-1]['ledger_rows']:,} postings; real {real[-1]['total_s']:.2f} s, "
+                f"floor {floor[-1]['same_sql_s']:.2f} s; RSS {real[-1]['rss_mb']:,.0f} MB",
+                flush=True,
+            )
+    return summed(real), summed(floor)
+
+
+def summed(pieces: list[dict[str, object]]) -> dict[str, object]:
+    """Times and counts of the slices summed, peak RSS the largest slice's."""
     total: dict[str, object] = dict(pieces[0])
     for piece in pieces[1:]:
         for key, value in piece.items():
@@ -321,6 +244,14 @@ def main() -> int:
         default=1_000_000,
         help="rows a side per hash slice, as RECON_PARTITION_ROWS (default 1,000,000)",
     )
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only generate the day into a kept database (DATABASE_URL's server), for --prepared",
+    )
+    parser.add_argument(
+        "--prepared", action="store_true", help="measure on the day --prepare kept (same --rows)"
+    )
     parser.add_argument("--measure", choices=["real", "floor", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
@@ -335,27 +266,59 @@ def main() -> int:
         return 0
 
     overall = time.perf_counter()
+    if args.prepare or args.prepared:
+        url = kept_database(args)
+        if args.prepare:
+            prepare(url, args)
+            return 0
+        with tempfile.TemporaryDirectory(prefix="midway_bench_") as tmp:
+            return run(url, args, overall, tmp)
     with tempfile.TemporaryDirectory(prefix="midway_bench_") as tmp:
         with scratch_database(server_url(Path(tmp)), "midway_bench_recon") as url:
+            prepare(url, args)
             return run(url, args, overall, tmp)
 
 
-def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
+def kept_database(args: argparse.Namespace) -> str:
+    """The database --prepare fills and --prepared reads, named after the day's size."""
+    server = load_settings().database_url
+    if not server:
+        raise SystemExit("--prepare / --prepared need DATABASE_URL (a server that keeps it)")
+    name = f"midway_bench_recon_{args.rows}_{args.planted}"
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def prepare(url: str, args: argparse.Namespace) -> None:
+    """Create (afresh, when kept), migrate and fill the bench's database."""
+    if args.prepare:
+        admin = create_engine(load_settings().database_url or "", isolation_level="AUTOCOMMIT")
+        name = make_url(url).database
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
     upgrade(url)
+    window = day(DAY, "UTC")
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     started = time.perf_counter()
-    stripe, ledger, expected = build(args.rows, args.planted)
+    steps = recon_data.generate(dsn, args.rows, args.planted, window.start, window.end)
     print(
-        f"generated {len(stripe):,} Stripe rows and {len(ledger):,} postings "
-        f"({args.planted} planted per kind) in {time.perf_counter() - started:.1f} s"
+        f"generated {args.rows:,} Stripe rows and {args.rows:,} postings "
+        f"({args.planted} planted per kind) in PostgreSQL in {time.perf_counter() - started:.1f} s"
+        f" (this process's peak RSS {peak_rss_mb():,.0f} MB)"
     )
-    for what, seconds in load_into(url, stripe, ledger).items():
-        print(f"  loaded {what}: {seconds:.1f} s")
+    for what, seconds in steps.items():
+        print(f"  {what}: {seconds:.1f} s")
     print(
         "  (ledger triggers skipped while loading: session_replication_role = replica, in "
-        "this scratch database only)"
+        "this database only)"
     )
-    rows = max(len(stripe), len(ledger))
-    del stripe, ledger
+
+
+def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
+    expected = recon_data.expected(args.planted)
+    rows = args.rows
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     parts = slice_count(rows, args.partition_rows)
     print(
         f"{parts} hash slice(s) of <= ~{args.partition_rows:,} rows a side, each in its own process"
@@ -368,12 +331,13 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
         plan_file = str(Path(tmp) / "plan.json")
         Path(plan_file).write_text(json.dumps(plan["plan"]))
         moved = len(plan["plan"]["moved"])  # type: ignore[index]
+        stripe_moved = len(plan["plan"]["stripe_moved"])  # type: ignore[index]
         print(
-            f"plan (once, in the job that splits the day): {plan_s:.2f} s, {moved:,} moved postings"
+            f"plan (once, in the job that splits the day): {plan_s:.2f} s, {moved:,} moved "
+            f"postings, {stripe_moved:,} moved Stripe rows"
         )
-    real = summed("real", url, plan_file, parts)
+    real, floor = both_halves(url, plan_file, parts)
     real["total_s"] = float(real["total_s"]) + plan_s  # type: ignore[arg-type]
-    floor = summed("floor", url, plan_file, parts)
     found = Counter(real["found"])  # type: ignore[arg-type]
     print(
         f"\nreal: load {real['stripe_rows']:,} Stripe rows {real['stripe_load_s']:.2f} s + "
@@ -414,6 +378,7 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
         f"raw-page parse: {len(parsed):,} rows in {parse_s:.2f} s = "
         f"{len(parsed) / parse_s:,.0f} rows/s (aim >= 100,000)"
     )
+    print("load average at end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"whole benchmark: {time.perf_counter() - overall:.0f} s")
     return 0 if found == expected else 1
 

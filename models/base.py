@@ -40,3 +40,14 @@ def currency_column() -> Mapped[str]:
 
 
 CURRENCY_CHECK = "currency ~ '^[a-z]{3}$'"
+
+
+def hour_bucket(column: str) -> str:
+    """The UTC hour `column` (timestamptz) falls in, as an immutable SQL expression (date_bin,
+    unlike date_trunc on a timestamptz, does not depend on the session's time zone), so it
+    can lead an index that reconciliation's hash slices read by hour ranges. The interval is
+    spelled as PostgreSQL prints it back, so the models compare equal to the migrations."""
+    return (
+        f"date_bin('01:00:00'::interval, {column},"
+        " '2000-01-01 00:00:00+00'::timestamp with time zone)"
+    )

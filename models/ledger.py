@@ -20,10 +20,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import CURRENCY_CHECK, Base, created_at_column, currency_column, money_column
+from models.base import (
+    CURRENCY_CHECK,
+    Base,
+    created_at_column,
+    currency_column,
+    hour_bucket,
+    money_column,
+)
 
 ACCOUNT_KINDS = ("asset", "liability", "revenue", "expense", "equity")
 SIDES = ("debit", "credit")
@@ -62,6 +70,28 @@ class Posting(Base):
         Index("ix_ledger_postings_occurred_at", "occurred_at"),
         Index("ix_ledger_postings_stripe_balance_transaction", "stripe_balance_transaction"),
         Index("ix_ledger_postings_stripe_source", "stripe_source"),
+        # A reconciliation slice of one account's day reads its postings as index ranges:
+        # account, each UTC hour of the window, then a contiguous range of the hash of the id
+        # the posting claims first (reconciliation/slices.py).
+        Index(
+            "ix_ledger_postings_recon_slice",
+            "stripe_account",
+            text(hour_bucket("occurred_at")),
+            text("hashtext(coalesce(stripe_source, stripe_balance_transaction, ''))"),
+        ),
+        # Payout failures are looked up by source for every payout a run reads.
+        Index(
+            "ix_ledger_postings_payout_failure_source",
+            "stripe_source",
+            postgresql_where=text("kind = 'payout_failure'"),
+        ),
+        # Postings that claim no Stripe id (booked by hand): few, read once per sliced run.
+        Index(
+            "ix_ledger_postings_claiming_nothing",
+            "stripe_account",
+            "occurred_at",
+            postgresql_where=text("stripe_balance_transaction IS NULL AND stripe_source IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -20,7 +20,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import CURRENCY_CHECK, Base, created_at_column, currency_column, money_column
+from models.base import (
+    CURRENCY_CHECK,
+    Base,
+    created_at_column,
+    currency_column,
+    hour_bucket,
+    money_column,
+)
 from models.statuses import in_check, sql_list, status_column
 
 DISCREPANCY_KINDS = (
@@ -86,6 +93,14 @@ class StripeBalanceTransaction(Base):
     __table_args__ = (
         CheckConstraint(CURRENCY_CHECK, name="currency_iso"),
         Index("ix_stripe_balance_transactions_account_created", "account", "created"),
+        # A reconciliation slice reads its rows as index ranges: account, UTC hour, hash of
+        # the row's source else its id (see models/ledger.py, reconciliation/slices.py).
+        Index(
+            "ix_stripe_balance_transactions_recon_slice",
+            "account",
+            text(hour_bucket("created")),
+            text("hashtext(coalesce(source, id))"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)  # txn_…

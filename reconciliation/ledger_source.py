@@ -135,17 +135,21 @@ def ledger_query(
         currency_expr=sql.SQL(_CURRENCY),
         amount_expr=sql.SQL(_AMOUNT),
         claims_filter=sql.SQL(_CLAIMS_NOTHING if claims_nothing else ""),
-        slice_filter=(sql.SQL("\n  AND ") + slices.posting_filter(part) if part else sql.SQL("")),
+        slice_filter=(
+            sql.SQL("\n  AND ") + slices.posting_filter(part, start, end) if part else sql.SQL("")
+        ),
         partition_join=partition_join,
         partition_filter=partition_filter,
     )
 
 
 def plan_slices(session: Session, account: str, start: int, end: int, count: int) -> Slice:
-    """Slice 0 of `count` of `account`'s postings in [start, end), with what every slice needs
-    to know (see slices.py): the "currency:amount" keys of the postings that claim no Stripe
-    id, and the postings whose slice is not that of the ids they claim. One pass over the
-    day, made once per run; normally both lists hold a handful of rows."""
+    """Slice 0 of `count` of `account`'s day [start, end), with what every slice needs to know
+    (see slices.py): the "currency:amount" keys of the postings that claim no Stripe id, the
+    postings whose slice is not that of the ids they claim, and the unclaimed Stripe rows
+    that go with the postings booked by hand. Made once per run; normally all three hold a
+    handful of rows, but finding the postings with a wrong source joins the day's postings
+    to its Stripe rows."""
     key = sql.SQL("q.currency || ':' || q.amount::text")
     by_hand = sql.SQL("SELECT q.posting_id, {key}, {slice} FROM ({inner}) AS q({columns})").format(
         key=key,
@@ -153,15 +157,26 @@ def plan_slices(session: Session, account: str, start: int, end: int, count: int
         inner=ledger_query(account, start, end, claims_nothing=True),
         columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS),
     )
+    for setting in _SESSION_SETTINGS:
+        session.execute(text(setting))
     connection = driver_connection(session)
     unclaimed = connection.execute(by_hand).fetchall()
     moved = connection.execute(slices.rekeyed_postings(account, start, end, count)).fetchall()
+    probe_keys = tuple(sorted({str(k) for _, k, _ in unclaimed}))
+    stripe_moved = (
+        connection.execute(
+            slices.probed_stripe_rows(account, start, end, probe_keys, count)
+        ).fetchall()
+        if probe_keys
+        else []
+    )
     return Slice(
         0,
         count,
-        probe_keys=tuple(sorted({str(k) for _, k, _ in unclaimed})),
+        probe_keys=probe_keys,
         moved=tuple((int(i), int(n)) for i, _, n in unclaimed)
         + tuple((int(i), int(n)) for i, n in moved),
+        stripe_moved=tuple((str(i), int(n)) for i, n in stripe_moved),
     )
 
 

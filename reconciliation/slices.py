@@ -1,6 +1,5 @@
 """Hash slices: one account's day split into `count` partitions that each load only their
-share of both sides from PostgreSQL (a hash in the WHERE, before the per-posting aggregation),
-so a worker's memory is per slice.
+share of both sides from PostgreSQL, so a worker's memory is per slice and so is its reading.
 
 The key must put every Stripe row and every posting that the matcher could pair into the
 same slice (see matcher.py for the three passes):
@@ -13,13 +12,17 @@ same slice (see matcher.py for the three passes):
 - a posting that claims no Stripe id at all can only be paired by the probable pass (same
   currency and amount, close in time). Its key is "currency:amount" (it is `moved` there);
   a Stripe row that no posting claims and whose "currency:amount" is among those keys
-  (`probe_keys`, planned once per run; normally a handful) takes that key too. So a
-  probable match is found exactly as in one piece, and two real errors with equal amounts
-  still meet and are still told apart by the matcher's rules.
+  (`probe_keys`; normally a handful) takes that key too (`stripe_moved`, planned once per
+  run). So a probable match is found exactly as in one piece, and two real errors with
+  equal amounts still meet and are still told apart by the matcher's rules.
 Every row lands in exactly one slice, so counts, totals and findings add up across slices
-(runs.add_result merges them as it merges currency partitions). The hash is PostgreSQL's
-`hashtext`, computed by the one server that holds both sides. Whether a Stripe row is
-claimed is only asked of the few rows whose "currency:amount" is a probe key.
+(runs.add_result merges them as it merges currency partitions).
+
+A slice is a contiguous range of the 32-bit `hashtext` of the key (slice i of N holds the
+hashes h with floor((h + 2^31) · N / 2^32) = i), computed by the one server that holds both
+sides. Both tables have an index on (account, UTC hour, hashtext(key)) (models/ledger.py,
+models/reconciliation.py), so a slice reads its rows as one index range per hour of the
+window, never the whole day; the few moved rows are read by primary key.
 """
 
 from __future__ import annotations
@@ -29,9 +32,16 @@ from typing import Any
 
 from psycopg import sql
 
+from models.base import hour_bucket
 from reconciliation.rules import TYPE_FAMILY
 
 PLATFORM = "platform"
+HASH_SPACE = 1 << 32
+LOWEST_HASH = -(1 << 31)
+HOUR_S = 3600
+# The slice keys, as the slice indexes spell them (`{0}` is the table alias and a dot).
+POSTING_KEY = "coalesce({0}stripe_source, {0}stripe_balance_transaction, '')"
+STRIPE_KEY = "coalesce({0}source, {0}id)"
 
 
 @dataclass(frozen=True)
@@ -39,13 +49,15 @@ class Slice:
     """Partition `index` of `count` (0 <= index < count). `probe_keys`: the "currency:amount"
     of the postings that claim no Stripe id; `moved`: (posting id, slice) of the postings
     whose slice is not the hash of the id they claim themselves (those without one, and
-    those whose claimed balance transaction has another source). Both come from
+    those whose claimed balance transaction has another source); `stripe_moved`: (balance
+    transaction id, slice) of the unclaimed Stripe rows keyed by a probe key. All come from
     `ledger_source.plan_slices`, once per run."""
 
     index: int
     count: int
     probe_keys: tuple[str, ...] = ()
     moved: tuple[tuple[int, int], ...] = ()
+    stripe_moved: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
@@ -54,6 +66,10 @@ class Slice:
     def at(self, index: int) -> Slice:
         return replace(self, index=index)
 
+    def hash_range(self) -> tuple[int, int]:
+        """The first and last hashtext value of this slice (both included)."""
+        return hash_range(self.index, self.count)
+
     def to_message(self) -> dict[str, Any]:
         """JSON-safe arguments for a partition job."""
         return {
@@ -61,6 +77,7 @@ class Slice:
             "count": self.count,
             "probe_keys": list(self.probe_keys),
             "moved": [list(m) for m in self.moved],
+            "stripe_moved": [list(m) for m in self.stripe_moved],
         }
 
     @classmethod
@@ -70,6 +87,7 @@ class Slice:
             int(data["count"]),
             tuple(str(k) for k in data["probe_keys"]),
             tuple((int(p), int(i)) for p, i in data["moved"]),
+            tuple((str(s), int(i)) for s, i in data.get("stripe_moved", ())),
         )
 
 
@@ -78,16 +96,62 @@ def slice_count(rows: int, rows_per_slice: int) -> int:
     return max(1, -(-rows // max(1, rows_per_slice)))
 
 
+def hash_range(index: int, count: int) -> tuple[int, int]:
+    """Slice `index` of `count`: hashes from LOWEST_HASH + ceil(index · 2^32 / count) up to
+    the next slice's first hash − 1, so the slices cover the 32-bit space once, in order."""
+    first = LOWEST_HASH + -(-index * HASH_SPACE // count)
+    following = LOWEST_HASH + -(-(index + 1) * HASH_SPACE // count)
+    return first, following - 1
+
+
 def slice_number(key: sql.Composable, count: int) -> sql.Composed:
-    """The slice of `key` (SQL text), 0 … count-1."""
-    return sql.SQL("mod(hashtext({key})::bigint + 2147483648, {count})").format(
-        key=key, count=sql.Literal(count)
+    """The slice of `key` (SQL text), 0 … count-1, as hash_range cuts the hash space."""
+    return sql.SQL("((hashtext({key})::bigint + {half}) * {count}) / {space}").format(
+        key=key,
+        half=sql.Literal(-LOWEST_HASH),
+        count=sql.Literal(count),
+        space=sql.Literal(HASH_SPACE),
     )
 
 
-def bucket(key: sql.Composable, part: Slice) -> sql.Composed:
-    """`key`'s slice number equals `part.index`."""
-    return sql.SQL("{} = {}").format(slice_number(key, part.count), sql.Literal(part.index))
+def hours(start: int, end: int) -> sql.Composed:
+    """The UTC hours (as models.base.hour_bucket gives them) that [start, end) touches."""
+    first, last = start - start % HOUR_S, (end - 1) - (end - 1) % HOUR_S
+    return sql.SQL("ARRAY[{}]").format(
+        sql.SQL(", ").join(
+            sql.SQL("to_timestamp({})").format(sql.Literal(h))
+            for h in range(first, last + 1, HOUR_S)
+        )
+    )
+
+
+def in_range(
+    key: str, alias: str, time_column: str, part: Slice, start: int, end: int
+) -> sql.Composed:
+    """`alias`'s rows of [start, end) whose hashed key falls in `part`'s range, in the terms
+    of the slice index (hour bucket = ANY(hours), then the hash range)."""
+    first, last = part.hash_range()
+    return sql.SQL("{hour} = ANY({hours}) AND hashtext({key}) BETWEEN {first} AND {last}").format(
+        hour=sql.SQL(hour_bucket(f"{alias}.{time_column}")),
+        hours=hours(start, end),
+        key=sql.SQL(key.format(f"{alias}.")),
+        first=sql.Literal(first),
+        last=sql.Literal(last),
+    )
+
+
+def with_moves(
+    own: sql.Composable, id_column: str, moves: tuple[tuple[Any, int], ...], index: int
+) -> sql.Composed:
+    """`own` less the moved rows, or a row moved to slice `index` (read by primary key)."""
+    if not moves:
+        return sql.SQL("({})").format(own)
+    return sql.SQL("(({own} AND NOT {column} = ANY({moved})) OR {column} = ANY({here}))").format(
+        own=own,
+        column=sql.SQL(id_column),
+        moved=sql.Literal([row for row, _ in moves]),
+        here=sql.Literal([row for row, at in moves if at == index]),
+    )
 
 
 def family(column: str) -> sql.Composed:
@@ -107,45 +171,24 @@ def account_filter(alias: str, account: str) -> sql.Composed:
     return sql.SQL("{}.stripe_account = {}").format(sql.Identifier(alias), sql.Literal(account))
 
 
-def stripe_filter(part: Slice, account: str, start: int, end: int) -> sql.Composed:
-    """WHERE condition on the cache table aliased `s` for the rows of this slice; postings
-    in [start, end) of `account` decide which rows are claimed."""
-    probe = sql.SQL("s.currency || ':' || s.amount::text")
-    if not part.probe_keys:
-        return bucket(sql.SQL("coalesce(s.source, s.id)"), part)
-    claimed = sql.SQL(
-        "EXISTS (SELECT 1 FROM ledger_postings p WHERE {accounts}"
-        " AND p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({end})"
-        " AND p.reverses_posting_id IS NULL"
-        " AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = p.id)"
-        " AND (p.stripe_balance_transaction = s.id"
-        " OR (p.stripe_source = s.source AND {posting_family} = {row_family}"
-        " AND NOT EXISTS (SELECT 1 FROM stripe_balance_transactions c"
-        " WHERE c.id = p.stripe_balance_transaction AND c.account = s.account))))"
-    ).format(
-        accounts=account_filter("p", account),
-        start=sql.Literal(int(start)),
-        end=sql.Literal(int(end)),
-        posting_family=family("p.kind"),
-        row_family=family("s.type"),
-    )
-    key = sql.SQL(
-        "CASE WHEN {probe} = ANY({keys}) AND NOT {claimed} THEN {probe}"
-        " ELSE coalesce(s.source, s.id) END"
-    ).format(probe=probe, keys=sql.Literal(list(part.probe_keys)), claimed=claimed)
-    return bucket(key, part)
+def stripe_filter(part: Slice, start: int, end: int) -> sql.Composed:
+    """WHERE condition on the cache table aliased `s` (its account already chosen) for the
+    rows of this slice."""
+    own = in_range(STRIPE_KEY, "s", "created", part, start, end)
+    return with_moves(own, "s.id", part.stripe_moved, part.index)
 
 
-def posting_filter(part: Slice) -> sql.Composed:
+def posting_filter(part: Slice, start: int, end: int) -> sql.Composed:
     """WHERE condition (before aggregation, so a slice reads only its postings' lines) on
-    ledger_postings aliased `p`: the hash of the id the posting claims, or its move."""
-    moved = [posting for posting, _ in part.moved]
-    here = [posting for posting, index in part.moved if index == part.index]
-    own = bucket(sql.SQL("coalesce(p.stripe_source, p.stripe_balance_transaction, '')"), part)
-    if not moved:
-        return own
-    return sql.SQL("CASE WHEN p.id = ANY({moved}) THEN p.id = ANY({here}) ELSE {own} END").format(
-        moved=sql.Literal(moved), here=sql.Literal(here), own=own
+    ledger_postings aliased `p` (its account already chosen): the hash of the id the
+    posting claims, or its move."""
+    own = in_range(POSTING_KEY, "p", "occurred_at", part, start, end)
+    return with_moves(own, "p.id", part.moved, part.index)
+
+
+def _window(alias: str, column: str, start: int, end: int) -> sql.Composed:
+    return sql.SQL("{a}.{c} >= to_timestamp({s}) AND {a}.{c} < to_timestamp({e})").format(
+        a=sql.SQL(alias), c=sql.SQL(column), s=sql.Literal(int(start)), e=sql.Literal(int(end))
     )
 
 
@@ -157,13 +200,43 @@ def rekeyed_postings(account: str, start: int, end: int, count: int) -> sql.Comp
         "SELECT p.id, {slice} FROM ledger_postings p"
         " JOIN stripe_balance_transactions s"
         " ON s.id = p.stripe_balance_transaction AND s.account = {account}"
-        " WHERE {accounts} AND p.occurred_at >= to_timestamp({start})"
-        " AND p.occurred_at < to_timestamp({end})"
-        " AND coalesce(s.source, s.id) <> coalesce(p.stripe_source, p.stripe_balance_transaction)"
+        " WHERE {accounts} AND {window}"
+        " AND {stripe_key} <> coalesce(p.stripe_source, p.stripe_balance_transaction)"
     ).format(
-        slice=slice_number(sql.SQL("coalesce(s.source, s.id)"), count),
+        slice=slice_number(sql.SQL(STRIPE_KEY.format("s.")), count),
         account=sql.Literal(account),
         accounts=account_filter("p", account),
-        start=sql.Literal(int(start)),
-        end=sql.Literal(int(end)),
+        window=_window("p", "occurred_at", start, end),
+        stripe_key=sql.SQL(STRIPE_KEY.format("s.")),
+    )
+
+
+def probed_stripe_rows(
+    account: str, start: int, end: int, probe_keys: tuple[str, ...], count: int
+) -> sql.Composed:
+    """(balance transaction id, slice) of `account`'s Stripe rows created in [start, end)
+    whose "currency:amount" is a probe key and that no posting in [start, end) claims, by
+    balance transaction id or (same type family, its own Stripe row not in the local copy)
+    by source: they go to the slice of that key, with the postings booked by hand."""
+    probe = sql.SQL("s.currency || ':' || s.amount::text")
+    return sql.SQL(
+        "SELECT s.id, {slice} FROM stripe_balance_transactions s"
+        " WHERE s.account = {account} AND {stripe_window} AND {probe} = ANY({keys})"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE {accounts} AND {window}"
+        " AND p.reverses_posting_id IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = p.id)"
+        " AND (p.stripe_balance_transaction = s.id"
+        " OR (p.stripe_source = s.source AND {posting_family} = {row_family}"
+        " AND NOT EXISTS (SELECT 1 FROM stripe_balance_transactions c"
+        " WHERE c.id = p.stripe_balance_transaction AND c.account = s.account))))"
+    ).format(
+        slice=slice_number(probe, count),
+        account=sql.Literal(account),
+        stripe_window=_window("s", "created", start, end),
+        probe=probe,
+        keys=sql.Literal(list(probe_keys)),
+        accounts=account_filter("p", account),
+        window=_window("p", "occurred_at", start, end),
+        posting_family=family("p.kind"),
+        row_family=family("s.type"),
     )

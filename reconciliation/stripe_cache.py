@@ -87,12 +87,12 @@ def cache_query(
     part: Slice | None = None,
 ) -> sql.Composed:
     """SELECT of the STRIPE frame's columns for `account`, created in [start, end); with
-    `part`, only that hash slice (postings in the same [start, end) say what is claimed)."""
+    `part`, only that hash slice."""
     filters: list[sql.Composable] = [sql.SQL("")]
     if currency:
         filters.append(sql.SQL("currency = {}").format(sql.Literal(currency)))
     if part is not None:
-        filters.append(slices.stripe_filter(part, account, start, end))
+        filters.append(slices.stripe_filter(part, start, end))
     return sql.SQL(
         "SELECT id, type, coalesce(reporting_category, type), source, currency, amount, fee,"
         " net, extract(epoch FROM created)::bigint, status, account, source_status"
