@@ -28,6 +28,7 @@ from pathlib import Path
 # shadow the jobs package.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).parent.resolve():
     del sys.path[0]
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))  # loopback processes
 
 import argparse
 import bisect
@@ -285,7 +286,8 @@ def measure(
 
 
 def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tuple[Stack, list]:
-    sim, sim_url = start_stripe_sim(work, API_KEY)
+    # Stripe's own limit, as live mode has it: a request over it is answered 429.
+    sim, sim_url = start_stripe_sim(work, API_KEY, "--rate-limit-test", str(limit))
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     gateway = StripeGateway(make_stripe_client(load_settings({"STRIPE_API_KEY": API_KEY}), sim_url))
@@ -305,7 +307,7 @@ def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tu
         "STRIPE_API_BASE": sim_url,
         "STRIPE_API_KEY": API_KEY,
         "STRIPE_RATE_LIMIT_PER_S": str(limit),
-        "PORT": str(port),
+        "WEB_BIND": f"127.0.0.1:{port}",
         "PROMETHEUS_METRICS": "off",
         "LOG_LEVEL": "WARNING",
     }

@@ -41,6 +41,9 @@ class ReadBudget:
             if not acquired:
                 raise StripeUnavailable("the Stripe read budget is spent for now")
 
+    def before_send(self) -> None:
+        self.before_call()
+
     def record_success(self) -> None:
         return None
 

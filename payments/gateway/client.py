@@ -34,7 +34,7 @@ def make_stripe_client(
     is given (workers: give the gateway the same guard), else for this process's pacer under
     STRIPE_RATE_LIMIT_PER_S (the web, tools, tests; see pacing.py)."""
     timeout = (settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s)
-    wait = guard.before_call if guard is not None else shared_pacer(
+    wait = guard.before_send if guard is not None else shared_pacer(
         settings.stripe_rate_limit_per_s
     ).wait
     http_client = WaitingRequestsClient(wait, timeout=timeout)
