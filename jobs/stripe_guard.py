@@ -38,7 +38,7 @@ from typing import Literal
 
 import redis
 
-from payments.errors import CircuitOpen, RateDeferred
+from payments.errors import CircuitOpen, RateDeferred, StripeUnavailable
 
 BREAKER_WINDOW_S = 30
 # A wait up to this long is slept through in the job; longer becomes a delayed retry.
@@ -194,21 +194,28 @@ class RedisStripeGuard:
         """Wait for a slot and a place in the log, stamped now: for callers that send at once
         and cannot say when their request went out."""
         self._wait_for_slot()
-        self._enter_log(os.urandom(8).hex(), pending_us=0)
+        while (wait_us := self._try_log(os.urandom(8).hex(), pending_us=0)) > 0:
+            time.sleep(wait_us / 1_000_000)
 
     def before_send(self) -> Callable[[], None]:
         """Wait for a slot and a place in the log, held as pending; returns what to call once
         the request is on the wire (the log then stamps it). Call it once, sent or not."""
         self._wait_for_slot()
         member = os.urandom(8).hex()
-        self._enter_log(member, pending_us=PENDING_HOLD_US)
+        while (wait_us := self._try_log(member, pending_us=PENDING_HOLD_US)) > 0:
+            time.sleep(wait_us / 1_000_000)
+        return self._stamp_when_sent(member)
 
-        def sent() -> None:
-            self._sent(keys=[SENT_KEY], args=[member, LOG_TTL_MS])
+    def send_now(self) -> Callable[[], None]:
+        """A place in the log now or never (reads not worth a wait): as before_send, without
+        the schedule; StripeUnavailable when the last second already holds the limit."""
+        member = os.urandom(8).hex()
+        if self._try_log(member, pending_us=PENDING_HOLD_US) > 0:
+            raise StripeUnavailable("the Stripe request limit is reached for this second")
+        return self._stamp_when_sent(member)
 
-        return sent
-
-    def _enter_log(self, member: str, *, pending_us: int) -> None:
+    def _try_log(self, member: str, *, pending_us: int) -> int:
+        """0 when `member` took a place in the log, else µs to wait before asking again."""
         args: list[str | int] = [
             self._rate,
             WINDOW_US,
@@ -217,8 +224,13 @@ class RedisStripeGuard:
             LOG_TTL_MS,
             PENDING_POLL_US,
         ]
-        while (wait_us := int(self._admit(keys=[SENT_KEY], args=args))) > 0:
-            time.sleep(wait_us / 1_000_000)
+        return int(self._admit(keys=[SENT_KEY], args=args))
+
+    def _stamp_when_sent(self, member: str) -> Callable[[], None]:
+        def sent() -> None:
+            self._sent(keys=[SENT_KEY], args=[member, LOG_TTL_MS])
+
+        return sent
 
     def _wait_for_slot(self) -> None:
         """Reserve the next slot of the schedule and sleep until it."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -56,8 +57,23 @@ def shared_pacer(rate_per_s: float) -> Pacer:
         return pacer
 
 
-# What this thread's request in progress calls once it is on the wire (see _ReportingAdapter).
+# What this thread's request in progress calls once it is on the wire (see _ReportingAdapter),
+# and the wait that replaces the client's own for this thread's calls (waiting_on).
 _in_progress = threading.local()
+
+
+@contextmanager
+def waiting_on(wait: Callable[[], Sent | None] | None) -> Iterator[None]:
+    """This thread's requests wait on `wait` instead of their client's own (None: no change):
+    one client, several budgets (the web's reads take their own)."""
+    if wait is None:
+        yield
+        return
+    _in_progress.wait = wait
+    try:
+        yield
+    finally:
+        _in_progress.wait = None
 
 
 def _report_sent() -> None:
@@ -117,7 +133,7 @@ class WaitingRequestsClient(stripe.RequestsClient):
         self._wait = wait
 
     def _request_internal(self, *args: Any, **kwargs: Any) -> Any:
-        sent = self._wait()
+        sent = (getattr(_in_progress, "wait", None) or self._wait)()
         if sent is None:
             return super()._request_internal(*args, **kwargs)
         # The SDK keeps one session per thread; this thread's is one that reports its sends.
