@@ -1,21 +1,27 @@
 """Charges at Stripe's real speed: the default `midway worker` against a slow, rate-limited Stripe.
 
 stripe_sim in its own process answers every request after `slow_ms` (300 ms, a typical live
-PaymentIntent confirm, then 800 ms); the shared Stripe limit is 100 requests/s. Payments are
-enqueued over HTTP (gunicorn, the Procfile's web line) and charged by `midway worker` with its
-default sizing, on real PostgreSQL and a private Redis. Two runs per latency:
+PaymentIntent confirm, then 800 ms) and, like live Stripe, answers 429 beyond 100 requests in
+any sliding second; our shared Stripe limit is 100 requests/s. Payments are enqueued over HTTP
+(gunicorn, the Procfile's web line; `--web-workers` gives it more processes, production has 2)
+by an open-loop load generator in several processes (tests/support/http_load.py), and charged
+by `midway worker` with its default sizing, on real PostgreSQL and a private Redis. Two runs
+per latency (`--runs`):
 
-  - backlog: 1,000 payments enqueued as fast as the API takes them; sustained charges/s
-    (between the 10th and 90th percentile of completions) against the ideal
+  - backlog: `--payments` enqueued while the workers are stopped, then drained; sustained
+    charges/s (between the 10th and 90th percentile of completions) against the ideal
     min(limit, in-flight ÷ latency);
-  - offered load: 90% of the limit, open loop, for ~10 s; p99 enqueue→succeeded (aim ≤ 2 s).
+  - offered load: 90% of the limit, open loop, for ~10 s; p99 enqueue→succeeded (aim ≤ 2 s),
+    and the rate the API actually accepted (the offered rate reached).
 
 Per run: p50/p99 enqueue→succeeded (the payment row's created_at → its last update, both on
-PostgreSQL's clock), the most Stripe calls in any sliding second as stripe_sim received them,
-limiter waits and deferrals, Redis commands per charge, worker RSS, PostgreSQL connections per
-worker process, worker CPU per charge.
+PostgreSQL's clock), the most Stripe calls in any sliding second as stripe_sim received them
+(its request log: kernel receive times), Stripe calls (one per payment when nothing was
+retried), limiter waits and deferrals, Redis commands per charge, worker RSS, PostgreSQL
+connections per worker process, worker CPU per charge.
 
     python bench/jobs_latency.py [--payments 1000] [--latencies 300,800] [--limit 100]
+        [--runs backlog,offered] [--offered-seconds 10] [--web-workers 2]
 """
 
 # ruff: noqa: E402  (the path fix below comes before the project's imports)
@@ -28,11 +34,13 @@ from pathlib import Path
 # shadow the jobs package.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).parent.resolve():
     del sys.path[0]
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))  # loopback processes
 
 import argparse
 import bisect
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -44,6 +52,7 @@ from typing import Any
 import psutil
 import redis
 import requests
+from http_load import Offered, Post, offer_load
 from loopback_processes import (
     BIN,
     PrivateRedis,
@@ -68,7 +77,7 @@ from web.keys import create_key
 
 API_KEY = "sk_test_midway"
 ROOT = Path(__file__).parents[1]
-SENDERS = 10  # HTTP connections enqueueing; one API key each (the API limits per key)
+API_KEYS = 10  # the load is spread over them (the API limits requests per key)
 
 
 @dataclass
@@ -129,27 +138,12 @@ class Sampler:
         return total
 
 
-def enqueue(stack: Stack, tag: str, count: int, rate: float | None) -> None:
-    """POST count payments over HTTP; `rate` per second open loop, or as fast as possible."""
-    begin = time.perf_counter() + 0.05
-    lock = threading.Lock()
-    next_index = [0]
-    failures: list[str] = []
-
-    def take() -> int | None:
-        with lock:
-            if next_index[0] >= count:
-                return None
-            next_index[0] += 1
-            return next_index[0] - 1
-
-    def send(key: str) -> None:
-        http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {key}"
-        while (index := take()) is not None:
-            if rate is not None:
-                time.sleep(max(0.0, begin + index / rate - time.perf_counter()))
-            body: dict[str, Any] = {
+def payment_posts(stack: Stack, tag: str, count: int) -> list[Post]:
+    """The POST /api/payments/intent requests of a run, spread over the API keys."""
+    return [
+        (
+            "/api/payments/intent",
+            {
                 "customer_id": stack.shipper_id,
                 "carrier_id": stack.carrier_id,
                 "load_id": f"{tag}-{index}",
@@ -157,32 +151,26 @@ def enqueue(stack: Stack, tag: str, count: int, rate: float | None) -> None:
                 "currency": "usd",
                 "carrier_amount": 8_000,
                 "payment_method": "pm_card_bypassPending",
-            }
-            for _ in range(20):
-                response = http.post(
-                    f"{stack.base}/api/payments/intent",
-                    json=body,
-                    headers={"Idempotency-Key": f"{tag}-{index}"},
-                    timeout=10,
-                )
-                if response.status_code != 429:
-                    break
-                time.sleep(float(response.headers.get("Retry-After", "0.2")))
-            if response.status_code != 202:
-                failures.append(f"{response.status_code} {response.text[:200]}")
-
-    threads = [threading.Thread(target=send, args=(key,)) for key in stack.keys]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise SystemExit(f"{len(failures)} enqueues failed, first: {failures[0]}")
+            },
+            {
+                "Authorization": f"Bearer {stack.keys[index % len(stack.keys)]}",
+                "Idempotency-Key": f"{tag}-{index}",
+            },
+        )
+        for index in range(count)
+    ]
 
 
-def completions(
-    engine: Engine, tag: str, since: float
-) -> tuple[list[float], list[float], int]:
+def enqueue(stack: Stack, tag: str, count: int, rate: float | None) -> Offered:
+    """POST count payments over HTTP from several processes; `rate` per second open loop, or
+    (None) as fast as the API takes them."""
+    offered = offer_load(stack.base, payment_posts(stack, tag, count), rate or 1e6)
+    if offered.failures:
+        raise SystemExit(f"{len(offered.failures)}+ enqueues failed, first: {offered.failures[0]}")
+    return offered
+
+
+def completions(engine: Engine, tag: str, since: float) -> tuple[list[float], list[float], int]:
     """(completion times as unix s, enqueue→succeeded seconds, unfinished) for the run's rows;
     latency counts from `since` for rows enqueued before it (a backlog waiting for workers)."""
     with engine.connect() as connection:
@@ -228,8 +216,7 @@ def measure(
     started = time.time()
     if rate is None:
         stack.stop_workers()
-        enqueue(stack, tag, count, rate)
-        enqueue_s = time.time() - started
+        offered = enqueue(stack, tag, count, rate)
         stack.start_workers()
         started = time.time()
         wait_until(lambda: len(sampler.processes()) > 0, 30, "worker processes")
@@ -244,8 +231,7 @@ def measure(
     watcher.start()
     try:
         if rate is not None:
-            enqueue(stack, tag, count, rate)
-            enqueue_s = time.time() - started
+            offered = enqueue(stack, tag, count, rate)
         deadline = time.monotonic() + 300
         while True:
             finished, latencies, unfinished = completions(stack.engine, tag, started)
@@ -269,7 +255,8 @@ def measure(
     sustained = (0.8 * len(finished)) / (high - low) if high > low else float("nan")
     return {
         "succeeded": len(finished),
-        "enqueued_per_s": count / enqueue_s,
+        "enqueued_per_s": offered.accepted_per_s,
+        "late_p99": offered.late_p99_s,
         "end_to_end": len(finished) / (finished[-1] - started),
         "sustained": sustained,
         "p50": percentile(latencies, 0.5),
@@ -284,13 +271,16 @@ def measure(
     }
 
 
-def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tuple[Stack, list]:
-    sim, sim_url = start_stripe_sim(work, API_KEY)
+def start_stack(
+    work: Path, database_url: str, redis_url: str, limit: int, web_workers: int
+) -> tuple[Stack, list]:
+    # Stripe's own limit, as live mode has it: a request over it is answered 429.
+    sim, sim_url = start_stripe_sim(work, API_KEY, "--rate-limit-test", str(limit))
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     gateway = StripeGateway(make_stripe_client(load_settings({"STRIPE_API_KEY": API_KEY}), sim_url))
     with transaction(sessions) as session:
-        keys = [create_key(session, role="backend", name=f"bench-{i}")[1] for i in range(SENDERS)]
+        keys = [create_key(session, role="backend", name=f"bench-{i}")[1] for i in range(API_KEYS)]
         shipper = parties.create_shipper(session, name="B", email="b@x.test", external_id="b")
         carrier = parties.create_carrier(
             session, name="C", email="c@x.test", country="US", default_currency="usd"
@@ -305,13 +295,18 @@ def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tu
         "STRIPE_API_BASE": sim_url,
         "STRIPE_API_KEY": API_KEY,
         "STRIPE_RATE_LIMIT_PER_S": str(limit),
-        "PORT": str(port),
+        "WEB_BIND": f"127.0.0.1:{port}",
         "PROMETHEUS_METRICS": "off",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     }
     for name in ("WORKER_PROCESSES", "WORKER_THREADS"):
         env.pop(name, None)  # the default `midway worker`
-    web = start_procfile_process(procfile(ROOT / "Procfile")["web"], work / "web.log", env)
+    # The Procfile's web line; the API only has to take the offered load, so it may get more
+    # gunicorn workers here than production's two.
+    web_line = re.sub(
+        r"--workers \d+", f"--workers {web_workers}", procfile(ROOT / "Procfile")["web"]
+    )
+    web = start_procfile_process(web_line, work / "web.log", env)
     processes = [sim, web]
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, "web")
@@ -330,7 +325,9 @@ def start_stack(work: Path, database_url: str, redis_url: str, limit: int) -> tu
     return stack, processes
 
 
-def report(label: str, figures: dict[str, Any], ideal: float | None) -> None:
+def report(
+    label: str, figures: dict[str, Any], ideal: float | None, offered_rate: float | None = None
+) -> None:
     print(f"  {label}")
     if ideal is not None:
         print(
@@ -340,7 +337,12 @@ def report(label: str, figures: dict[str, Any], ideal: float | None) -> None:
     since = "the workers' start" if ideal is not None else "enqueue"
     print(
         f"    {since}→succeeded p50 {figures['p50']:5.2f} s  p99 {figures['p99']:5.2f} s  "
-        f"({figures['succeeded']:.0f} succeeded; enqueued at {figures['enqueued_per_s']:.0f}/s)"
+        f"({figures['succeeded']:.0f} succeeded)"
+    )
+    print(
+        f"    API accepted {figures['enqueued_per_s']:.1f} payments/s"
+        f"{f' of {offered_rate:.0f}/s offered' if offered_rate else ''}  "
+        f"(p99 send {1000 * figures['late_p99']:.0f} ms after due)"
     )
     print(
         f"    most Stripe calls in any sliding second {figures['max_sliding']:.0f}  "
@@ -360,6 +362,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--offered-share", type=float, default=0.9)
     parser.add_argument("--offered-seconds", type=float, default=10.0)
+    parser.add_argument("--runs", default="backlog,offered", help="either or both")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (Procfile: 2)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="midway-bench-latency-"))
@@ -371,7 +375,7 @@ def main() -> None:
     processes: list = []
     stack: Stack | None = None
     try:
-        stack, processes = start_stack(work, url, private_redis.url, args.limit)
+        stack, processes = start_stack(work, url, private_redis.url, args.limit, args.web_workers)
         from cli.worker import threads_per_process
 
         settings = load_settings({"STRIPE_RATE_LIMIT_PER_S": str(args.limit)})
@@ -388,13 +392,15 @@ def main() -> None:
             requests.post(f"{stack.sim_url}/_sim/faults", json={"slow_ms": latency_ms}, timeout=10)
             ideal = min(args.limit, in_flight / (latency_ms / 1000))
             print(f"stripe_sim answering after {latency_ms} ms:")
-            backlog = measure(stack, sampler, f"backlog{latency_ms}", args.payments, None)
-            report(f"backlog of {args.payments} payments", backlog, ideal)
-            rate = args.limit * args.offered_share
-            offered = measure(
-                stack, sampler, f"offered{latency_ms}", int(rate * args.offered_seconds), rate
-            )
-            report(f"offered load {rate:.0f}/s for {args.offered_seconds:.0f} s", offered, None)
+            if "backlog" in args.runs:
+                backlog = measure(stack, sampler, f"backlog{latency_ms}", args.payments, None)
+                report(f"backlog of {args.payments} payments", backlog, ideal)
+            if "offered" in args.runs:
+                rate = args.limit * args.offered_share
+                count = int(rate * args.offered_seconds)
+                offered = measure(stack, sampler, f"offered{latency_ms}", count, rate)
+                label = f"offered load {rate:.0f}/s for {args.offered_seconds:.0f} s"
+                report(label, offered, None, rate)
         print(
             f"worker processes: peak RSS {sampler.rss_mb:.0f} MiB, "
             f"peak PostgreSQL connections per process {sampler.pg_connections}"

@@ -5,12 +5,17 @@ Rate (paced, GCRA-style): Stripe limits requests continuously, not per calendar 
 share one schedule in Redis: one script call reserves the next free slot (slots `1 / rate`
 apart, on Redis's clock) and the caller sleeps until it. No polling, no give-up: a slot further
 away than `max_wait_s` is not taken, and the call becomes a delayed retry at about the time the
-schedule frees up (counted as a deferral). Threads wake late on a busy machine, and a stall
-followed by a catch-up would bunch calls; so at its slot each caller also records its send in
-a log in Redis, which admits it only while fewer than `rate` calls were sent in the last
-1 s + JITTER_MARGIN_S (else it sleeps until one ages out). The pacing keeps that check a
-formality; the log keeps "never more than the limit in any sliding second" however late
-threads wake.
+schedule frees up (counted as a deferral).
+
+The schedule spreads calls; the guarantee is a log of sends in Redis. Threads wake late on a
+busy machine, and a thread can also stall after it was let through and before its request is
+on the wire, so a log stamped when calls are let through would put late sends in the wrong
+second. So (`before_send`) a call is logged as pending when it is let through, which counts
+against every window until the request has gone out; then its entry is re-stamped on Redis's
+clock, after the send (the HTTP client's hook, payments/gateway/pacing.py). A call is let
+through only while fewer than `rate` entries are pending or stamped within the last
+1 s + JITTER_MARGIN_S: any `rate + 1` sends then span more than that, however late threads
+wake or stall. `before_call` (callers that cannot report their send) stamps when let through.
 
 Lanes: money-moving jobs (charges, refunds, payouts) use the `money` lane. Reconciliation page
 fetches, webhook re-fetches and the event poller use the `background` lane, which takes slots
@@ -27,20 +32,28 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import redis
 
-from payments.errors import CircuitOpen, RateDeferred
+from payments.errors import CircuitOpen, RateDeferred, StripeUnavailable
 
 BREAKER_WINDOW_S = 30
 # A wait up to this long is slept through in the job; longer becomes a delayed retry.
 MAX_WAIT_S = 10.0
-# Stripe counts requests when they arrive, a few milliseconds after we send them, and not all
-# take equally long: the schedule and the log fit `rate` calls into 1 s + JITTER_MARGIN_S.
-JITTER_MARGIN_S = 0.04
+# Stripe counts requests when they arrive, a little after we send them, and the way there does
+# not take equally long for every request: the schedule and the log fit `rate` sends into
+# 1 s + JITTER_MARGIN_S. (Stamps are taken after the send, which adds its own slack.)
+JITTER_MARGIN_S = 0.02
 WINDOW_US = int((1 + JITTER_MARGIN_S) * 1_000_000)
+# A pending send counts against every window for up to this long: its request goes out (or
+# fails to connect) well within it, and a process killed in between frees its place after it.
+PENDING_HOLD_US = 10_000_000
+# When the log is full of pending sends, look again after this long.
+PENDING_POLL_US = 2_000
+LOG_TTL_MS = (WINDOW_US + PENDING_HOLD_US) // 1000 + 1000
 # The background lane (reconciliation, webhook re-fetches, event poller) may use at most this
 # share of the limit; money-moving jobs always keep the rest.
 BACKGROUND_SHARE = 0.2
@@ -87,21 +100,34 @@ return {0, wait, failures}
 """
 
 
-# KEYS: the log of sends (sorted set, scored by µs)
-# ARGV: calls allowed per window, the window (µs), a unique member for this call
-# Returns 0 when admitted (and logged), else µs until the oldest send leaves the window.
+# KEYS: the log of sends (sorted set of members scored by µs on Redis's clock)
+# ARGV: calls allowed per window, the window (µs), a unique member for this call, how far
+#       ahead of now to score it (0: stamped now; PENDING_HOLD_US: pending until re-stamped),
+#       the log's time to live (ms)
+# Returns 0 when admitted (and logged), else µs to sleep before asking again.
 _ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], string.format('%d', now), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], 2000)
+  redis.call('ZADD', KEYS[1], string.format('%d', now + tonumber(ARGV[4])), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
   return 0
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(tonumber(oldest[2]) + window - now, 1)
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+if oldest > now then return ARGV[6] end
+return math.max(oldest + window - now, 1)
+"""
+
+# KEYS: the log of sends; ARGV: the call's member, the log's time to live (ms)
+# Re-stamps a pending send now, after its request went out (adds it back if it aged out).
+_SENT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[1], string.format('%d', now), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0
 """
 
 
@@ -140,6 +166,7 @@ class RedisStripeGuard:
         self._keys = [SCHEDULE_KEY, lane_key, OPEN_KEY, FAILURES_KEY, WAITS_KEY, DEFERRALS_KEY]
         self._reserve = client.register_script(_RESERVE)
         self._admit = client.register_script(_ADMIT)
+        self._sent = client.register_script(_SENT)
         self._rate = rate_per_s
         self._options = (rate_per_s, breaker_failures, breaker_cooldown_s, max_wait_s)
         # Set when the last reservation saw failures on record, so that a success clears them
@@ -164,10 +191,46 @@ class RedisStripeGuard:
         return ttl_ms / 1000 if ttl_ms > 0 else 0.0
 
     def before_call(self) -> None:
+        """Wait for a slot and a place in the log, stamped now: for callers that send at once
+        and cannot say when their request went out."""
         self._wait_for_slot()
-        admit_args: list[str | int] = [self._rate, WINDOW_US, os.urandom(8).hex()]
-        while (wait_us := int(self._admit(keys=[SENT_KEY], args=admit_args))) > 0:
+        while (wait_us := self._try_log(os.urandom(8).hex(), pending_us=0)) > 0:
             time.sleep(wait_us / 1_000_000)
+
+    def before_send(self) -> Callable[[], None]:
+        """Wait for a slot and a place in the log, held as pending; returns what to call once
+        the request is on the wire (the log then stamps it). Call it once, sent or not."""
+        self._wait_for_slot()
+        member = os.urandom(8).hex()
+        while (wait_us := self._try_log(member, pending_us=PENDING_HOLD_US)) > 0:
+            time.sleep(wait_us / 1_000_000)
+        return self._stamp_when_sent(member)
+
+    def send_now(self) -> Callable[[], None]:
+        """A place in the log now or never (reads not worth a wait): as before_send, without
+        the schedule; StripeUnavailable when the last second already holds the limit."""
+        member = os.urandom(8).hex()
+        if self._try_log(member, pending_us=PENDING_HOLD_US) > 0:
+            raise StripeUnavailable("the Stripe request limit is reached for this second")
+        return self._stamp_when_sent(member)
+
+    def _try_log(self, member: str, *, pending_us: int) -> int:
+        """0 when `member` took a place in the log, else µs to wait before asking again."""
+        args: list[str | int] = [
+            self._rate,
+            WINDOW_US,
+            member,
+            pending_us,
+            LOG_TTL_MS,
+            PENDING_POLL_US,
+        ]
+        return int(self._admit(keys=[SENT_KEY], args=args))
+
+    def _stamp_when_sent(self, member: str) -> Callable[[], None]:
+        def sent() -> None:
+            self._sent(keys=[SENT_KEY], args=[member, LOG_TTL_MS])
+
+        return sent
 
     def _wait_for_slot(self) -> None:
         """Reserve the next slot of the schedule and sleep until it."""

@@ -212,7 +212,12 @@ def _client_secret(payment: Payment) -> str | None:
     app_state = state()
     secrets = app_state.extras.get("client_secrets")
     if secrets is None:
-        budget = ReadBudget(app_state.redis, rate_per_s=app_state.settings.stripe_read_budget_per_s)
+        settings = app_state.settings
+        budget = ReadBudget(
+            app_state.redis,
+            rate_per_s=settings.stripe_read_budget_per_s,
+            stripe_limit_per_s=settings.stripe_rate_limit_per_s,
+        )
         secrets = app_state.extras.setdefault(
             "client_secrets", ClientSecrets(app_state.gateway().with_guard(budget))
         )

@@ -19,7 +19,7 @@ from payments.errors import StripeRequestRefused, StripeUnavailable
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
 from payments.gateway.lookups import Lookups
-from payments.gateway.pacing import WaitingRequestsClient, shared_pacer
+from payments.gateway.pacing import WaitingRequestsClient, shared_pacer, waiting_on
 
 StripeJSON = dict[str, Any]
 _SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
@@ -34,7 +34,7 @@ def make_stripe_client(
     is given (workers: give the gateway the same guard), else for this process's pacer under
     STRIPE_RATE_LIMIT_PER_S (the web, tools, tests; see pacing.py)."""
     timeout = (settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s)
-    wait = guard.before_call if guard is not None else shared_pacer(
+    wait = guard.before_send if guard is not None else shared_pacer(
         settings.stripe_rate_limit_per_s
     ).wait
     http_client = WaitingRequestsClient(wait, timeout=timeout)
@@ -67,9 +67,12 @@ class StripeGateway(Lookups):
         *,
         return_url: str | None = None,
         key_namespace: str = "",
+        own_wait: bool = False,
     ) -> None:
         self._client = client
         self._guard = guard or NoGuard()
+        # Whether calls wait on this guard rather than on the one the client was built with.
+        self._wait = self._guard.before_send if own_wait else None
         # STRIPE_RETURN_URL: see _redirect_params.
         self._return_url = return_url
         # This installation's prefix on every idempotency key (payments.installation), so two
@@ -77,9 +80,14 @@ class StripeGateway(Lookups):
         self.key_namespace = key_namespace
 
     def with_guard(self, guard: CallGuard) -> StripeGateway:
-        """The same client and namespace under another guard (the web's read budget)."""
+        """The same client and namespace, its calls waiting on another guard (the web's read
+        budget) instead of the client's own."""
         return StripeGateway(
-            self._client, guard, return_url=self._return_url, key_namespace=self.key_namespace
+            self._client,
+            guard,
+            return_url=self._return_url,
+            key_namespace=self.key_namespace,
+            own_wait=True,
         )
 
     def idempotency_key(self, key: str) -> str:
@@ -109,7 +117,8 @@ class StripeGateway(Lookups):
         if account is not None:
             options["stripe_account"] = account
         try:
-            response = self._client.raw_request(method, path, **(params or {}), **options)
+            with waiting_on(self._wait):
+                response = self._client.raw_request(method, path, **(params or {}), **options)
         except stripe.StripeError as error:
             mapped = translate(error)
             if isinstance(mapped, StripeUnavailable):

@@ -6,12 +6,18 @@ shared by all workers (see jobs/stripe_guard.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+# Called once a request is on the wire (or failed before it got there).
+Sent = Callable[[], None]
 
 
 class CallGuard(Protocol):
-    def before_call(self) -> None:
-        """Block briefly or raise StripeUnavailable/CircuitOpen when a call must wait."""
+    def before_send(self) -> Sent | None:
+        """Block briefly or raise StripeUnavailable/CircuitOpen when a call must wait. The HTTP
+        client calls what it returns once the request has gone out: a guard that counts sends
+        can then count each when Stripe sees it, not when it was let through."""
 
     def record_success(self) -> None: ...
 
@@ -22,7 +28,7 @@ class CallGuard(Protocol):
 class NoGuard:
     """For tests and one-off tools: no limit, no breaker."""
 
-    def before_call(self) -> None:
+    def before_send(self) -> Sent | None:
         return None
 
     def record_success(self) -> None:

@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import requests
 import stripe
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from payments.gateway.guard import Sent
 
 
 class Pacer:
@@ -50,15 +57,90 @@ def shared_pacer(rate_per_s: float) -> Pacer:
         return pacer
 
 
+# What this thread's request in progress calls once it is on the wire (see _ReportingAdapter),
+# and the wait that replaces the client's own for this thread's calls (waiting_on).
+_in_progress = threading.local()
+
+
+@contextmanager
+def waiting_on(wait: Callable[[], Sent | None] | None) -> Iterator[None]:
+    """This thread's requests wait on `wait` instead of their client's own (None: no change):
+    one client, several budgets (the web's reads take their own)."""
+    if wait is None:
+        yield
+        return
+    _in_progress.wait = wait
+    try:
+        yield
+    finally:
+        _in_progress.wait = None
+
+
+def _report_sent() -> None:
+    sent: Sent | None = getattr(_in_progress, "sent", None)
+    _in_progress.sent = None
+    if sent is not None:
+        sent()
+
+
+class _ReportingHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        super().request(*args, **kwargs)  # headers and body written to the socket
+        _report_sent()
+
+
+class _ReportingHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        super().request(*args, **kwargs)
+        _report_sent()
+
+
+class _ReportingHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _ReportingHTTPConnection
+
+
+class _ReportingHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _ReportingHTTPSConnection
+
+
+class _ReportingAdapter(HTTPAdapter):
+    """requests' adapter whose connections report the moment a request has been written, before
+    the answer is awaited: between them, the request is in Stripe's hands."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _ReportingHTTPPool,
+            "https": _ReportingHTTPSPool,
+        }
+
+
+def _reporting_session() -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", _ReportingAdapter())
+    session.mount("https://", _ReportingAdapter())
+    return session
+
+
 class WaitingRequestsClient(stripe.RequestsClient):
     """The SDK's requests-based HTTP client, waiting right before each attempt goes out (the
     SDK's own retries too): for a Pacer's slot, or a shared guard's (jobs/stripe_guard.py).
-    Nothing between the wait and the send (building the request) can bunch calls."""
+    A guard that counts sends gets told when each attempt is on the wire (or, through a proxy
+    or on an error, when the attempt ends: later than the send, never earlier)."""
 
-    def __init__(self, wait: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(self, wait: Callable[[], Sent | None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._wait = wait
 
     def _request_internal(self, *args: Any, **kwargs: Any) -> Any:
-        self._wait()
-        return super()._request_internal(*args, **kwargs)
+        sent = (getattr(_in_progress, "wait", None) or self._wait)()
+        if sent is None:
+            return super()._request_internal(*args, **kwargs)
+        # The SDK keeps one session per thread; this thread's is one that reports its sends.
+        if getattr(self._thread_local, "session", None) is None:
+            self._thread_local.session = _reporting_session()
+        _in_progress.sent = sent
+        try:
+            return super()._request_internal(*args, **kwargs)
+        finally:
+            _report_sent()  # a no-op when the connection reported it already

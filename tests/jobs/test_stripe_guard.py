@@ -28,6 +28,7 @@ from jobs.stripe_guard import (
     limiter_counts,
 )
 from payments.errors import CircuitOpen, StripeUnavailable
+from web.stripe_reads import ReadBudget
 
 
 @pytest.fixture
@@ -172,3 +173,33 @@ def test_a_late_caller_waits_while_the_last_second_already_holds_the_limit(
     guard.before_call()
     assert time.monotonic() - started >= 0.9  # until the oldest of the five is a second old
     assert shared_redis.zcard(SENT_KEY) <= 5
+
+
+def test_a_send_let_through_holds_its_place_until_it_is_on_the_wire(
+    shared_redis: redis.Redis,
+) -> None:
+    guard = RedisStripeGuard(shared_redis, rate_per_s=1)
+    sent = guard.before_send()
+    # Longer than the window: a send stamped when it was let through would have aged out.
+    time.sleep(1.1)
+    with pytest.raises(StripeUnavailable, match="limit is reached"):
+        guard.send_now()
+    sent()  # on the wire now: stamped now, so it still fills this second
+    with pytest.raises(StripeUnavailable, match="limit is reached"):
+        guard.send_now()
+    assert shared_redis.zcard(SENT_KEY) == 1
+
+
+def test_web_reads_take_places_in_the_workers_log_of_sends_and_never_wait(
+    shared_redis: redis.Redis,
+) -> None:
+    workers = RedisStripeGuard(shared_redis, rate_per_s=3)
+    reads = ReadBudget(shared_redis, rate_per_s=100, stripe_limit_per_s=3)
+    workers.before_send()()
+    workers.before_send()()
+    read_sent = reads.before_send()
+    assert read_sent is not None
+    read_sent()
+    with pytest.raises(StripeUnavailable, match="limit is reached"):
+        reads.before_send()  # the second is full: no read, and no wait for one
+    assert shared_redis.zcard(SENT_KEY) == 3
