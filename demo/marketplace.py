@@ -8,7 +8,6 @@ time. Amounts are integers in minor units throughout.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ import requests
 
 from demo.api import BackendApi
 from demo.stack import Stack
+from reconciliation.stripe_http import send_rate_limited
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -92,8 +92,9 @@ class Marketplace:
         headers = {"Authorization": f"Bearer {self.stack.settings.stripe_api_key}"}
         if _account:
             headers["Stripe-Account"] = _account
-        for attempt in range(8):  # Stripe's rate limit counts these calls too: back off on 429
-            response = requests.request(
+        # Stripe's rate limit counts these calls too: back off on 429 as our reads do.
+        response = send_rate_limited(
+            lambda: requests.request(
                 method,
                 f"{self.stack.sim.url}{path}",
                 params=params if method == "get" else None,
@@ -101,9 +102,7 @@ class Marketplace:
                 headers=headers,
                 timeout=30,
             )
-            if response.status_code != 429:
-                break
-            time.sleep(0.25 * 2**attempt)
+        )
         response.raise_for_status()
         return response.json()
 

@@ -5,14 +5,16 @@ fetched as raw JSON pages and parsed column-wise by `raw_pages` instead. This is
 read-only exception to "only payments/gateway talks to Stripe": list pages, report runs and
 report files, with the same API key and base address (Stripe or stripe_sim) and explicit
 timeouts. Errors become `StripeFetchFailed` with Stripe's message. With a `guard` (the
-workers' shared rate limit and circuit breaker), every request waits for its slot first.
+workers' shared rate limit and circuit breaker, jobs/reconciliation.py gives it), every request
+waits for its slot first and reports how it ended, as the gateway's requests do. A 429 is waited
+out here, as Stripe asks (send_rate_limited), rather than failing a long fetch halfway.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import requests
@@ -22,6 +24,7 @@ from reconciliation.errors import NotAtStripe, StripeFetchFailed
 Params = Mapping[str, Any]
 RATE_LIMITED_ATTEMPTS = 8
 RATE_LIMITED_BACKOFF_S = 0.25
+RATE_LIMITED_MAX_WAIT_S = 4.0
 
 
 def flatten(params: Params, prefix: str = "") -> list[tuple[str, str]]:
@@ -111,7 +114,8 @@ class StripeHTTP:
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         pairs = flatten(params)
-        for attempt in range(RATE_LIMITED_ATTEMPTS):
+
+        def send() -> requests.Response:
             if self._guard is not None:
                 self._guard.before_call()
             try:
@@ -127,11 +131,9 @@ class StripeHTTP:
                 self._record(failed=True)
                 raise StripeFetchFailed(f"Stripe unreachable at {self.api_base}: {error}") from None
             self._record(failed=response.status_code == 429 or response.status_code >= 500)
-            if response.status_code != 429 or attempt == RATE_LIMITED_ATTEMPTS - 1:
-                break
-            # Over Stripe's rate limit (shared with the workers): back off and try again, as
-            # https://docs.stripe.com/rate-limits#handling-limiting-gracefully advises.
-            time.sleep(min(RATE_LIMITED_BACKOFF_S * 2**attempt, 4.0))
+            return response
+
+        response = send_rate_limited(send)
         if response.status_code == 404:
             raise NotAtStripe(f"Stripe has no {path}: {_message(response.content)}")
         if response.status_code >= 400:
@@ -151,6 +153,30 @@ class StripeHTTP:
 
     def close(self) -> None:
         self._http.close()
+
+
+def send_rate_limited(
+    send: Callable[[], requests.Response], attempts: int = RATE_LIMITED_ATTEMPTS
+) -> requests.Response:
+    """Send; while Stripe answers 429, wait and send again (at most `attempts` sends), as
+    https://docs.stripe.com/rate-limits#handling-limiting-gracefully advises. The wait is
+    Stripe's Retry-After when it gives one, else an exponential back-off. The last answer is
+    returned, a 429 too, for the caller to report."""
+    for attempt in range(attempts):
+        response = send()
+        if response.status_code != 429 or attempt == attempts - 1:
+            break
+        time.sleep(_rate_limited_wait_s(response, attempt))
+    return response
+
+
+def _rate_limited_wait_s(response: requests.Response, attempt: int) -> float:
+    backoff = RATE_LIMITED_BACKOFF_S * 2**attempt
+    try:
+        asked = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        asked = backoff
+    return min(max(asked, 0.0), RATE_LIMITED_MAX_WAIT_S)
 
 
 def _decode(body: bytes, path: str) -> dict[str, Any]:
