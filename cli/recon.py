@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.recon_output import StderrProgress, render_table
 from config import Settings, SettingsError, load_settings
+from jobs.runtime import stripe_guard
 from models.db import database_url, make_engine, make_session_factory
 from models.reconciliation import RunStatus
 from reconciliation import exports
@@ -69,6 +70,9 @@ def _http(settings: Settings) -> StripeHTTP | None:
         settings.stripe_api_base,
         settings.stripe_api_key,
         timeout=(settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s),
+        # A run by hand shares the workers' Stripe budget and breaker, on the background lane
+        # so that it cannot starve money-moving jobs.
+        guard=stripe_guard(settings, lane="background"),
     )
 
 
