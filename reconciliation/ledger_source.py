@@ -69,7 +69,8 @@ WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({e
   AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL
        OR p.stripe_payment_intent IS NOT NULL)
   AND p.reverses_posting_id IS NULL{claims_filter}{slice_filter}
-  AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = p.id)
+  AND NOT EXISTS (SELECT 1 FROM ledger_postings r
+                  WHERE r.reverses_posting_id = p.id AND r.reverses_posting_id IS NOT NULL)
 GROUP BY p.id
 {partition_filter}
 """
