@@ -34,6 +34,9 @@ PLATFORM = "platform"
 # Columns with few distinct values, whose cells can share one str object.
 REPEATED = ("type", "currency", "account", "status")
 
+# A posting's lines are aggregated per posting through the posting_id index (LATERAL) rather
+# than by joining the day's lines: a slice's postings are spread over the whole day, and a
+# hash join would read every line of the day once per slice.
 _QUERY = """
 SELECT p.id,
        'posting:' || p.id,
@@ -41,22 +44,30 @@ SELECT p.id,
        p.stripe_source,
        p.stripe_payment_intent,
        p.kind,
-       {currency_expr},
-       {amount_expr},
-       coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
-                FILTER (WHERE l.memo = 'fee'), 0),
-       coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
-                FILTER (WHERE l.account_id = ANY(b.ids)), 0),
+       agg.currency,
+       agg.amount,
+       agg.fee,
+       agg.net,
        extract(epoch FROM p.occurred_at)::bigint,
        {account},
        CASE WHEN p.kind = 'payout'
-            THEN CASE WHEN bool_or(fp.stripe_source IS NOT NULL) THEN 'failed' ELSE 'paid' END
+            THEN CASE WHEN fp.stripe_source IS NOT NULL THEN 'failed' ELSE 'paid' END
        END
 FROM ledger_postings p
 CROSS JOIN (
     SELECT coalesce(array_agg(id), '{{}}') AS ids FROM ledger_accounts WHERE code = {balance_code}
 ) AS b
-JOIN ledger_lines l ON l.posting_id = p.id
+JOIN LATERAL (
+    SELECT count(*) AS lines,
+           {currency_expr} AS currency,
+           {amount_expr} AS amount,
+           coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
+                    FILTER (WHERE l.memo = 'fee'), 0) AS fee,
+           coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
+                    FILTER (WHERE l.account_id = ANY(b.ids)), 0) AS net
+    FROM ledger_lines l
+    WHERE l.posting_id = p.id
+) AS agg ON agg.lines > 0
 LEFT JOIN (
     SELECT DISTINCT f.stripe_source
     FROM ledger_postings f
@@ -71,8 +82,7 @@ WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({e
   AND p.reverses_posting_id IS NULL{claims_filter}{slice_filter}
   AND NOT EXISTS (SELECT 1 FROM ledger_postings r
                   WHERE r.reverses_posting_id = p.id AND r.reverses_posting_id IS NOT NULL)
-GROUP BY p.id
-{partition_filter}
+  {partition_filter}
 """
 
 # A posting's currency (that of its balance lines) and gross amount (balance + fee lines).
@@ -119,12 +129,10 @@ def ledger_query(
         ).format(sql.Literal(account))
     if currency is not None:
         conditions.append(
-            sql.SQL("coalesce(min(sbt.currency), {}) = {}").format(
-                sql.SQL(_CURRENCY), sql.Literal(currency)
-            )
+            sql.SQL("coalesce(sbt.currency, agg.currency) = {}").format(sql.Literal(currency))
         )
     partition_filter: sql.Composable = (
-        sql.SQL("HAVING ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+        sql.SQL("AND ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
     )
     return sql.SQL(_QUERY).format(
         balance_code=sql.Literal(f"stripe_balance:{account}"),
