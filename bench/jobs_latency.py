@@ -198,7 +198,7 @@ def accept_rows(stack: Stack, tag: str, count: int) -> list[int]:
 def enqueue_rows(stack: Stack, ids: list[int], rate: float) -> tuple[Offered, dict[int, float]]:
     """advance_payment for each row at `rate`/s, open loop, through a broker of our own (as the
     web's after-commit send does); returns when each was sent (unix s)."""
-    broker = make_broker(load_settings({"REDIS_URL": stack.redis_url}))
+    broker = make_broker(load_settings({"REDIS_URL": stack.redis_url, "PROMETHEUS_METRICS": "off"}))
     sent_at: dict[int, float] = {}
     lateness = []
     begin = time.time() + 0.05
@@ -400,8 +400,8 @@ def report(
         f"({figures['succeeded']:.0f} succeeded)"
     )
     print(
-        f"    API accepted {figures['enqueued_per_s']:.1f} payments/s"
-        f"{f' of {offered_rate:.0f}/s offered' if offered_rate else ''}  "
+        f"    enqueued at {figures['enqueued_per_s']:.1f} payments/s"
+        f"{f' (offered {offered_rate:.0f}/s)' if offered_rate else ''}  "
         f"(p99 send {1000 * figures['late_p99']:.0f} ms after due)"
     )
     print(
