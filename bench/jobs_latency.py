@@ -368,7 +368,12 @@ def start_stack(
     web = start_procfile_process(web_line, work / "web.log", env)
     processes = [sim, web]
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, "web")
+    try:
+        wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, "web")
+    except TimeoutError:
+        for process in reversed(processes):
+            kill_group(process)
+        raise
     stack = Stack(
         base,
         sim_url,
