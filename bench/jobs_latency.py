@@ -68,10 +68,13 @@ from scratch_databases import ScratchDatabases, server_url
 from sqlalchemy import Engine, text
 
 from config import load_settings
+from jobs.broker import make_broker
+from jobs.messages import ADVANCE_PAYMENT
 from jobs.stripe_guard import limiter_counts
 from models.db import make_engine, make_session_factory, transaction
 from models.migrate import upgrade
-from payments import parties
+from models.money import Money
+from payments import charges, parties
 from payments.gateway import StripeGateway, make_stripe_client
 from web.keys import create_key
 
@@ -86,6 +89,7 @@ class Stack:
     sim_url: str
     engine: Engine
     redis: redis.Redis
+    redis_url: str
     keys: list[str]
     shipper_id: int
     carrier_id: int
@@ -170,21 +174,71 @@ def enqueue(stack: Stack, tag: str, count: int, rate: float | None) -> Offered:
     return offered
 
 
-def completions(engine: Engine, tag: str, since: float) -> tuple[list[float], list[float], int]:
+def accept_rows(stack: Stack, tag: str, count: int) -> list[int]:
+    """The payments of a run accepted as the API accepts them (the same service), not yet
+    enqueued: the offered-load run can then enqueue them at its rate, at a Redis push each."""
+    sessions = make_session_factory(stack.engine)
+    ids = []
+    for index in range(count):
+        with transaction(sessions) as session:
+            payment = charges.create_payment(
+                session,
+                shipper_id=stack.shipper_id,
+                carrier_id=stack.carrier_id,
+                load_reference=f"{tag}-{index}",
+                amount=Money(10_000 + index, "usd"),
+                carrier_amount=8_000,
+                payment_method="pm_card_bypassPending",
+            )
+            session.flush()
+            ids.append(payment.id)
+    return ids
+
+
+def enqueue_rows(stack: Stack, ids: list[int], rate: float) -> tuple[Offered, dict[int, float]]:
+    """advance_payment for each row at `rate`/s, open loop, through a broker of our own (as the
+    web's after-commit send does); returns when each was sent (unix s)."""
+    broker = make_broker(load_settings({"REDIS_URL": stack.redis_url, "PROMETHEUS_METRICS": "off"}))
+    sent_at: dict[int, float] = {}
+    lateness = []
+    begin = time.time() + 0.05
+    try:
+        for index, payment_id in enumerate(ids):
+            due = begin + index / rate
+            time.sleep(max(0.0, due - time.time()))
+            broker.enqueue(ADVANCE_PAYMENT.message(payment_id))
+            sent_at[payment_id] = time.time()
+            lateness.append(sent_at[payment_id] - due)
+    finally:
+        broker.close()
+    lateness.sort()
+    span = max(sent_at.values()) - begin
+    offered = Offered(len(ids), [], len(ids) / span, lateness[int(0.99 * (len(lateness) - 1))])
+    return offered, sent_at
+
+
+def completions(
+    engine: Engine, tag: str, since: float, sent_at: dict[int, float] | None = None
+) -> tuple[list[float], list[float], int]:
     """(completion times as unix s, enqueue→succeeded seconds, unfinished) for the run's rows;
-    latency counts from `since` for rows enqueued before it (a backlog waiting for workers)."""
+    latency counts from `since` for rows enqueued before it (a backlog waiting for workers),
+    or from each row's message send when `sent_at` has it."""
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT p.status, extract(epoch FROM p.updated_at), "
+                "SELECT p.id, p.status, extract(epoch FROM p.updated_at), "
                 "extract(epoch FROM p.updated_at - greatest(p.created_at, to_timestamp(:since))) "
                 "FROM payments p JOIN loads l ON l.id = p.load_id "
                 "WHERE l.external_id LIKE :tag"
             ),
             {"tag": f"{tag}-%", "since": since},
         ).all()
-    done = [(float(at), float(took)) for status, at, took in rows if status == "succeeded"]
-    unfinished = sum(1 for status, _, _ in rows if status == "pending")
+    done = [
+        (float(at), float(at) - sent_at[row_id] if sent_at else float(took))
+        for row_id, status, at, took in rows
+        if status == "succeeded"
+    ]
+    unfinished = sum(1 for _, status, _, _ in rows if status == "pending")
     return sorted(at for at, _ in done), sorted(took for _, took in done), unfinished
 
 
@@ -206,10 +260,13 @@ def redis_calls(client: redis.Redis) -> dict[str, int]:
 
 
 def measure(
-    stack: Stack, sampler: Sampler, tag: str, count: int, rate: float | None
+    stack: Stack, sampler: Sampler, tag: str, count: int, rate: float | None, via: str = "http"
 ) -> dict[str, Any]:
-    """Offered load at `rate`/s with the workers running; or (rate None) a backlog of `count`
-    enqueued while the workers are stopped, then drained by freshly started ones."""
+    """Offered load at `rate`/s with the workers running, enqueued over HTTP or (via "broker")
+    accepted beforehand and enqueued at the rate; or (rate None) a backlog of `count` enqueued
+    over HTTP while the workers are stopped, then drained by freshly started ones."""
+    rows = accept_rows(stack, tag, count) if rate is not None and via == "broker" else None
+    sent_at: dict[int, float] | None = None
     requests.post(f"{stack.sim_url}/_sim/requests/clear", json={}, timeout=10)
     counts_before = limiter_counts(stack.redis)
     calls_before = redis_calls(stack.redis)
@@ -230,11 +287,13 @@ def measure(
     watcher = threading.Thread(target=sample)
     watcher.start()
     try:
-        if rate is not None:
+        if rows is not None and rate is not None:
+            offered, sent_at = enqueue_rows(stack, rows, rate)
+        elif rate is not None:
             offered = enqueue(stack, tag, count, rate)
         deadline = time.monotonic() + 300
         while True:
-            finished, latencies, unfinished = completions(stack.engine, tag, started)
+            finished, latencies, unfinished = completions(stack.engine, tag, started, sent_at)
             if unfinished == 0 and len(finished) + unfinished >= count:
                 break
             if time.monotonic() > deadline:
@@ -309,12 +368,18 @@ def start_stack(
     web = start_procfile_process(web_line, work / "web.log", env)
     processes = [sim, web]
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, "web")
+    try:
+        wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, "web")
+    except TimeoutError:
+        for process in reversed(processes):
+            kill_group(process)
+        raise
     stack = Stack(
         base,
         sim_url,
         engine,
         redis.Redis.from_url(redis_url),
+        redis_url,
         keys,
         shipper.id,
         carrier.id,
@@ -340,8 +405,8 @@ def report(
         f"({figures['succeeded']:.0f} succeeded)"
     )
     print(
-        f"    API accepted {figures['enqueued_per_s']:.1f} payments/s"
-        f"{f' of {offered_rate:.0f}/s offered' if offered_rate else ''}  "
+        f"    enqueued at {figures['enqueued_per_s']:.1f} payments/s"
+        f"{f' (offered {offered_rate:.0f}/s)' if offered_rate else ''}  "
         f"(p99 send {1000 * figures['late_p99']:.0f} ms after due)"
     )
     print(
@@ -363,6 +428,12 @@ def main() -> None:
     parser.add_argument("--offered-share", type=float, default=0.9)
     parser.add_argument("--offered-seconds", type=float, default=10.0)
     parser.add_argument("--runs", default="backlog,offered", help="either or both")
+    parser.add_argument(
+        "--offered-via",
+        choices=("http", "broker"),
+        default="http",
+        help="offered load through the API, or rows accepted first and enqueued at the rate",
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (Procfile: 2)")
     args = parser.parse_args()
 
@@ -398,8 +469,13 @@ def main() -> None:
             if "offered" in args.runs:
                 rate = args.limit * args.offered_share
                 count = int(rate * args.offered_seconds)
-                offered = measure(stack, sampler, f"offered{latency_ms}", count, rate)
-                label = f"offered load {rate:.0f}/s for {args.offered_seconds:.0f} s"
+                offered = measure(
+                    stack, sampler, f"offered{latency_ms}", count, rate, args.offered_via
+                )
+                label = (
+                    f"offered load {rate:.0f}/s for {args.offered_seconds:.0f} s, "
+                    f"enqueued {'over HTTP' if args.offered_via == 'http' else 'by the broker'}"
+                )
                 report(label, offered, None, rate)
         print(
             f"worker processes: peak RSS {sampler.rss_mb:.0f} MiB, "

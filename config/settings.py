@@ -18,7 +18,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - STRIPE_RETURN_URL (default none): where a customer returns after a redirect-based payment
   method; unset, server-side PaymentIntents allow no redirects
 - STRIPE_READ_BUDGET_PER_S (default 2): Stripe reads the web may make for API clients (client
-  secrets), apart from the workers' ceiling; beyond it a read answers without Stripe
+  secrets), counted within STRIPE_RATE_LIMIT_PER_S (never waiting for room in it); beyond
+  either a read answers without Stripe
 - STRIPE_BREAKER_FAILURES (default 5): transient failures within 30 s that open the breaker
 - STRIPE_BREAKER_COOLDOWN_S (default 10): how long an open breaker holds calls back
 - STRIPE_SETTLEMENT_CURRENCIES (default usd): currencies the platform's Stripe account settles

@@ -10,9 +10,9 @@ the live limit, every other key the sandbox one. 0 lifts a limit.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections import deque
 
 WINDOW_S = 1.0
 
@@ -26,7 +26,7 @@ class RateLimiter:
         self.test_per_s = test_per_s
         self.live_per_s = live_per_s
         self._lock = threading.Lock()
-        self._admitted: dict[str, deque[float]] = {}
+        self._admitted: dict[str, list[float]] = {}
 
     def limit_for(self, key: str) -> int:
         return self.live_per_s if is_live_key(key) else self.test_per_s
@@ -43,18 +43,21 @@ class RateLimiter:
         return {"test_per_s": self.test_per_s, "live_per_s": self.live_per_s}
 
     def admit(self, key: str, now: float | None = None) -> bool:
-        """Count one request for `key`; False when it is over the limit (not counted)."""
+        """Count one request for `key` arriving at `now` (unix s; default: this instant);
+        False when the second before it already holds the limit (then it is not counted).
+
+        Requests are counted when they arrived, not when a busy handler thread got to them,
+        so they may come in slightly out of order: the window is kept sorted."""
         limit = self.limit_for(key)
         if limit <= 0:
             return True
-        now = time.monotonic() if now is None else now
+        now = time.time() if now is None else now
         with self._lock:
-            window = self._admitted.get(key)
-            if window is None:
-                window = self._admitted[key] = deque()
-            while window and window[0] <= now - WINDOW_S:
-                window.popleft()
-            if len(window) >= limit:
+            window = self._admitted.setdefault(key, [])
+            newest = max(now, window[-1]) if window else now
+            del window[: bisect.bisect_right(window, newest - 2 * WINDOW_S)]
+            earlier = bisect.bisect_right(window, now) - bisect.bisect_right(window, now - WINDOW_S)
+            if earlier >= limit:
                 return False
-            window.append(now)
+            bisect.insort(window, now)
             return True

@@ -137,9 +137,11 @@ class Simulator:
         request_id = "req_" + secrets.token_hex(7)
         if req.path.startswith("/_sim/"):
             return control.handle(self, req)
-        self.requests.record(req.method, req.path, req.received_at)
+        # Counted (logged and rate limited) when it reached the host, like Stripe's limiter.
+        arrived = req.received_at or time.time()
+        self.requests.record(req.method, req.path, arrived)
         presented = _presented_key(req.headers)
-        if not self.rate_limiter.admit(presented):
+        if not self.rate_limiter.admit(presented, now=arrived):
             return self._error(RateLimited(
                 "Request rate limit exceeded. You can learn more about rate limits here "
                 "https://stripe.com/docs/rate-limits.", code="rate_limit",

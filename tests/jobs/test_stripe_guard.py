@@ -3,6 +3,7 @@ Redis. Stripe limits requests continuously (https://docs.stripe.com/rate-limits)
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import dramatiq
 import pytest
 import redis
+import requests
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from config import load_settings
@@ -28,6 +30,7 @@ from jobs.stripe_guard import (
     limiter_counts,
 )
 from payments.errors import CircuitOpen, StripeUnavailable
+from payments.gateway import make_stripe_client
 from web.stripe_reads import ReadBudget
 
 
@@ -52,25 +55,28 @@ def two_workers(client: redis.Redis, **options: float) -> tuple[RedisStripeGuard
     return tuple(RedisStripeGuard(client, rate_per_s=4, **options) for _ in range(2))  # type: ignore[arg-type]
 
 
-def test_guards_in_many_threads_share_one_paced_schedule(shared_redis: redis.Redis) -> None:
+def test_guards_in_many_threads_share_one_paced_schedule(
+    shared_redis: redis.Redis, stripe_sim_process: str
+) -> None:
     rate, calls = 20, 50
+    settings = load_settings({"STRIPE_API_KEY": "sk_test_midway"})
     guards = [RedisStripeGuard(shared_redis, rate_per_s=rate) for _ in range(5)]
-    granted: list[float] = []
 
     def caller(guard: RedisStripeGuard) -> None:
+        client = make_stripe_client(settings, stripe_sim_process, guard)
         for _ in range(calls // len(guards)):
-            guard.before_call()
-            granted.append(time.monotonic())
+            client.raw_request("get", "/v1/balance")
 
     threads = [threading.Thread(target=caller, args=(guard,)) for guard in guards]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    granted.sort()
-    # However the threads interleave, `rate` consecutive calls never fit in one second.
-    spans = [granted[i + rate] - granted[i] for i in range(len(granted) - rate)]
-    assert min(spans) >= 1.0
+    # However the threads interleave, Stripe never sees more than `rate` in one second.
+    received = requests.get(f"{stripe_sim_process}/_sim/requests", timeout=10).json()["requests"]
+    times = sorted(at for at, _, path in received if path == "/v1/balance")
+    assert len(times) == calls
+    assert max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)) <= rate
     counts = limiter_counts(shared_redis)
     assert counts.deferrals == 0 and counts.waits >= calls - 2
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -90,6 +91,10 @@ def _send_share(
     ]
     for client in clients:
         client.connect()
+        # http.client writes the headers and the body in two sends: without this, Nagle's
+        # algorithm holds the body until the server's delayed ACK (tens of ms a request).
+        assert client.sock is not None
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     ready.wait(timeout=60)
     ready.wait(timeout=60)  # the parent has set the start time
     begin = start_at.value
