@@ -10,7 +10,6 @@ stack.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from config import Settings
+from demo.simulator_process import SimulatorProcess
 from jobs import runtime
 from jobs.broker import current_broker
 from jobs.setup import start
@@ -31,7 +31,6 @@ from models.db import database_url, make_engine, make_session_factory
 from models.migrate import upgrade
 from payments.webhook_events import HANDLERS
 from reconciliation.stripe_http import StripeHTTP
-from stripe_sim.server import start_simulator
 from web import create_app
 
 QUEUES = (
@@ -64,45 +63,6 @@ class Stack:
             for queue in QUEUES:
                 current_broker().join(queue, timeout=int(timeout_s * 1000))
             self.worker.join()
-
-
-class SimulatorProcess:
-    """stripe_sim in a process of its own, as Stripe is outside ours: it gets a core of its own
-    instead of sharing this process's interpreter lock with the app and the workers. The demo
-    talks to it over HTTP only (its API and the /_sim control API)."""
-
-    def __init__(self, process: Any, url: str) -> None:
-        self._process = process
-        self.url = url
-
-    @classmethod
-    def start(cls, **options: Any) -> SimulatorProcess:
-        context = multiprocessing.get_context("spawn")  # this process already runs threads
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(
-            target=_run_simulator, args=(send, options), name="stripe-sim", daemon=True
-        )
-        process.start()
-        if not receive.poll(60):
-            process.terminate()
-            raise RuntimeError("stripe_sim did not start within 60 s")
-        return cls(process, receive.recv())
-
-    def stop(self) -> None:
-        self._process.terminate()  # SIGTERM: the simulator stops as on Ctrl-C
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-
-
-def _run_simulator(send: Any, options: dict[str, Any]) -> None:
-    import signal
-
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    sim = start_simulator(**options)
-    send.send(sim.url)
-    sim.serve_forever()
 
 
 def _serve(app: Flask) -> tuple[str, Any]:
