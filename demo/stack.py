@@ -26,23 +26,13 @@ from config import Settings
 from demo.simulator_process import SimulatorProcess
 from jobs import runtime
 from jobs.broker import current_broker
+from jobs.messages import QUEUES
 from jobs.setup import start
 from models.db import database_url, make_engine, make_session_factory
 from models.migrate import upgrade
 from payments.webhook_events import HANDLERS
 from reconciliation.stripe_http import StripeHTTP
 from web import create_app
-
-QUEUES = (
-    "scheduled",
-    "customers",
-    "accounts",
-    "charges",
-    "refunds",
-    "payouts",
-    "webhooks",
-    "reconciliation",
-)
 
 
 @dataclass

@@ -40,3 +40,22 @@ RUN_PAYOUT_BATCHING = ActorRef("run_payout_batching", "scheduled")
 SCHEDULED_SWEEP = ActorRef("scheduled_sweep", "scheduled")
 CATCH_UP = ActorRef("catch_up", "scheduled")
 SCHEDULED = (RUN_NIGHTLY_RECONCILIATION, RUN_PAYOUT_BATCHING, SCHEDULED_SWEEP, CATCH_UP)
+
+# Every queue the actors above are served from, in the order they usually run: what waits for
+# the queues to empty (the demo's drain) walks all of them.
+QUEUES = tuple(
+    dict.fromkeys(
+        ref.queue
+        for ref in (
+            *SCHEDULED,
+            CREATE_CUSTOMER,
+            CREATE_CONNECTED_ACCOUNT,
+            ADVANCE_PAYMENT,
+            ADVANCE_REFUND,
+            ADVANCE_BATCH,
+            PROCESS_EVENT,
+            RECONCILE_DAY,
+            PARK_EXHAUSTED_RETRIES,
+        )
+    )
+)
