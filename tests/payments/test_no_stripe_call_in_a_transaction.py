@@ -20,6 +20,7 @@ from models.money import Money
 from payments import payouts, refunds
 from payments.errors import OutcomeUnknown
 from payments.gateway import StripeGateway, make_stripe_client
+from payments.gateway.guard import Sent
 
 from .conftest import Market
 from .test_unknown_outcomes import DAY, at_stripe, fail_after_commit, postings
@@ -38,11 +39,12 @@ class TransactionProbe:
         self.calls = 0
         self.calls_in_transaction = 0
 
-    def before_call(self) -> None:
+    def before_send(self) -> Sent | None:
         self.calls += 1
         with self.engine.connect() as connection:
             if connection.scalar(OPEN_TRANSACTIONS):
                 self.calls_in_transaction += 1
+        return None
 
     def record_success(self) -> None:
         return None
