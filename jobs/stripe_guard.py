@@ -15,7 +15,8 @@ against every window until the request has gone out; then its entry is re-stampe
 clock, after the send (the HTTP client's hook, payments/gateway/pacing.py). A call is let
 through only while fewer than `rate` entries are pending or stamped within the last
 1 s + JITTER_MARGIN_S: any `rate + 1` sends then span more than that, however late threads
-wake or stall. `before_call` (callers that cannot report their send) stamps when let through.
+wake or stall. A client that cannot see the moment its request is written (reconciliation's
+StripeHTTP) reports it when the answer is back: later than the send, so never undercounted.
 
 Lanes: money-moving jobs (charges, refunds, payouts) use the `money` lane. Reconciliation page
 fetches, webhook re-fetches and the event poller use the `background` lane, which takes slots
@@ -189,13 +190,6 @@ class RedisStripeGuard:
         """Seconds until the breaker lets calls through again (0 when closed)."""
         ttl_ms = int(self._redis.pttl(OPEN_KEY))
         return ttl_ms / 1000 if ttl_ms > 0 else 0.0
-
-    def before_call(self) -> None:
-        """Wait for a slot and a place in the log, stamped now: for callers that send at once
-        and cannot say when their request went out."""
-        self._wait_for_slot()
-        while (wait_us := self._try_log(os.urandom(8).hex(), pending_us=0)) > 0:
-            time.sleep(wait_us / 1_000_000)
 
     def before_send(self) -> Callable[[], None]:
         """Wait for a slot and a place in the log, held as pending; returns what to call once

@@ -6,8 +6,11 @@ read-only exception to "only payments/gateway talks to Stripe": list pages, repo
 report files, with the same API key and base address (Stripe or stripe_sim) and explicit
 timeouts. Errors become `StripeFetchFailed` with Stripe's message. With a `guard` (the
 workers' shared rate limit and circuit breaker, jobs/reconciliation.py gives it), every request
-waits for its slot first and reports how it ended, as the gateway's requests do. A 429 is waited
-out here, as Stripe asks (send_rate_limited), rather than failing a long fetch halfway.
+waits for its slot first, holds a pending place in the shared log of sends until its answer is
+back (then stamped: later than the request went out, never earlier, so the log never counts
+fewer sends in a second than Stripe saw), and reports how it ended, as the gateway's requests
+do. A 429 is waited out here, as Stripe asks (send_rate_limited), rather than failing a long
+fetch halfway.
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ def _text(value: object) -> str:
 class RequestGuard(Protocol):
     """What payments' CallGuard offers (this package does not import payments)."""
 
-    def before_call(self) -> None: ...
+    def before_send(self) -> Callable[[], None] | None:
+        """Wait for a slot; returns what to call once the request has gone out."""
 
     def record_success(self) -> None: ...
 
@@ -116,8 +120,7 @@ class StripeHTTP:
         pairs = flatten(params)
 
         def send() -> requests.Response:
-            if self._guard is not None:
-                self._guard.before_call()
+            sent = self._guard.before_send() if self._guard is not None else None
             try:
                 if method == "GET":
                     response = self._http.get(
@@ -130,6 +133,9 @@ class StripeHTTP:
             except requests.RequestException as error:
                 self._record(failed=True)
                 raise StripeFetchFailed(f"Stripe unreachable at {self.api_base}: {error}") from None
+            finally:
+                if sent is not None:
+                    sent()
             self._record(failed=response.status_code == 429 or response.status_code >= 500)
             return response
 

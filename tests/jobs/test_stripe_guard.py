@@ -89,7 +89,7 @@ def test_a_wait_beyond_the_bound_becomes_a_delayed_retry_that_books_nothing(
 
     def caller() -> None:
         try:
-            guard.before_call()
+            guard.before_send()()
             outcomes.append(None)
         except StripeUnavailable as error:
             outcomes.append(error.retry_after_s)
@@ -115,12 +115,12 @@ def test_a_wait_beyond_the_bound_becomes_a_delayed_retry_that_books_nothing(
 def test_the_background_lane_cannot_take_the_money_lanes_share(shared_redis: redis.Redis) -> None:
     money = RedisStripeGuard(shared_redis, rate_per_s=10, max_wait_s=5)
     background = money.lane("background")
-    background.before_call()
+    background.before_send()()
     started = time.monotonic()
-    money.before_call()  # the next shared slot, one interval on
+    money.before_send()()  # the next shared slot, one interval on
     money_waited = time.monotonic() - started
     started = time.monotonic()
-    background.before_call()  # its own schedule: interval / BACKGROUND_SHARE after the first
+    background.before_send()()  # its own schedule: interval / BACKGROUND_SHARE after the first
     background_waited = time.monotonic() - started
     assert money_waited < 0.1 / BACKGROUND_SHARE / 2
     assert background_waited >= 0.1 / BACKGROUND_SHARE - 0.1 - 0.02
@@ -133,10 +133,10 @@ def test_failures_open_the_breaker_for_every_worker_and_a_success_closes_it(
     for _ in range(3):
         first.record_failure()
     with pytest.raises(CircuitOpen) as held:
-        second.before_call()
+        second.before_send()()
     assert 0 < held.value.retry_after_s <= 0.5
     time.sleep(0.6)  # the cooldown passes: calls go through again (half-open)
-    second.before_call()
+    second.before_send()()
     second.record_success()
     assert shared_redis.get(FAILURES_KEY) is None
 
@@ -147,7 +147,7 @@ def test_a_success_resets_the_failure_count(shared_redis: redis.Redis) -> None:
     first.record_failure()
     first.record_success()
     first.record_failure()
-    first.before_call()  # still closed: failures do not accumulate across a success
+    first.before_send()()  # still closed: failures do not accumulate across a success
 
 
 def test_transient_errors_become_delayed_retries_honouring_retry_after() -> None:
@@ -176,7 +176,7 @@ def test_a_late_caller_waits_while_the_last_second_already_holds_the_limit(
     shared_redis.zadd(SENT_KEY, {f"earlier-{i}": now_us - 1000 * i for i in range(5)})
     guard = RedisStripeGuard(shared_redis, rate_per_s=5)
     started = time.monotonic()
-    guard.before_call()
+    guard.before_send()()
     assert time.monotonic() - started >= 0.9  # until the oldest of the five is a second old
     assert shared_redis.zcard(SENT_KEY) <= 5
 

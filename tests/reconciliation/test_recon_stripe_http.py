@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,10 +18,15 @@ class CountingGuard:
     """A guard that lets every call through and counts what the client told it."""
 
     def __init__(self) -> None:
-        self.calls = self.successes = self.failures = 0
+        self.calls = self.sends = self.successes = self.failures = 0
 
-    def before_call(self) -> None:
+    def before_send(self) -> Callable[[], None]:
         self.calls += 1
+
+        def sent() -> None:
+            self.sends += 1
+
+        return sent
 
     def record_success(self) -> None:
         self.successes += 1
@@ -40,6 +46,7 @@ def test_a_429_is_waited_out_and_each_answer_reaches_the_guard(stripe_sim: Any) 
     rate_limit_next(stripe_sim.url, 2)
     assert http.get_json("/v1/balance")["object"] == "balance"
     assert (guard.calls, guard.failures, guard.successes) == (3, 2, 1)
+    assert guard.sends == guard.calls  # every place taken in the log of sends is stamped
 
 
 def test_a_429_that_lasts_fails_the_fetch_with_stripe_s_answer(stripe_sim: Any) -> None:
