@@ -37,7 +37,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - SECRET_KEY (default: random per process): signs finance session cookies
 - API_MAX_BODY_BYTES (default 65536): larger request bodies are refused
 - ADDRESS_RATE_LIMIT_PER_S (default 50): requests a second per client address without a
-  recently verified API key (anonymous, bad keys), counted before authentication
+  recently verified API key (anonymous, bad keys), counted before authentication; signed
+  Stripe webhooks are not counted
 - FORWARDED_PROXIES (default 0): reverse proxies in front of the web whose X-Forwarded-For
   is trusted for the client address (1 behind one nginx)
 - WORKER_PROCESSES (default 2): dramatiq worker processes

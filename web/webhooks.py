@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 import stripe
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import func, select
 
 from jobs.enqueue import send_after_commit
@@ -31,6 +31,7 @@ from web.errors import MalformedRequest
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Stripe-Signature"
+WEBHOOK_PATH = "/api/webhooks/stripe"
 
 
 class InvalidSignature(MalformedRequest):
@@ -54,6 +55,22 @@ def verify(payload: bytes, header: str, secrets: tuple[str, ...], tolerance_s: i
             if "tolerance" not in reason:
                 reason = message
     raise InvalidSignature(f"Stripe signature refused: {reason}", field=SIGNATURE_HEADER)
+
+
+def signed_by_stripe() -> bool:
+    """Whether this request is a webhook delivery whose signature verifies (remembered for the
+    view, so the HMAC is computed once)."""
+    header = request.headers.get(SIGNATURE_HEADER)
+    if request.method != "POST" or request.path != WEBHOOK_PATH or not header:
+        return False
+    app_state = state()
+    try:
+        secrets = app_state.settings.stripe_webhook_secrets
+        verify(raw_body(), header, secrets, app_state.webhook_tolerance_s)
+    except InvalidSignature:
+        return False
+    g.stripe_signature_verified = True
+    return True
 
 
 # Stripe ids are letters, digits and underscores; `created` is a Unix time in our era.
@@ -107,16 +124,20 @@ def _event(payload: bytes) -> dict[str, Any]:
     return event
 
 
-@bp.post("/api/webhooks/stripe")
+@bp.post(WEBHOOK_PATH)
 def receive() -> Response:
     payload = raw_body()
     header = request.headers.get(SIGNATURE_HEADER)
     if not header:
         raise InvalidSignature(f"missing {SIGNATURE_HEADER} header", field=SIGNATURE_HEADER)
     app_state = state()
-    verify(
-        payload, header, app_state.settings.stripe_webhook_secrets, app_state.webhook_tolerance_s
-    )
+    if not g.get("stripe_signature_verified"):
+        verify(
+            payload,
+            header,
+            app_state.settings.stripe_webhook_secrets,
+            app_state.webhook_tolerance_s,
+        )
     event = _event(payload)
     with transaction(app_state.sessions) as session:
         row_id, new = store_event(session, event)

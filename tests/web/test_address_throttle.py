@@ -3,11 +3,15 @@ recently verified key is limited per key instead, and keeps working."""
 
 from __future__ import annotations
 
+import json
+import time
+
 import fakeredis
 from sqlalchemy import create_engine
-from web_helpers import Api, make_test_app
+from web_helpers import WEBHOOK_SECRETS, Api, make_test_app
 
 from models.db import make_session_factory
+from stripe_sim.signing import sign
 
 BAD_KEY = "mwk_000000000000.well-formed-but-unknown"
 
@@ -54,3 +58,27 @@ def test_throttled_requests_never_reach_the_database(gateway):
     anonymous = [app.test_client().post("/sign-in").status_code for _ in range(2)]
     assert anonymous == [429, 429]
     engine.dispose()
+
+
+def test_signed_webhooks_are_not_throttled_but_forged_ones_are(sessions, gateway):
+    # Stripe delivers from a few addresses at the pace of our own traffic; a refused delivery
+    # would come back only after Stripe's backoff. A forged one counts like any anonymous call.
+    app = throttled_app(sessions, gateway, limit=3)
+    client = app.test_client()
+
+    def deliver(index: int, secret: str) -> int:
+        payload = json.dumps(
+            {
+                "id": f"evt_throttle{index}",
+                "object": "event",
+                "type": "customer.created",
+                "created": int(time.time()),
+                "data": {"object": {"id": f"cus_throttle{index}", "object": "customer"}},
+            }
+        ).encode()
+        headers = {"Content-Type": "application/json", "Stripe-Signature": sign(payload, secret)}
+        return client.post("/api/webhooks/stripe", data=payload, headers=headers).status_code
+
+    assert [deliver(i, WEBHOOK_SECRETS[0]) for i in range(8)] == [200] * 8
+    assert [deliver(i, "whsec_forged") for i in range(5)] == [400] * 3 + [429] * 2
+    assert deliver(99, WEBHOOK_SECRETS[1]) == 200  # the signed ones still go through
