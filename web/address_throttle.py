@@ -8,9 +8,9 @@ per request. A key verified in the last KEY_CACHE_TTL_S seconds is limited per k
 from a handful of addresses, at the pace of our own traffic (a charge a second per event type
 subscribed, up to Stripe's 100/s), and a refused delivery comes back only after Stripe's
 backoff, hours later; checking the signature is an HMAC, no database lookup. A forged one
-counts like any anonymous request. Behind a reverse proxy, set FORWARDED_PROXIES so the address is the client's
-(X-Forwarded-For, trusted for that many hops), not the proxy's. Like the per-key limit, it lets
-requests through when Redis cannot be reached.
+counts like any anonymous request. Behind a reverse proxy, set FORWARDED_PROXIES so the
+address is the client's (X-Forwarded-For, trusted for that many hops), not the proxy's. Like
+the per-key limit, it lets requests through when Redis cannot be reached.
 """
 
 from __future__ import annotations
