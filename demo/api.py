@@ -4,6 +4,8 @@ backend key, as the marketplace's own services would."""
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -14,10 +16,19 @@ class DemoError(RuntimeError):
 
 
 class BackendApi:
-    def __init__(self, client: FlaskClient, key: str) -> None:
-        self._client = client
+    def __init__(self, new_client: Callable[[], FlaskClient], key: str) -> None:
+        self._new_client = new_client
+        self._local = threading.local()
         self._headers = {"Authorization": f"Bearer {key}"}
         self._keys = itertools.count(1)
+
+    @property
+    def _client(self) -> FlaskClient:
+        """One test client per thread: backend services post concurrently."""
+        client: FlaskClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._new_client()
+        return client
 
     def post(
         self, path: str, body: dict[str, Any], *, expect: tuple[int, ...] = (200, 201, 202)

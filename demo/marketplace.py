@@ -8,8 +8,10 @@ time. Amounts are integers in minor units throughout.
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import requests
@@ -44,6 +46,10 @@ CARRIERS = [
     ("Pacific Rim Drayage", "US", "usd", "standard"),
     ("Northern Border Freight", "US", "usd", "standard"),
 ]
+# The clock moves on once per this many loads; the loads in between are posted by POSTERS
+# backend instances at once.
+CLOCK_STEP = 25
+POSTERS = 4
 # What a load in each currency costs, in its minor units.
 PRICE_RANGE = {"usd": (15_000, 350_000), "cad": (20_000, 450_000), "jpy": (20_000, 400_000)}
 
@@ -148,28 +154,36 @@ class Marketplace:
         self, day: date, loads: int, *, method: str | None = None, currency: str | None = None
     ) -> list[int]:
         """A day of loads, spread over business hours; returns the payment ids."""
+        bodies = [self._load(currency, method) for _ in range(loads)]
         ids = []
-        for index in range(loads):
-            if index % 25 == 0:
-                self.set_clock(at(day, 8 + 10 * index / max(loads, 1)))
-            carrier_id = self.rng.choice(list(self.carriers))
-            load_currency = currency or FOREIGN_CURRENCIES.get(self.loads % 10, "usd")
-            amount = self.rng.randrange(*PRICE_RANGE[load_currency])
-            methods = METHODS if load_currency == "usd" else CARD_METHODS
-            body = {
-                "customer_id": self.rng.choice(self.shippers),
-                "load_id": f"load-{self.loads + 1:05d}",
-                "amount": amount,
-                "currency": load_currency,
-                "carrier_id": carrier_id,
-                "carrier_amount": amount * self.rng.choice((80, 85, 88)) // 100,
-                "payment_method": method or self.rng.choice(methods),
-            }
-            self.loads += 1
-            payment = self.api.post("/api/payments/intent", body)
-            self.payments.append({"id": payment["id"], "day": day, "currency": load_currency})
-            ids.append(payment["id"])
+        with ThreadPoolExecutor(POSTERS, thread_name_prefix="backend") as posters:
+            for first in range(0, loads, CLOCK_STEP):
+                self.set_clock(at(day, 8 + 10 * first / max(loads, 1)))
+                stretch = bodies[first : first + CLOCK_STEP]
+                answers = posters.map(partial(self.api.post, "/api/payments/intent"), stretch)
+                for body, payment in zip(stretch, answers, strict=True):
+                    self.payments.append(
+                        {"id": payment["id"], "day": day, "currency": body["currency"]}
+                    )
+                    ids.append(payment["id"])
         return ids
+
+    def _load(self, currency: str | None, method: str | None) -> dict[str, Any]:
+        """The next load's payment request (the rng drawn in one fixed order)."""
+        carrier_id = self.rng.choice(list(self.carriers))
+        load_currency = currency or FOREIGN_CURRENCIES.get(self.loads % 10, "usd")
+        amount = self.rng.randrange(*PRICE_RANGE[load_currency])
+        methods = METHODS if load_currency == "usd" else CARD_METHODS
+        self.loads += 1
+        return {
+            "customer_id": self.rng.choice(self.shippers),
+            "load_id": f"load-{self.loads:05d}",
+            "amount": amount,
+            "currency": load_currency,
+            "carrier_id": carrier_id,
+            "carrier_amount": amount * self.rng.choice((80, 85, 88)) // 100,
+            "payment_method": method or self.rng.choice(methods),
+        }
 
     def refund_some(self, day: date, payment_ids: list[int], share: float = 0.06) -> int:
         """Refunds requested by customer service: some full, some partial (damaged freight)."""
