@@ -51,7 +51,9 @@ class Stack:
         """Wait until every queue is empty and every message in flight is done."""
         for _ in range(3):  # a job may enqueue another (a webhook, a group member)
             for queue in QUEUES:
-                current_broker().join(queue, timeout=int(timeout_s * 1000))
+                # Checked every 10 ms, not Dramatiq's 100: a night is a chain of short jobs,
+                # each of which the demo waits for.
+                current_broker().join(queue, interval=10, timeout=int(timeout_s * 1000))
             self.worker.join()
 
 
