@@ -18,6 +18,7 @@ from sqlalchemy import select
 from demo.marketplace import Marketplace, at
 from models import Payment, PayoutBatch, Posting, WebhookEvent
 from models.db import transaction
+from models.payments import PayoutBatchStatus
 from payments import ledger
 from payments.ledger import StripeRefs
 
@@ -206,7 +207,8 @@ def payout_fails_at_the_bank(market: Marketplace, fault: Fault) -> None:
             )
         # Paid by a later batch; a batch of a still later night may be on its way to the bank
         # when the week ends.
-        return "failed" in statuses and "paid" in statuses[statuses.index("failed") + 1 :]
+        failed, paid = PayoutBatchStatus.FAILED, PayoutBatchStatus.PAID
+        return failed in statuses and paid in statuses[statuses.index(failed) + 1 :]
 
     fault.account = market.carriers[carrier_id][1]
     fault.detail = f"{payout_id} returned (account_closed); carrier {carrier_id} paid later"
