@@ -11,12 +11,14 @@ Ids are placed in paths only after checking they are plain Stripe ids (letters, 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import stripe
 
 from config import Settings
 from payments.errors import StripeRequestRefused, StripeUnavailable
+from payments.gateway.connect import ConnectCalls
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
 from payments.gateway.lookups import Lookups
@@ -25,14 +27,13 @@ from payments.gateway.records import (
     BalanceTransaction,
     Charge,
     PaymentIntent,
-    Payout,
     Refund,
-    Transfer,
 )
 from payments.gateway.records_events import Event, Page
-from payments.gateway.records_parties import Account, AccountLink, Customer, PaymentMethod
+from payments.gateway.records_parties import Customer, PaymentMethod
 
 StripeJSON = dict[str, Any]
+R = TypeVar("R")
 _SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
 
 
@@ -67,7 +68,7 @@ INTENT_EXPAND = ["latest_charge.balance_transaction", "latest_charge.failure_bal
 CREATED_BY_KEY = "midway_key"
 
 
-class StripeGateway(Lookups):
+class StripeGateway(Lookups, ConnectCalls):
     """Stripe calls for the domain. The guard's wait happens in the client's HTTP layer
     (make_stripe_client); the gateway tells the guard how each call ended."""
 
@@ -142,16 +143,28 @@ class StripeGateway(Lookups):
         self._guard.record_success()
         return response.data
 
+    def _read(
+        self,
+        parse: Callable[[StripeJSON], R],
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        account: str | None = None,
+    ) -> R:
+        """One API call, its answer read into our record (StripeObjectUnreadable if it can't)."""
+        return parse(self._request(method, path, params, key=key, account=account))
+
     # Customers ---------------------------------------------------------------------------
 
     def create_customer(self, shipper_id: int, *, name: str, email: str) -> Customer:
-        return Customer.from_stripe(
-            self._request(
-                "post",
-                "/v1/customers",
-                {"name": name, "email": email, "metadata": {"shipper_id": str(shipper_id)}},
-                key=f"customer:{shipper_id}",
-            )
+        return self._read(
+            Customer.from_stripe,
+            "post",
+            "/v1/customers",
+            {"name": name, "email": email, "metadata": {"shipper_id": str(shipper_id)}},
+            key=f"customer:{shipper_id}",
         )
 
     # Payment methods (tokens only: pm_… ids, never card data) ----------------------------
@@ -163,27 +176,23 @@ class StripeGateway(Lookups):
     def attach_payment_method(
         self, shipper_id: int, payment_method: str, *, customer: str
     ) -> PaymentMethod:
-        return PaymentMethod.from_stripe(
-            self._request(
-                "post",
-                f"/v1/payment_methods/{payment_method}/attach",
-                {"customer": customer},
-                key=f"attach:{shipper_id}:{payment_method}",
-            )
+        return self._read(
+            PaymentMethod.from_stripe,
+            "post",
+            f"/v1/payment_methods/{payment_method}/attach",
+            {"customer": customer},
+            key=f"attach:{shipper_id}:{payment_method}",
         )
 
     def retrieve_payment_method(self, payment_method: str) -> PaymentMethod:
-        return PaymentMethod.from_stripe(
-            self._request("get", f"/v1/payment_methods/{payment_method}")
-        )
+        return self._read(PaymentMethod.from_stripe, "get", f"/v1/payment_methods/{payment_method}")
 
     def detach_payment_method(self, payment_method: str) -> PaymentMethod:
-        return PaymentMethod.from_stripe(
-            self._request(
-                "post",
-                f"/v1/payment_methods/{payment_method}/detach",
-                key=f"detach:{payment_method}",
-            )
+        return self._read(
+            PaymentMethod.from_stripe,
+            "post",
+            f"/v1/payment_methods/{payment_method}/detach",
+            key=f"detach:{payment_method}",
         )
 
     # Payments ----------------------------------------------------------------------------
@@ -216,8 +225,12 @@ class StripeGateway(Lookups):
             params["payment_method"] = payment_method
             params["confirm"] = confirm
         params.update(self._redirect_params(confirming=bool(payment_method and confirm)))
-        return PaymentIntent.from_stripe(
-            self._request("post", "/v1/payment_intents", params, key=f"charge:{payment_id}")
+        return self._read(
+            PaymentIntent.from_stripe,
+            "post",
+            "/v1/payment_intents",
+            params,
+            key=f"charge:{payment_id}",
         )
 
     def _redirect_params(self, *, confirming: bool) -> dict[str, Any]:
@@ -239,22 +252,20 @@ class StripeGateway(Lookups):
         }
         if self._return_url is not None:
             params["return_url"] = self._return_url
-        return PaymentIntent.from_stripe(
-            self._request(
-                "post",
-                f"/v1/payment_intents/{payment_intent}/confirm",
-                params,
-                key=f"confirm:{payment_id}:{payment_method}",
-            )
+        return self._read(
+            PaymentIntent.from_stripe,
+            "post",
+            f"/v1/payment_intents/{payment_intent}/confirm",
+            params,
+            key=f"confirm:{payment_id}:{payment_method}",
         )
 
     def retrieve_payment_intent(self, payment_intent: str) -> PaymentIntent:
-        return PaymentIntent.from_stripe(
-            self._request(
-                "get",
-                f"/v1/payment_intents/{payment_intent}",
-                {"expand": INTENT_EXPAND},
-            )
+        return self._read(
+            PaymentIntent.from_stripe,
+            "get",
+            f"/v1/payment_intents/{payment_intent}",
+            {"expand": INTENT_EXPAND},
         )
 
     def create_refund(
@@ -268,128 +279,33 @@ class StripeGateway(Lookups):
         }
         if reason:
             params["reason"] = reason
-        return Refund.from_stripe(
-            self._request("post", "/v1/refunds", params, key=f"refund:{refund_id}")
+        return self._read(
+            Refund.from_stripe, "post", "/v1/refunds", params, key=f"refund:{refund_id}"
         )
 
     def retrieve_refund(self, refund: str) -> Refund:
-        return Refund.from_stripe(
-            self._request("get", f"/v1/refunds/{refund}", {"expand": ["balance_transaction"]})
-        )
-
-    # Connect -----------------------------------------------------------------------------
-
-    def create_connected_account(
-        self, carrier_id: int, *, email: str, country: str, currency: str
-    ) -> Account:
-        return Account.from_stripe(
-            self._request(
-                "post",
-                "/v1/accounts",
-                {
-                    "type": "express",
-                    "email": email,
-                    "country": country,
-                    "default_currency": currency,
-                    "capabilities": {"transfers": {"requested": True}},
-                    "metadata": {"carrier_id": str(carrier_id)},
-                },
-                key=f"account:{carrier_id}",
-            )
-        )
-
-    def retrieve_account(self, account: str) -> Account:
-        return Account.from_stripe(self._request("get", f"/v1/accounts/{account}"))
-
-    def create_account_link(
-        self, account: str, *, refresh_url: str, return_url: str, key: str
-    ) -> AccountLink:
-        return AccountLink.from_stripe(
-            self._request(
-                "post",
-                "/v1/account_links",
-                {
-                    "account": account,
-                    "refresh_url": refresh_url,
-                    "return_url": return_url,
-                    "type": "account_onboarding",
-                },
-                key=key,
-            )
-        )
-
-    def create_transfer(
-        self, key: str, *, amount: int, currency: str, destination: str, metadata: dict[str, str]
-    ) -> Transfer:
-        return Transfer.from_stripe(
-            self._request(
-                "post",
-                "/v1/transfers",
-                {
-                    "amount": amount,
-                    "currency": currency,
-                    "destination": destination,
-                    "metadata": metadata,
-                    "expand": ["balance_transaction"],
-                },
-                key=key,
-            )
-        )
-
-    def retrieve_transfer(self, transfer: str) -> Transfer:
-        return Transfer.from_stripe(
-            self._request("get", f"/v1/transfers/{transfer}", {"expand": ["balance_transaction"]})
-        )
-
-    def create_payout(
-        self,
-        key: str,
-        *,
-        amount: int,
-        currency: str,
-        method: str,
-        account: str,
-        metadata: dict[str, str],
-    ) -> Payout:
-        return Payout.from_stripe(
-            self._request(
-                "post",
-                "/v1/payouts",
-                {
-                    "amount": amount,
-                    "currency": currency,
-                    "method": method,
-                    "metadata": metadata,
-                    "expand": ["balance_transaction"],
-                },
-                key=key,
-                account=account,
-            )
-        )
-
-    def retrieve_payout(self, payout: str, *, account: str) -> Payout:
-        return Payout.from_stripe(
-            self._request(
-                "get",
-                f"/v1/payouts/{payout}",
-                {"expand": ["balance_transaction", "failure_balance_transaction"]},
-                account=account,
-            )
+        return self._read(
+            Refund.from_stripe, "get", f"/v1/refunds/{refund}", {"expand": ["balance_transaction"]}
         )
 
     def retrieve_charge(self, charge: str, *, account: str | None = None) -> Charge:
         """A charge with its balance transaction; on a connected account for a py_ payment."""
-        return Charge.from_stripe(
-            self._request(
-                "get", f"/v1/charges/{charge}", {"expand": ["balance_transaction"]}, account=account
-            )
+        return self._read(
+            Charge.from_stripe,
+            "get",
+            f"/v1/charges/{charge}",
+            {"expand": ["balance_transaction"]},
+            account=account,
         )
 
     def retrieve_balance_transaction(
         self, txn: str, *, account: str | None = None
     ) -> BalanceTransaction:
-        return BalanceTransaction.from_stripe(
-            self._request("get", f"/v1/balance_transactions/{txn}", account=account)
+        return self._read(
+            BalanceTransaction.from_stripe,
+            "get",
+            f"/v1/balance_transactions/{txn}",
+            account=account,
         )
 
     def list_events(

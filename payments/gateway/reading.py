@@ -83,6 +83,17 @@ class Reader:
             return value
         raise self.fail(field, "an integer or null")
 
+    def unix(self, field: str = "created") -> int:
+        """A Unix time. JSON may write one as 1.7e9, which parses as an integral float: that is
+        the integer (the webhook endpoint accepts it so, web/webhooks.py); a fraction is not."""
+        value = self._data.get(field)
+        if type(value) is float and value.is_integer():
+            return int(value)
+        return self.integer(field)
+
+    def opt_unix(self, field: str) -> int | None:
+        return None if self._data.get(field) is None else self.unix(field)
+
     def currency(self, field: str = "currency") -> str:
         """A currency code as we keep them: lowercase ISO 4217, as Stripe writes it."""
         return self.text(field).lower()

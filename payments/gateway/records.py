@@ -57,7 +57,7 @@ class BalanceTransaction:
             net=r.integer("net"),
             currency=r.currency(),
             type=r.text("type"),
-            created=r.integer("created"),
+            created=r.unix(),
             source=r.ref("source"),
             exchange_rate=r.opt_decimal("exchange_rate"),
             status=r.opt_text("status"),
@@ -74,8 +74,6 @@ class Charge:
     id: str
     amount: int
     currency: str
-    status: str | None
-    payment_intent: str | None
     balance_transaction_id: str | None
     balance_transaction: BalanceTransaction | None
     failure_balance_transaction_id: str | None
@@ -92,8 +90,6 @@ class Charge:
             id=r.text("id"),
             amount=r.integer("amount"),
             currency=r.currency(),
-            status=r.opt_text("status"),
-            payment_intent=r.ref("payment_intent"),
             balance_transaction_id=txn_id,
             balance_transaction=txn,
             failure_balance_transaction_id=failed_id,
@@ -164,7 +160,6 @@ class Refund:
     currency: str
     status: str
     payment_intent: str | None
-    charge: str | None
     balance_transaction_id: str | None
     balance_transaction: BalanceTransaction | None
     failure_reason: str | None
@@ -180,7 +175,6 @@ class Refund:
             currency=r.currency(),
             status=r.text("status"),
             payment_intent=r.ref("payment_intent"),
-            charge=r.ref("charge"),
             balance_transaction_id=txn_id,
             balance_transaction=txn,
             failure_reason=r.opt_text("failure_reason"),
@@ -200,7 +194,6 @@ class Transfer:
     destination_payment: str | None
     balance_transaction_id: str | None
     balance_transaction: BalanceTransaction | None
-    amount_reversed: int
     metadata: Mapping[str, str]
 
     @classmethod
@@ -215,7 +208,6 @@ class Transfer:
             destination_payment=r.ref("destination_payment"),
             balance_transaction_id=txn_id,
             balance_transaction=txn,
-            amount_reversed=r.opt_integer("amount_reversed") or 0,
             metadata=r.metadata(),
         )
 
@@ -294,8 +286,8 @@ class Dispute:
             reason=r.opt_text("reason"),
             charge=r.ref("charge"),
             payment_intent=r.ref("payment_intent"),
-            evidence_due_by=evidence.opt_integer("due_by") if evidence else None,
-            created=r.opt_integer("created"),
+            evidence_due_by=evidence.opt_unix("due_by") if evidence else None,
+            created=r.opt_unix("created"),
             account=_account_of(data),
             balance_transactions=tuple(txns),
         )

@@ -31,7 +31,7 @@ class Event:
         return cls(
             id=r.text("id"),
             type=r.text("type"),
-            created=r.integer("created"),
+            created=r.unix(),
             account=r.opt_text("account"),
             payload=data,
         )
@@ -39,17 +39,13 @@ class Event:
     @property
     def data_object(self) -> Mapping[str, Any]:
         """The raw `data.object`, for the record its handler reads it into."""
-        data = Reader(self.payload, f"event {self.id}").nested("data", _object_of)
+        data = Reader(self.payload, "event").nested("data", lambda d: d)
         if data is None:
-            raise Reader(self.payload, f"event {self.id}").fail("data", "an object")
-        return data
-
-
-def _object_of(data: Data) -> Mapping[str, Any]:
-    obj = data.get("object")
-    if not isinstance(obj, Mapping):
-        raise Reader(data, "event.data").fail("object", "an object")
-    return obj
+            raise Reader(self.payload, "event").fail("data", "an object")
+        obj = data.get("object")
+        if not isinstance(obj, Mapping):
+            raise Reader(data, "event.data").fail("object", "an object")
+        return obj
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ class PaymentMethod:
         return cls(
             id=r.text("id"),
             type=r.opt_text("type"),
-            created=r.opt_integer("created"),
+            created=r.opt_unix("created"),
             customer=r.ref("customer"),
             card={k: card.get(k) for k in CARD_FIELDS}
             if isinstance(card, Mapping) and card
