@@ -10,37 +10,32 @@ earned by no one — until the debit settles (bookings.book_bank_debit_settled).
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from models import Payment
 from payments import bookings
+from payments.gateway.records import PaymentIntent
 
-StripeJSON = dict[str, Any]
 
-
-def is_bank_debit(charge: object) -> bool:
-    charge_id = charge.get("id") if isinstance(charge, dict) else charge
-    return isinstance(charge_id, str) and charge_id.startswith("py_")
+def is_bank_debit(charge_id: str | None) -> bool:
+    return charge_id is not None and charge_id.startswith("py_")
 
 
 STAGES = ("processing", "requires_payment_method")
 
 
-def record_stage(session: Session, payment: Payment, intent: StripeJSON) -> None:
+def record_stage(session: Session, payment: Payment, intent: PaymentIntent) -> None:
     """Book what a bank debit's PaymentIntent shows: processing (its pending payment) or
     returned (its payment_failure_refund). Cards and other stages: nothing to do here. The
     intent carries its charge's balance transactions (charges.with_balance_transactions)."""
-    status = intent.get("status")
-    charge = intent.get("latest_charge")
-    if status not in STAGES or not is_bank_debit(charge) or not isinstance(charge, dict):
+    charge = intent.latest_charge
+    if intent.status not in STAGES or charge is None or not is_bank_debit(charge.id):
         return
-    if not isinstance(charge.get("balance_transaction"), dict):
+    if charge.balance_transaction is None:
         return  # not yet at Stripe's balance
     bookings.book_bank_debit_pending(
-        session, payment, charge["balance_transaction"], payment_intent=intent["id"]
+        session, payment, charge.balance_transaction, payment_intent=intent.id
     )
-    failure = charge.get("failure_balance_transaction")
-    if status == "requires_payment_method" and isinstance(failure, dict):
-        bookings.book_bank_debit_returned(session, payment, failure, payment_intent=intent["id"])
+    failure = charge.failure_balance_transaction
+    if intent.status == "requires_payment_method" and failure is not None:
+        bookings.book_bank_debit_returned(session, payment, failure, payment_intent=intent.id)

@@ -9,8 +9,6 @@ the ledger says exactly what Stripe's balance says.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -18,9 +16,8 @@ from sqlalchemy.orm import Session
 from models import Payment, PayoutBatch, Posting, Refund
 from models.money import Money
 from payments import chart, ledger
+from payments.gateway.records import BalanceTransaction
 from payments.ledger import Account, Line, StripeRefs, credit, debit
-
-StripeJSON = dict[str, Any]
 
 
 def lock_carrier(session: Session, carrier_id: int) -> None:
@@ -28,16 +25,16 @@ def lock_carrier(session: Session, carrier_id: int) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": carrier_id})
 
 
-def _occurred_at(balance_transaction: StripeJSON) -> datetime:
-    return datetime.fromtimestamp(int(balance_transaction["created"]), UTC)
+def _occurred_at(balance_transaction: BalanceTransaction) -> datetime:
+    return datetime.fromtimestamp(balance_transaction.created, UTC)
 
 
 def _balance_side(
-    stripe_account: str, balance_transaction: StripeJSON, fee_account: Account
+    stripe_account: str, balance_transaction: BalanceTransaction, fee_account: Account
 ) -> list[Line]:
     """The lines on the Stripe balance itself: net on the balance, fee on its own line."""
-    currency = balance_transaction["currency"]
-    net, fee = int(balance_transaction["net"]), int(balance_transaction["fee"])
+    currency = balance_transaction.currency
+    net, fee = balance_transaction.net, balance_transaction.fee
     lines: list[Line] = []
     if net > 0:
         lines.append(debit(chart.stripe_balance(stripe_account), Money(net, currency), "net"))
@@ -54,10 +51,10 @@ def _positive(lines: list[Line]) -> list[Line]:
     return [line for line in lines if line.money.amount > 0]
 
 
-def _refs(balance_transaction: StripeJSON, **extra: str | None) -> StripeRefs:
+def _refs(balance_transaction: BalanceTransaction, **extra: str | None) -> StripeRefs:
     return StripeRefs(
-        balance_transaction=balance_transaction["id"],
-        source=extra.get("source") or balance_transaction.get("source"),
+        balance_transaction=balance_transaction.id,
+        source=extra.get("source") or balance_transaction.source,
         payment_intent=extra.get("payment_intent"),
         account=extra.get("account"),
     )
@@ -73,24 +70,20 @@ def carrier_share_settled(payment: Payment, settled_gross: int, settled_currency
     return payment.carrier_amount * settled_gross // payment.amount
 
 
-def _presented(payment: Payment, balance_transaction: StripeJSON) -> str:
-    rate = balance_transaction.get("exchange_rate")
+def _presented(payment: Payment, balance_transaction: BalanceTransaction) -> str:
+    rate = balance_transaction.exchange_rate
     if rate is None:
         return ""
-    return f" ({Money(payment.amount, payment.currency)} at {_rate(rate)})"
+    return f" ({Money(payment.amount, payment.currency)} at {rate})"
 
 
-def _rate(value: Any) -> Decimal:
-    """Stripe's exchange_rate (a JSON number) as the decimal it was written as."""
-    return Decimal(str(value))
-
-
-def _note_settlement(payment: Payment, balance_transaction: StripeJSON, carrier: int) -> None:
-    rate = balance_transaction.get("exchange_rate")
-    payment.settlement_amount = int(balance_transaction["amount"])
-    payment.settlement_fee = int(balance_transaction["fee"])
-    payment.settlement_currency = balance_transaction["currency"]
-    payment.exchange_rate = None if rate is None else _rate(rate)
+def _note_settlement(
+    payment: Payment, balance_transaction: BalanceTransaction, carrier: int
+) -> None:
+    payment.settlement_amount = balance_transaction.amount
+    payment.settlement_fee = balance_transaction.fee
+    payment.settlement_currency = balance_transaction.currency
+    payment.exchange_rate = balance_transaction.exchange_rate
     payment.carrier_settlement_amount = carrier
 
 
@@ -104,7 +97,11 @@ def _earned_lines(payment: Payment, gross: Money) -> tuple[list[Line], int]:
 
 
 def book_charge(
-    session: Session, payment: Payment, balance_transaction: StripeJSON, *, payment_intent: str
+    session: Session,
+    payment: Payment,
+    balance_transaction: BalanceTransaction,
+    *,
+    payment_intent: str,
 ) -> Posting:
     """A succeeded charge: the platform balance gets gross less fee; the carrier's share is
     owed to them; the rest is our commission. All in what Stripe moved (the balance
@@ -113,16 +110,17 @@ def book_charge(
     A bank debit was booked when it started processing (book_bank_debit_pending); its success
     moves the funds from in-flight to the carrier and us (bank debits: payments/bank_debits.py).
     """
-    if balance_transaction["type"] == "payment":
-        return book_bank_debit_settled(session, payment, balance_transaction,
-                                       payment_intent=payment_intent)
-    gross = Money(int(balance_transaction["amount"]), balance_transaction["currency"])
+    if balance_transaction.type == "payment":
+        return book_bank_debit_settled(
+            session, payment, balance_transaction, payment_intent=payment_intent
+        )
+    gross = Money(balance_transaction.amount, balance_transaction.currency)
     earned, share = _earned_lines(payment, gross)
     _note_settlement(payment, balance_transaction, share)
     lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + earned
     return ledger.post(
         session,
-        kind=balance_transaction["type"],
+        kind=balance_transaction.type,
         lines=_positive(lines),
         occurred_at=_occurred_at(balance_transaction),
         description=f"payment {payment.id} for load {payment.load_id}"
@@ -133,35 +131,43 @@ def book_charge(
 
 
 def book_bank_debit_pending(
-    session: Session, payment: Payment, balance_transaction: StripeJSON, *, payment_intent: str
+    session: Session,
+    payment: Payment,
+    balance_transaction: BalanceTransaction,
+    *,
+    payment_intent: str,
 ) -> Posting:
     """A bank debit processing: Stripe's pending `payment` balance transaction is mirrored at
     once (so the day reconciles), but its gross is in flight, owed to no one until it settles."""
-    gross = Money(int(balance_transaction["amount"]), balance_transaction["currency"])
+    gross = Money(balance_transaction.amount, balance_transaction.currency)
     lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + [
         credit(chart.BANK_DEBITS_IN_FLIGHT, gross)
     ]
     return ledger.post(
         session,
-        kind=balance_transaction["type"],
+        kind=balance_transaction.type,
         lines=_positive(lines),
         occurred_at=_occurred_at(balance_transaction),
         description=f"bank debit {payment.id} for load {payment.load_id} processing",
         # Per Stripe payment: a payment returned, then confirmed again, is a second py_.
-        dedupe_key=f"bank_debit:{balance_transaction['source']}",
+        dedupe_key=f"bank_debit:{balance_transaction.source}",
         stripe=_refs(balance_transaction, payment_intent=payment_intent),
     )
 
 
 def book_bank_debit_settled(
-    session: Session, payment: Payment, balance_transaction: StripeJSON, *, payment_intent: str
+    session: Session,
+    payment: Payment,
+    balance_transaction: BalanceTransaction,
+    *,
+    payment_intent: str,
 ) -> Posting:
     """A bank debit that settled: what was in flight becomes the carrier's and ours. No Stripe
     balance moves now (its `payment` balance transaction was booked when processing began)."""
     pending = book_bank_debit_pending(
         session, payment, balance_transaction, payment_intent=payment_intent
     )
-    gross = Money(int(balance_transaction["amount"]), balance_transaction["currency"])
+    gross = Money(balance_transaction.amount, balance_transaction.currency)
     earned, share = _earned_lines(payment, gross)
     _note_settlement(payment, balance_transaction, share)
     ledger.post(
@@ -178,21 +184,25 @@ def book_bank_debit_settled(
 
 
 def book_bank_debit_returned(
-    session: Session, payment: Payment, failure_transaction: StripeJSON, *, payment_intent: str
+    session: Session,
+    payment: Payment,
+    failure_transaction: BalanceTransaction,
+    *,
+    payment_intent: str,
 ) -> Posting:
     """A bank debit the bank returned: Stripe's `payment_failure_refund` takes the gross back
     (and its failed-payment fee) from the balance; what was in flight is gone."""
-    returned = Money(-int(failure_transaction["amount"]), failure_transaction["currency"])
+    returned = Money(-failure_transaction.amount, failure_transaction.currency)
     lines = _balance_side(chart.PLATFORM, failure_transaction, chart.STRIPE_FEES) + [
         debit(chart.BANK_DEBITS_IN_FLIGHT, returned)
     ]
     return ledger.post(
         session,
-        kind=failure_transaction["type"],
+        kind=failure_transaction.type,
         lines=_positive(lines),
         occurred_at=_occurred_at(failure_transaction),
         description=f"bank debit {payment.id} for load {payment.load_id} returned",
-        dedupe_key=f"bank_debit_returned:{failure_transaction['source']}",
+        dedupe_key=f"bank_debit_returned:{failure_transaction.source}",
         stripe=_refs(failure_transaction, payment_intent=payment_intent),
     )
 
@@ -204,15 +214,15 @@ def carrier_share_of_refund(payment: Payment, refund_amount: int) -> int:
 
 
 def book_refund(
-    session: Session, refund: Refund, payment: Payment, balance_transaction: StripeJSON
+    session: Session, refund: Refund, payment: Payment, balance_transaction: BalanceTransaction
 ) -> Posting:
     """A refund: the gross leaves the platform balance (Stripe keeps the original fee). The
     carrier's share comes out of what we owe them, or, if they were already paid, becomes a
     receivable offset against their next payout. A converted payment is refunded in the
     settlement currency at the refund day's rate: the carrier bears their proportion of what
     actually left the balance, the rate difference to the charge is ours."""
-    currency = balance_transaction["currency"]
-    refunded = -int(balance_transaction["amount"])
+    currency = balance_transaction.currency
+    refunded = -balance_transaction.amount
     share = carrier_share_of_refund(payment, refunded)
     lock_carrier(session, payment.carrier_id)
     owed = -ledger.balance(session, chart.carrier_payable(payment.carrier_id).code, currency).amount
@@ -224,11 +234,10 @@ def book_refund(
     ]
     refund.settlement_amount = refunded
     refund.settlement_currency = currency
-    rate = balance_transaction.get("exchange_rate")
-    refund.exchange_rate = None if rate is None else _rate(rate)
+    refund.exchange_rate = balance_transaction.exchange_rate
     return ledger.post(
         session,
-        kind=balance_transaction["type"],
+        kind=balance_transaction.type,
         lines=_positive(lines),
         occurred_at=_occurred_at(balance_transaction),
         description=f"refund {refund.id} of payment {payment.id}",
@@ -238,12 +247,12 @@ def book_refund(
 
 
 def book_transfer(
-    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, transfer: str
+    session: Session, batch: PayoutBatch, balance_transaction: BalanceTransaction, *, transfer: str
 ) -> Posting:
     """Platform side of a transfer: what we owed the carrier leaves our balance. Receivables
     netted into this batch are cleared against the payable at the same time."""
-    currency = balance_transaction["currency"]
-    sent = -int(balance_transaction["amount"])
+    currency = balance_transaction.currency
+    sent = -balance_transaction.amount
     lines = _balance_side(chart.PLATFORM, balance_transaction, chart.STRIPE_FEES) + [
         debit(
             chart.carrier_payable(batch.carrier_id), Money(sent + batch.receivable_offset, currency)
@@ -265,7 +274,7 @@ def book_transfer(
 
 def _book_on_connected_account(
     session: Session,
-    balance_transaction: StripeJSON,
+    balance_transaction: BalanceTransaction,
     stripe_account: str,
     *,
     kind: str,
@@ -274,8 +283,8 @@ def _book_on_connected_account(
 ) -> Posting:
     """Mirror a connected account's balance transaction: its balance moves by the net, Stripe's
     fee to that account on its own line, and the gross is the carrier's money coming or going."""
-    currency = balance_transaction["currency"]
-    gross = int(balance_transaction["amount"])
+    currency = balance_transaction.currency
+    gross = balance_transaction.amount
     lines = _balance_side(stripe_account, balance_transaction, chart.connected_fees(stripe_account))
     funds = chart.carrier_funds(stripe_account)
     lines.append(
@@ -295,7 +304,11 @@ def _book_on_connected_account(
 
 
 def book_transfer_received(
-    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
+    session: Session,
+    batch: PayoutBatch,
+    balance_transaction: BalanceTransaction,
+    *,
+    stripe_account: str,
 ) -> Posting:
     """Connected side of a transfer: the carrier's balance receives it (a py_ payment)."""
     return _book_on_connected_account(
@@ -309,7 +322,11 @@ def book_transfer_received(
 
 
 def book_payout(
-    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
+    session: Session,
+    batch: PayoutBatch,
+    balance_transaction: BalanceTransaction,
+    *,
+    stripe_account: str,
 ) -> Posting:
     """A payout from the carrier's connected balance to their bank (instant payouts carry a
     fee, charged to the connected account)."""
@@ -324,7 +341,11 @@ def book_payout(
 
 
 def book_payout_failure(
-    session: Session, batch: PayoutBatch, balance_transaction: StripeJSON, *, stripe_account: str
+    session: Session,
+    batch: PayoutBatch,
+    balance_transaction: BalanceTransaction,
+    *,
+    stripe_account: str,
 ) -> Posting:
     """A failed payout: the bank returned it, so the money is back on the connected balance."""
     return _book_on_connected_account(

@@ -34,8 +34,7 @@ from payments.errors import (
     Unsettled,
 )
 from payments.gateway import StripeGateway
-
-StripeJSON = dict[str, Any]
+from payments.gateway.records import PaymentIntent
 
 
 def create_payment(
@@ -196,7 +195,7 @@ def advance_payment(
             )
         elif step == "confirming" and intent_id and row.payment_method:
             current = gateway.retrieve_payment_intent(intent_id) if repeated else None
-            if current is not None and current["status"] not in AWAITING_CONFIRMATION:
+            if current is not None and current.status not in AWAITING_CONFIRMATION:
                 intent = current  # the confirmation went through before
             else:
                 intent = gateway.confirm_payment_intent(
@@ -211,7 +210,7 @@ def advance_payment(
             payment_id,
             code=declined.decline_code or declined.code,
             message=str(declined),
-            intent=declined.payment_intent,
+            intent_id=declined.payment_intent_id,
         )
     except StripeRequestRefused as refused:
         return _record_failure(
@@ -229,7 +228,7 @@ AWAITING_CONFIRMATION = frozenset({"requires_payment_method", "requires_confirma
 
 def _existing_intent(
     gateway: StripeGateway, payment_id: int, row: Any, customer: str
-) -> StripeJSON | None:
+) -> PaymentIntent | None:
     """The PaymentIntent Stripe holds for this payment (expanded), None when it certainly
     holds none; Unsettled when what it holds is not plainly ours."""
     found = gateway.find_payment_intents(payment_id, customer=customer)
@@ -238,15 +237,15 @@ def _existing_intent(
     if len(found) > 1:
         raise Unsettled(
             f"Stripe holds {len(found)} PaymentIntents marked payment_id={payment_id}: "
-            + ", ".join(pi["id"] for pi in found)
+            + ", ".join(pi.id for pi in found)
         )
     intent = found[0]
-    if (intent["amount"], intent["currency"]) != (row.amount, row.currency):
+    if (intent.amount, intent.currency) != (row.amount, row.currency):
         raise Unsettled(
-            f"PaymentIntent {intent['id']} marked payment_id={payment_id} is for "
-            f"{intent['amount']} {intent['currency']}, not {row.amount} {row.currency}"
+            f"PaymentIntent {intent.id} marked payment_id={payment_id} is for "
+            f"{intent.amount} {intent.currency}, not {row.amount} {row.currency}"
         )
-    return gateway.retrieve_payment_intent(intent["id"])
+    return gateway.retrieve_payment_intent(intent.id)
 
 
 def _status(sessions: sessionmaker[Session], payment_id: int) -> str:
@@ -262,15 +261,15 @@ def _record_failure(
     *,
     code: str | None,
     message: str,
-    intent: StripeJSON | None = None,
+    intent_id: str | None = None,
 ) -> str:
     with transaction(sessions) as session:
         payment = session.get(Payment, payment_id, with_for_update=True)
         assert payment is not None
         if payment.status in FINAL_PAYMENT_STATUSES:
             return payment.status
-        if intent and intent.get("id"):
-            payment.stripe_payment_intent_id = intent["id"]
+        if intent_id:
+            payment.stripe_payment_intent_id = intent_id
         payment.status = PaymentStatus.FAILED
         payment.failure_code = code
         payment.failure_message = message
@@ -278,29 +277,27 @@ def _record_failure(
         return payment.status
 
 
-def _charge_of(intent: StripeJSON) -> StripeJSON | None:
-    charge = intent.get("latest_charge")
-    return charge if isinstance(charge, dict) else None
-
-
-def with_balance_transactions(gateway: StripeGateway, intent: StripeJSON) -> StripeJSON:
+def with_balance_transactions(gateway: StripeGateway, intent: PaymentIntent) -> PaymentIntent:
     """The intent as the booking rules read it: its charge with the balance transactions
     expanded (what Stripe moved; for a returned bank debit, what it took back). Our own requests
     ask for that (INTENT_EXPAND); another copy (a card error's, a webhook's) is fetched again."""
-    status = intent.get("status")
-    charge = intent.get("latest_charge")
+    status, charge = intent.status, intent.latest_charge
     books = status == "succeeded" or (
-        status in bank_debits.STAGES and bank_debits.is_bank_debit(charge)
+        status in bank_debits.STAGES and bank_debits.is_bank_debit(intent.latest_charge_id)
     )
-    expanded = isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict)
-    failure = charge.get("failure_balance_transaction") if isinstance(charge, dict) else None
-    if books and (not expanded or isinstance(failure, str)):
-        return gateway.retrieve_payment_intent(intent["id"])
+    expanded = charge is not None and charge.balance_transaction is not None
+    failure_unexpanded = (
+        charge is not None
+        and charge.failure_balance_transaction_id is not None
+        and charge.failure_balance_transaction is None
+    )
+    if books and (not expanded or failure_unexpanded):
+        return gateway.retrieve_payment_intent(intent.id)
     return intent
 
 
 def record_payment_intent(
-    session: Session, gateway: StripeGateway, payment_id: int, intent: StripeJSON
+    session: Session, gateway: StripeGateway, payment_id: int, intent: PaymentIntent
 ) -> str:
     """Bring the row in line with Stripe's PaymentIntent; book the charge once it succeeded.
 
@@ -315,25 +312,25 @@ def record_payment_intent(
     if payment.status in FINAL_PAYMENT_STATUSES or payment.attention_at is not None:
         return payment.status  # done, or parked: a person decides, not a webhook
     stored = payment.stripe_payment_intent_id
-    ownership.keep_stored_id(stored, intent["id"], f"payment {payment_id}")
-    payment.stripe_payment_intent_id = intent["id"]
+    ownership.keep_stored_id(stored, intent.id, f"payment {payment_id}")
+    payment.stripe_payment_intent_id = intent.id
     bank_debits.record_stage(session, payment, intent)
-    status = intent["status"]
-    error = intent.get("last_payment_error") or None
+    status = intent.status
+    error = intent.last_payment_error
     if status == "succeeded":
-        charge = _charge_of(intent)
-        assert charge is not None and isinstance(charge.get("balance_transaction"), dict)
-        balance_transaction = charge["balance_transaction"]
-        bookings.book_charge(session, payment, balance_transaction, payment_intent=intent["id"])
-        payment.stripe_charge_id = charge["id"]
-        payment.stripe_balance_transaction_id = balance_transaction["id"]
+        charge = intent.latest_charge
+        assert charge is not None and charge.balance_transaction is not None
+        balance_transaction = charge.balance_transaction
+        bookings.book_charge(session, payment, balance_transaction, payment_intent=intent.id)
+        payment.stripe_charge_id = charge.id
+        payment.stripe_balance_transaction_id = balance_transaction.id
         payment.status = PaymentStatus.SUCCEEDED
         payment.failure_code = payment.failure_message = None
         payment.recovery_point = "finished"
     elif status == "requires_payment_method" and error:
         payment.status = PaymentStatus.FAILED
-        payment.failure_code = error.get("decline_code") or error.get("code")
-        payment.failure_message = error.get("message")
+        payment.failure_code = error.decline_code or error.code
+        payment.failure_message = error.message
         payment.recovery_point = "finished"
     else:
         payment.status = PaymentStatus(status)

@@ -17,7 +17,6 @@ closed dispute (won, lost) is never reopened by a late event about it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -30,9 +29,10 @@ from models.events import EventStatus
 from payments import chart, ledger
 from payments.adjustments import mirror_lines
 from payments.gateway import StripeGateway
+from payments.gateway.records import BalanceTransaction
+from payments.gateway.records import Dispute as StripeDispute
 from payments.ledger import StripeRefs
 
-StripeJSON = dict[str, Any]
 CLOSED = frozenset({"won", "lost", "warning_closed", "prevented"})
 EVENT_TYPES = (
     "charge.dispute.created",
@@ -43,22 +43,24 @@ EVENT_TYPES = (
 )
 
 
-def _when(unix: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(unix), UTC) if unix else None
+def _when(unix: int | None) -> datetime | None:
+    return datetime.fromtimestamp(unix, UTC) if unix else None
 
 
 def record_dispute(
-    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeDispute
 ) -> EventStatus:
     """The webhook handler of every dispute event: update the row, book its money."""
-    account = obj.get("account") if isinstance(obj.get("account"), str) else None
+    account = obj.account
     txns = [
-        txn if isinstance(txn, dict) else gateway.retrieve_balance_transaction(txn, account=account)
-        for txn in obj.get("balance_transactions") or []
+        txn
+        if isinstance(txn, BalanceTransaction)
+        else gateway.retrieve_balance_transaction(txn, account=account)
+        for txn in obj.balance_transactions
     ]  # fetched before the transaction: no Stripe call while a row is locked
     with transaction(sessions) as session:
         payment_id = session.scalar(
-            select(Payment.id).where(Payment.stripe_charge_id == obj.get("charge"))
+            select(Payment.id).where(Payment.stripe_charge_id == obj.charge)
         )
         _upsert(session, obj, account, payment_id)
         if payment_id is not None:
@@ -67,19 +69,21 @@ def record_dispute(
     return EventStatus.PROCESSED
 
 
-def _upsert(session: Session, obj: StripeJSON, account: str | None, payment_id: int | None) -> None:
+def _upsert(
+    session: Session, obj: StripeDispute, account: str | None, payment_id: int | None
+) -> None:
     values = {
-        "stripe_dispute_id": obj["id"],
+        "stripe_dispute_id": obj.id,
         "stripe_account": account,
-        "stripe_charge_id": str(obj.get("charge")),
-        "stripe_payment_intent_id": obj.get("payment_intent"),
+        "stripe_charge_id": str(obj.charge),
+        "stripe_payment_intent_id": obj.payment_intent,
         "payment_id": payment_id,
-        "amount": int(obj["amount"]),
-        "currency": str(obj["currency"]).lower(),
-        "reason": obj.get("reason"),
-        "status": str(obj.get("status")),
-        "evidence_due_by": _when((obj.get("evidence_details") or {}).get("due_by")),
-        "stripe_created": _when(obj.get("created")) or datetime.now(UTC),
+        "amount": obj.amount,
+        "currency": obj.currency,
+        "reason": obj.reason,
+        "status": str(obj.status),
+        "evidence_due_by": _when(obj.evidence_due_by),
+        "stripe_created": _when(obj.created) or datetime.now(UTC),
     }
     statement = insert(Dispute).values(**values)
     update = {k: statement.excluded[k] for k in values if k != "stripe_dispute_id"}
@@ -94,30 +98,30 @@ def _upsert(session: Session, obj: StripeJSON, account: str | None, payment_id: 
 
 
 def book_dispute_transaction(
-    session: Session, dispute: StripeJSON, txn: StripeJSON, account: str | None
+    session: Session, dispute: StripeDispute, txn: BalanceTransaction, account: str | None
 ) -> ledger.Posting:
     """One balance transaction of a dispute (withdrawal or reinstatement), booked once."""
     stripe_account = account or chart.PLATFORM
     lines = mirror_lines(
         stripe_account,
-        amount=int(txn["amount"]),
-        fee=int(txn["fee"]),
-        net=int(txn["net"]),
-        currency=str(txn["currency"]),
+        amount=txn.amount,
+        fee=txn.fee,
+        net=txn.net,
+        currency=txn.currency,
         against=chart.DISPUTES,
         fee_account=chart.DISPUTE_FEES,
     )
     return ledger.post(
         session,
-        kind=str(txn.get("type") or "adjustment"),
+        kind=txn.type or "adjustment",
         lines=lines,
-        occurred_at=datetime.fromtimestamp(int(txn["created"]), UTC),
-        description=f"dispute {dispute['id']} ({dispute.get('reason')}) on {dispute.get('charge')}",
-        dedupe_key=f"dispute:{txn['id']}",
+        occurred_at=datetime.fromtimestamp(txn.created, UTC),
+        description=f"dispute {dispute.id} ({dispute.reason}) on {dispute.charge}",
+        dedupe_key=f"dispute:{txn.id}",
         stripe=StripeRefs(
-            balance_transaction=str(txn["id"]),
-            source=str(dispute["id"]),
-            payment_intent=dispute.get("payment_intent"),
+            balance_transaction=txn.id,
+            source=dispute.id,
+            payment_intent=dispute.payment_intent,
             account=account,
         ),
     )

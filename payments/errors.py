@@ -63,6 +63,16 @@ class StripeRequestRefused(GatewayError):
         self.param = param
 
 
+class StripeObjectUnreadable(GatewayError):
+    """Final: a Stripe object lacks a field we read, or holds it with the wrong JSON type. The
+    message names the object (and its id when known) and the field; retrying reads the same."""
+
+    def __init__(self, message: str, *, obj: str, field: str) -> None:
+        super().__init__(message)
+        self.obj = obj
+        self.field = field
+
+
 class PaymentDeclined(GatewayError):
     """Final: the card or bank declined. Carries Stripe's code and decline code."""
 
@@ -72,12 +82,12 @@ class PaymentDeclined(GatewayError):
         *,
         code: str | None,
         decline_code: str | None,
-        payment_intent: dict[str, object] | None = None,
+        payment_intent_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.decline_code = decline_code
-        self.payment_intent = payment_intent
+        self.payment_intent_id = payment_intent_id
 
 
 class Unsettled(PaymentsError):

@@ -75,15 +75,14 @@ def poll_account(
         if starting_after:
             filters["starting_after"] = starting_after
         page = gateway.list_events(created_gt=created_gt, account=account, **filters)
-        events = page.get("data") or []
         with transaction(sessions) as session:
-            for event in events:
+            for event in page.data:
                 row_id, new = store_event(session, event)
                 if new:
                     new_ids.append(row_id)
-        if not page.get("has_more") or not events:
+        if not page.has_more or not page.data:
             break
-        starting_after = events[-1]["id"]
+        starting_after = page.data[-1].id
     return new_ids
 
 

@@ -20,8 +20,10 @@ from typing import Any
 from payments.errors import PaymentsError
 from payments.gateway import StripeGateway
 from payments.gateway.client import CREATED_BY_KEY
+from payments.gateway.records import PaymentIntent, Refund
 
-StripeJSON = dict[str, Any]
+# The Stripe objects a row claims by our marker (records whose references are ids already).
+Claimable = PaymentIntent | Refund
 
 
 class NotOurs(PaymentsError):
@@ -35,16 +37,13 @@ def keep_stored_id(stored: str | None, received: str, what: str) -> None:
 
 
 def _marker_mismatches(
-    gateway: StripeGateway, obj: StripeJSON, key: str, expected: dict[str, Any]
+    gateway: StripeGateway, obj: Claimable, key: str, expected: dict[str, Any]
 ) -> list[str]:
     reasons = []
-    marker = (obj.get("metadata") or {}).get(CREATED_BY_KEY)
-    if marker != gateway.idempotency_key(key):
+    if obj.metadata.get(CREATED_BY_KEY) != gateway.idempotency_key(key):
         reasons.append("it was not created by our request")
     for field, value in expected.items():
-        got = obj.get(field)
-        if isinstance(got, dict):  # an expanded object: compare its id
-            got = got.get("id")
+        got = getattr(obj, field)  # a record field: references (customer, …) are ids
         if got != value:
             reasons.append(f"{field} {got!r} is not {value!r}")
     return reasons
@@ -52,7 +51,7 @@ def _marker_mismatches(
 
 def claim(
     gateway: StripeGateway,
-    obj: StripeJSON,
+    obj: Claimable,
     *,
     what: str,
     stored_id: str | None,
@@ -65,8 +64,8 @@ def claim(
     (amount, currency, customer / payment_intent) when no id is stored yet.
     """
     if stored_id is not None:
-        keep_stored_id(stored_id, obj["id"], what)
+        keep_stored_id(stored_id, obj.id, what)
         return
     reasons = _marker_mismatches(gateway, obj, key, expected)
     if reasons:
-        raise NotOurs(f"{obj['id']} names {what} but is not ours: {'; '.join(reasons)}")
+        raise NotOurs(f"{obj.id} names {what} but is not ours: {'; '.join(reasons)}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,8 +10,7 @@ from models.db import transaction
 from models.money import check_currency
 from payments.errors import InvalidOperation, NotFound
 from payments.gateway import StripeGateway
-
-StripeJSON = dict[str, Any]
+from payments.gateway.records_parties import Account
 
 
 def create_shipper(session: Session, *, name: str, email: str, external_id: str) -> Shipper:
@@ -39,7 +36,7 @@ def ensure_customer(
     with transaction(sessions) as session:
         shipper = session.get(Shipper, shipper_id, with_for_update=True)
         assert shipper is not None
-        shipper.stripe_customer_id = customer["id"]
+        shipper.stripe_customer_id = customer.id
         return shipper.stripe_customer_id
 
 
@@ -94,16 +91,16 @@ def ensure_connected_account(
     with transaction(sessions) as session:
         carrier = session.get(Carrier, carrier_id, with_for_update=True)
         assert carrier is not None
-        carrier.stripe_account_id = account["id"]
+        carrier.stripe_account_id = account.id
         apply_account(carrier, account)
         carrier.recovery_point = "finished"
-        return account["id"]
+        return account.id
 
 
-def apply_account(carrier: Carrier, account: StripeJSON) -> None:
+def apply_account(carrier: Carrier, account: Account) -> None:
     """Stripe's account object is the truth about what the carrier can do."""
-    carrier.charges_enabled = bool(account.get("charges_enabled"))
-    carrier.payouts_enabled = bool(account.get("payouts_enabled"))
+    carrier.charges_enabled = account.charges_enabled
+    carrier.payouts_enabled = account.payouts_enabled
 
 
 def refresh_connected_account(

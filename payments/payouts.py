@@ -17,7 +17,7 @@ it starts at the payout.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,10 +27,19 @@ from models.db import transaction
 from models.money import Money
 from models.payments import PayoutBatchStatus
 from payments import attention, bookings, chart, ledger, ownership, scheduled_runs
-from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
+from payments.errors import (
+    InvalidOperation,
+    NotFound,
+    StripeObjectUnreadable,
+    StripeRequestRefused,
+    Unsettled,
+)
 from payments.gateway import StripeGateway
+from payments.gateway.reading import expanded
+from payments.gateway.records import Charge, Payout, Transfer
 
-StripeJSON = dict[str, Any]
+# A transfer or a payout: what a look-up by our marker may find for a batch's step.
+Found = TypeVar("Found", Transfer, Payout)
 
 
 def _payable_carrier(session: Session, carrier_id: int) -> Carrier:
@@ -178,7 +187,7 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
                     else None
                 )
                 transfer = (
-                    gateway.retrieve_transfer(found["id"])
+                    gateway.retrieve_transfer(found.id)
                     if found
                     else gateway.create_transfer(
                         f"transfer:{batch_id}",
@@ -188,7 +197,7 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
                         metadata=metadata,
                     )
                 )
-                received = gateway.retrieve_charge(transfer["destination_payment"], account=account)
+                received = gateway.retrieve_charge(_destination_payment(transfer), account=account)
                 with transaction(sessions) as session:
                     _record_transfer(session, batch_id, transfer, received, account)
             elif step == "transferred":
@@ -236,52 +245,60 @@ def advance_batch(sessions: sessionmaker[Session], gateway: StripeGateway, batch
 
 
 def _existing(
-    found: list[StripeJSON], what: str, batch_id: int, amount: int, currency: str
-) -> StripeJSON | None:
+    found: list[Found], what: str, batch_id: int, amount: int, currency: str
+) -> Found | None:
     """The one object Stripe holds for this batch's step, None when it certainly holds none
     (list filters are immediately consistent); Unsettled when it is not plainly ours."""
     if not found:
         return None
-    if len(found) > 1 or (found[0]["amount"], found[0]["currency"]) != (amount, currency):
+    if len(found) > 1 or (found[0].amount, found[0].currency) != (amount, currency):
         raise Unsettled(
             f"Stripe's {what}s marked batch_id={batch_id} do not match {amount} {currency}: "
-            + ", ".join(f"{o['id']} {o['amount']} {o['currency']}" for o in found)
+            + ", ".join(f"{o.id} {o.amount} {o.currency}" for o in found)
         )
     return found[0]
 
 
+def _destination_payment(transfer: Transfer) -> str:
+    if transfer.destination_payment is None:
+        raise StripeObjectUnreadable(
+            f"Stripe transfer {transfer.id} names no destination_payment",
+            obj="transfer",
+            field="destination_payment",
+        )
+    return transfer.destination_payment
+
+
 def _record_transfer(
-    session: Session, batch_id: int, transfer: StripeJSON, received: StripeJSON, account: str
+    session: Session, batch_id: int, transfer: Transfer, received: Charge, account: str
 ) -> None:
     batch = session.get(PayoutBatch, batch_id, with_for_update=True)
     assert batch is not None
     if batch.recovery_point != "started":
         return
     bookings.lock_carrier(session, batch.carrier_id)
-    bookings.book_transfer(session, batch, transfer["balance_transaction"], transfer=transfer["id"])
-    bookings.book_transfer_received(
-        session, batch, received["balance_transaction"], stripe_account=account
-    )
-    batch.stripe_transfer_id = transfer["id"]
+    txn = "balance_transaction"
+    sent = expanded(transfer.balance_transaction, "transfer", transfer.id, txn)
+    got = expanded(received.balance_transaction, "charge", received.id, txn)
+    bookings.book_transfer(session, batch, sent, transfer=transfer.id)
+    bookings.book_transfer_received(session, batch, got, stripe_account=account)
+    batch.stripe_transfer_id = transfer.id
     batch.status = PayoutBatchStatus.TRANSFERRED
     batch.recovery_point = "finished" if batch.flow == "transfer" else "transferred"
 
 
-def with_balance_transactions(
-    gateway: StripeGateway, payout: StripeJSON, account: str
-) -> StripeJSON:
+def with_balance_transactions(gateway: StripeGateway, payout: Payout, account: str) -> Payout:
     """The payout as the booking rules read it: its balance transaction (and a failed one's
     failure balance transaction) expanded. Another copy (a list's) is fetched again."""
-    if not isinstance(payout.get("balance_transaction"), dict) or (
-        payout["status"] == "failed"
-        and not isinstance(payout.get("failure_balance_transaction"), dict)
+    if payout.balance_transaction is None or (
+        payout.status == "failed" and payout.failure_balance_transaction is None
     ):
-        return gateway.retrieve_payout(payout["id"], account=account)
+        return gateway.retrieve_payout(payout.id, account=account)
     return payout
 
 
 def record_payout(
-    session: Session, gateway: StripeGateway, batch_id: int, payout: StripeJSON, account: str
+    session: Session, gateway: StripeGateway, batch_id: int, payout: Payout, account: str
 ) -> str:
     """Bring the batch in line with Stripe's Payout on the carrier's connected `account`, read
     beforehand without a lock (job or payout.* webhook, both through advance_batch)."""
@@ -292,19 +309,21 @@ def record_payout(
         raise NotFound(f"no payout batch {batch_id}")
     if batch.recovery_point == "finished" or batch.attention_at is not None:
         return batch.status  # done, or parked: a person decides, not a webhook
-    ownership.keep_stored_id(batch.stripe_payout_id, payout["id"], f"payout batch {batch_id}")
-    batch.stripe_payout_id = payout["id"]
-    bookings.book_payout(session, batch, payout["balance_transaction"], stripe_account=account)
+    ownership.keep_stored_id(batch.stripe_payout_id, payout.id, f"payout batch {batch_id}")
+    batch.stripe_payout_id = payout.id
+    sent = expanded(payout.balance_transaction, "payout", payout.id, "balance_transaction")
+    bookings.book_payout(session, batch, sent, stripe_account=account)
     batch.recovery_point = "payout_created"
-    if payout["status"] == "paid":
+    if payout.status == "paid":
         batch.status = PayoutBatchStatus.PAID
         batch.recovery_point = "finished"
-    elif payout["status"] in ("failed", "canceled"):
-        bookings.book_payout_failure(
-            session, batch, payout["failure_balance_transaction"], stripe_account=account
+    elif payout.status in ("failed", "canceled"):
+        back = expanded(
+            payout.failure_balance_transaction, "payout", payout.id, "failure_balance_transaction"
         )
+        bookings.book_payout_failure(session, batch, back, stripe_account=account)
         batch.status = PayoutBatchStatus.FAILED
-        batch.failure_code = payout.get("failure_code")
-        batch.failure_message = payout.get("failure_message")
+        batch.failure_code = payout.failure_code
+        batch.failure_message = payout.failure_message
         batch.recovery_point = "finished"
     return batch.status

@@ -10,8 +10,6 @@ two refund requests racing each other cannot together exceed it (the payment row
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,8 +24,8 @@ from models.payments import (
 from payments import attention, bookings, ownership
 from payments.errors import InvalidOperation, NotFound, StripeRequestRefused, Unsettled
 from payments.gateway import StripeGateway
+from payments.gateway.records import Refund as StripeRefund
 
-StripeJSON = dict[str, Any]
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
 
@@ -128,32 +126,30 @@ def advance_refund(sessions: sessionmaker[Session], gateway: StripeGateway, refu
 
 def _existing_refund(
     gateway: StripeGateway, refund_id: int, intent_id: str, amount: int, currency: str
-) -> StripeJSON | None:
+) -> StripeRefund | None:
     """Stripe's refund for this row, None when it certainly has none (list filters are
     immediately consistent); Unsettled when what it holds is not plainly ours."""
     found = gateway.find_refunds(refund_id, payment_intent=intent_id)
     if not found:
         return None
-    if len(found) > 1 or (found[0]["amount"], found[0]["currency"]) != (amount, currency):
+    if len(found) > 1 or (found[0].amount, found[0].currency) != (amount, currency):
         raise Unsettled(
             f"Stripe's refunds marked refund_id={refund_id} do not match {amount} {currency}: "
-            + ", ".join(f"{r['id']} {r['amount']} {r['currency']}" for r in found)
+            + ", ".join(f"{r.id} {r.amount} {r.currency}" for r in found)
         )
     return found[0]
 
 
-def with_balance_transaction(gateway: StripeGateway, stripe_refund: StripeJSON) -> StripeJSON:
+def with_balance_transaction(gateway: StripeGateway, stripe_refund: StripeRefund) -> StripeRefund:
     """The refund as the booking rules read it: a succeeded one with its balance transaction
     expanded. Our own requests ask for that; another copy (a list's) is fetched again."""
-    if stripe_refund.get("status") == "succeeded" and not isinstance(
-        stripe_refund.get("balance_transaction"), dict
-    ):
-        return gateway.retrieve_refund(stripe_refund["id"])
+    if stripe_refund.status == "succeeded" and stripe_refund.balance_transaction is None:
+        return gateway.retrieve_refund(stripe_refund.id)
     return stripe_refund
 
 
 def record_refund(
-    session: Session, gateway: StripeGateway, refund_id: int, stripe_refund: StripeJSON
+    session: Session, gateway: StripeGateway, refund_id: int, stripe_refund: StripeRefund
 ) -> str:
     """Bring the row in line with Stripe's Refund; book it once it succeeded (job or webhook)."""
     # Before the row is read: no transaction or lock is held across the Stripe call.
@@ -163,21 +159,21 @@ def record_refund(
         raise NotFound(f"no refund {refund_id}")
     if refund.status in FINAL_REFUND_STATUSES or refund.attention_at is not None:
         return refund.status  # done, or parked: a person decides, not a webhook
-    ownership.keep_stored_id(refund.stripe_refund_id, stripe_refund["id"], f"refund {refund_id}")
-    refund.stripe_refund_id = stripe_refund["id"]
-    status = stripe_refund["status"]
+    ownership.keep_stored_id(refund.stripe_refund_id, stripe_refund.id, f"refund {refund_id}")
+    refund.stripe_refund_id = stripe_refund.id
+    status = stripe_refund.status
     if status == "succeeded":
-        balance_transaction = stripe_refund["balance_transaction"]
+        balance_transaction = stripe_refund.balance_transaction
         payment = session.get(Payment, refund.payment_id, with_for_update=True)
-        assert payment is not None and isinstance(balance_transaction, dict)
+        assert payment is not None and balance_transaction is not None
         bookings.book_refund(session, refund, payment, balance_transaction)
-        refund.stripe_balance_transaction_id = balance_transaction["id"]
+        refund.stripe_balance_transaction_id = balance_transaction.id
         payment.amount_refunded += refund.amount
         refund.status = RefundStatus.SUCCEEDED
         refund.recovery_point = "finished"
     elif status in ("failed", "canceled"):
         refund.status = RefundStatus(status)
-        refund.failure_reason = stripe_refund.get("failure_reason")
+        refund.failure_reason = stripe_refund.failure_reason
         refund.recovery_point = "finished"
     else:
         refund.status = RefundStatus.PENDING

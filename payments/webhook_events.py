@@ -8,14 +8,18 @@ reconciliation reports them for finance to accept or investigate. An object that
 rows but is not ours (payments.ownership) ends `out_of_band`, with the reason, and is raised for
 finance; an event that cannot be processed at all ends `failed` with its reason, and is not
 retried: only Stripe or the database being unavailable is worth another attempt.
+
+An event is stored as Stripe sent it (its raw JSON, the one place raw Stripe JSON is kept); its
+`data.object` is read into the record its handler needs by that record's `from_stripe`, the
+same parser the gateway uses for Stripe's answers.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -29,23 +33,31 @@ from models.payments import FINAL_PAYMENT_STATUSES, FINAL_REFUND_STATUSES, Refun
 from payments import charges, disputes, ownership, parties, payouts, refunds
 from payments.errors import NotFound, StripeUnavailable
 from payments.gateway import StripeGateway
+from payments.gateway.reading import Data
+from payments.gateway.records import Charge, Dispute, PaymentIntent, Payout
+from payments.gateway.records import Refund as StripeRefund
+from payments.gateway.records_events import Event
+from payments.gateway.records_parties import Account
 
 log = logging.getLogger(__name__)
 
-StripeJSON = dict[str, Any]
-Handler = Callable[[sessionmaker[Session], StripeGateway, StripeJSON], EventStatus]
+# A handler reads the event's raw `data.object` into its record, then acts on the record.
+Handler = Callable[[sessionmaker[Session], StripeGateway, Data], EventStatus]
+R = TypeVar("R")
 
 
-def store_event(session: Session, event: StripeJSON) -> tuple[int, bool]:
+def store_event(session: Session, event: Event | Mapping[str, Any]) -> tuple[int, bool]:
     """Store an event unless we have it already. Returns (row id, newly stored)."""
+    if not isinstance(event, Event):
+        event = Event.from_stripe(event)
     inserted = session.execute(
         insert(WebhookEvent)
         .values(
-            stripe_event_id=event["id"],
-            type=event["type"],
-            stripe_account=event.get("account"),
-            stripe_created=datetime.fromtimestamp(int(event["created"]), UTC),
-            payload=event,
+            stripe_event_id=event.id,
+            type=event.type,
+            stripe_account=event.account,
+            stripe_created=datetime.fromtimestamp(event.created, UTC),
+            payload=event.payload,
         )
         .on_conflict_do_nothing(index_elements=["stripe_event_id"])
         .returning(WebhookEvent.id)
@@ -53,23 +65,35 @@ def store_event(session: Session, event: StripeJSON) -> tuple[int, bool]:
     if inserted is not None:
         return inserted, True
     existing = session.scalar(
-        select(WebhookEvent.id).where(WebhookEvent.stripe_event_id == event["id"])
+        select(WebhookEvent.id).where(WebhookEvent.stripe_event_id == event.id)
     )
     assert existing is not None
     return existing, False
 
 
-def _metadata_id(obj: StripeJSON, key: str) -> int | None:
-    raw = (obj.get("metadata") or {}).get(key)
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+def _metadata_id(obj: PaymentIntent | StripeRefund | Payout, key: str) -> int | None:
+    raw = obj.metadata.get(key)
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+def _reading(
+    parse: Callable[[Data], R],
+    handle: Callable[[sessionmaker[Session], StripeGateway, R], EventStatus],
+) -> Handler:
+    """A handler that reads `data.object` with the record's own parser, then handles it."""
+
+    def handler(sessions: sessionmaker[Session], gateway: StripeGateway, obj: Data) -> EventStatus:
+        return handle(sessions, gateway, parse(obj))
+
+    return handler
 
 
 def _payment_intent_event(
-    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: PaymentIntent
 ) -> EventStatus:
     with transaction(sessions) as session:
         payment = session.scalars(
-            select(Payment).where(Payment.stripe_payment_intent_id == obj["id"])
+            select(Payment).where(Payment.stripe_payment_intent_id == obj.id)
         ).one_or_none()
         if payment is None:
             claimed_id = _metadata_id(obj, "payment_id")
@@ -79,7 +103,7 @@ def _payment_intent_event(
                     EventStatus.IGNORED
                 )  # not ours: made outside our system, left for reconciliation
         payment_id, stored_id = payment.id, payment.stripe_payment_intent_id
-        ownership.keep_stored_id(stored_id, obj["id"], f"payment {payment_id}")
+        ownership.keep_stored_id(stored_id, obj.id, f"payment {payment_id}")
         if payment.status in FINAL_PAYMENT_STATUSES:
             return (
                 EventStatus.PROCESSED
@@ -91,7 +115,7 @@ def _payment_intent_event(
                 select(Shipper.stripe_customer_id).where(Shipper.id == payment.shipper_id)
             ),
         }
-    intent = gateway.retrieve_payment_intent(obj["id"])
+    intent = gateway.retrieve_payment_intent(obj.id)
     ownership.claim(
         gateway,
         intent,
@@ -106,11 +130,11 @@ def _payment_intent_event(
 
 
 def _refund_event(
-    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeRefund
 ) -> EventStatus:
     with transaction(sessions) as session:
         refund = session.scalars(
-            select(Refund).where(Refund.stripe_refund_id == obj["id"])
+            select(Refund).where(Refund.stripe_refund_id == obj.id)
         ).one_or_none()
         if refund is None:
             claimed_id = _metadata_id(obj, "refund_id")
@@ -118,7 +142,7 @@ def _refund_event(
             if refund is None:
                 return EventStatus.IGNORED
         refund_id, stored_id = refund.id, refund.stripe_refund_id
-        ownership.keep_stored_id(stored_id, obj["id"], f"refund {refund_id}")
+        ownership.keep_stored_id(stored_id, obj.id, f"refund {refund_id}")
         if refund.status in FINAL_REFUND_STATUSES:
             return EventStatus.PROCESSED
         expected = {
@@ -128,7 +152,7 @@ def _refund_event(
                 select(Payment.stripe_payment_intent_id).where(Payment.id == refund.payment_id)
             ),
         }
-    stripe_refund = gateway.retrieve_refund(obj["id"])
+    stripe_refund = gateway.retrieve_refund(obj.id)
     ownership.claim(
         gateway,
         stripe_refund,
@@ -143,11 +167,11 @@ def _refund_event(
 
 
 def _charge_refunded(
-    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: Charge
 ) -> EventStatus:
     """charge.refunded names the charge: settle any of our refunds on it still in flight."""
     with transaction(sessions) as session:
-        payment_id = session.scalar(select(Payment.id).where(Payment.stripe_charge_id == obj["id"]))
+        payment_id = session.scalar(select(Payment.id).where(Payment.stripe_charge_id == obj.id))
         pending = session.scalars(
             select(Refund).where(
                 Refund.payment_id == payment_id,
@@ -167,18 +191,18 @@ def _charge_refunded(
 
 
 def _payout_event(
-    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: Payout
 ) -> EventStatus:
     with transaction(sessions) as session:
         batch_id = session.scalar(
-            select(PayoutBatch.id).where(PayoutBatch.stripe_payout_id == obj["id"])
+            select(PayoutBatch.id).where(PayoutBatch.stripe_payout_id == obj.id)
         ) or _metadata_id(obj, "batch_id")
         batch = session.get(PayoutBatch, batch_id) if batch_id is not None else None
         if batch is None:
             return EventStatus.IGNORED
         # Only the payout the job stored is acted on; the job records its own from its response.
         if batch.stripe_payout_id is not None:
-            ownership.keep_stored_id(batch.stripe_payout_id, obj["id"], f"payout batch {batch_id}")
+            ownership.keep_stored_id(batch.stripe_payout_id, obj.id, f"payout batch {batch_id}")
         if batch.recovery_point not in ("payout_created", "transferred"):
             return EventStatus.IGNORED
         if batch.recovery_point == "transferred" and batch.stripe_payout_id is None:
@@ -189,29 +213,33 @@ def _payout_event(
 
 
 def _account_updated(
-    sessions: sessionmaker[Session], gateway: StripeGateway, obj: StripeJSON
+    sessions: sessionmaker[Session], gateway: StripeGateway, obj: Account
 ) -> EventStatus:
-    carrier = parties.refresh_connected_account(sessions, gateway, obj["id"])
+    carrier = parties.refresh_connected_account(sessions, gateway, obj.id)
     return EventStatus.PROCESSED if carrier is not None else EventStatus.IGNORED
 
 
+_ON_PAYMENT_INTENT = _reading(PaymentIntent.from_stripe, _payment_intent_event)
+_ON_REFUND = _reading(StripeRefund.from_stripe, _refund_event)
+_ON_PAYOUT = _reading(Payout.from_stripe, _payout_event)
+
 HANDLERS: dict[str, Handler] = {
-    "payment_intent.succeeded": _payment_intent_event,
-    "payment_intent.payment_failed": _payment_intent_event,
-    "payment_intent.processing": _payment_intent_event,
-    "payment_intent.canceled": _payment_intent_event,
-    "payment_intent.requires_action": _payment_intent_event,
-    "charge.refunded": _charge_refunded,
-    "refund.created": _refund_event,
-    "refund.updated": _refund_event,
-    "refund.failed": _refund_event,
-    "charge.refund.updated": _refund_event,
-    "payout.paid": _payout_event,
-    "payout.failed": _payout_event,
-    "payout.canceled": _payout_event,
-    "account.updated": _account_updated,
+    "payment_intent.succeeded": _ON_PAYMENT_INTENT,
+    "payment_intent.payment_failed": _ON_PAYMENT_INTENT,
+    "payment_intent.processing": _ON_PAYMENT_INTENT,
+    "payment_intent.canceled": _ON_PAYMENT_INTENT,
+    "payment_intent.requires_action": _ON_PAYMENT_INTENT,
+    "charge.refunded": _reading(Charge.from_stripe, _charge_refunded),
+    "refund.created": _ON_REFUND,
+    "refund.updated": _ON_REFUND,
+    "refund.failed": _ON_REFUND,
+    "charge.refund.updated": _ON_REFUND,
+    "payout.paid": _ON_PAYOUT,
+    "payout.failed": _ON_PAYOUT,
+    "payout.canceled": _ON_PAYOUT,
+    "account.updated": _reading(Account.from_stripe, _account_updated),
     # Disputes: booked as they happen and listed for finance (payments/disputes.py).
-    **dict.fromkeys(disputes.EVENT_TYPES, disputes.record_dispute),
+    **dict.fromkeys(disputes.EVENT_TYPES, _reading(Dispute.from_stripe, disputes.record_dispute)),
 }
 
 
@@ -227,12 +255,16 @@ def process_event(
         if event.status in FINAL_EVENT_STATUSES:
             return event.status
         event.attempts += 1
-        event_id, event_type = event.stripe_event_id, event.type
-        obj = event.payload["data"]["object"]
+        event_id, event_type, payload = event.stripe_event_id, event.type, event.payload
     handler = HANDLERS.get(event_type)
     error: str | None = None
     try:
-        status = handler(sessions, gateway, obj) if handler else EventStatus.IGNORED
+        # An unreadable object (StripeObjectUnreadable) is final like any other failure here.
+        status = (
+            handler(sessions, gateway, Event.from_stripe(payload).data_object)
+            if handler
+            else EventStatus.IGNORED
+        )
     except ownership.NotOurs as not_ours:
         status, error = EventStatus.OUT_OF_BAND, str(not_ours)
         log.warning(

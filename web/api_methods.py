@@ -48,7 +48,7 @@ def list_methods(customer_id: int) -> Response:
             raise ResourceNotFound(f"no customer {customer_id}")
         stripe_customer = _stripe_customer(shipper)
     page = call_stripe(lambda: state().gateway().list_payment_methods(stripe_customer))
-    data = [method_json(pm) for pm in page.get("data", [])]
+    data = [method_json(pm) for pm in page.data]
     return jsonify({"object": "list", "customer_id": customer_id, "data": data})
 
 
@@ -85,8 +85,8 @@ def detach_method(payment_method: str) -> Response:
     pm = call_stripe(lambda: gateway.retrieve_payment_method(payment_method))
     with transaction(state().sessions) as session:
         owner = (
-            session.scalar(select(Shipper.id).where(Shipper.stripe_customer_id == pm["customer"]))
-            if pm.get("customer")
+            session.scalar(select(Shipper.id).where(Shipper.stripe_customer_id == pm.customer))
+            if pm.customer
             else None
         )
     if owner is None:

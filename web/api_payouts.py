@@ -16,6 +16,7 @@ from models.money import Money
 from models.payments import PAYOUT_BATCH_STATUSES, PAYOUT_FLOWS
 from payments import parties, payouts
 from payments.errors import GatewayError, InvalidOperation
+from payments.gateway.records_parties import Account, AccountRequirements
 from web.auth import ENQUEUE, READ, requires
 from web.bodies import json_body, path_id, query_args
 from web.context import state
@@ -110,7 +111,7 @@ def get_account(carrier_id: int) -> Response:
             raise ResourceNotFound(f"no carrier {carrier_id}")
         stripe_account = carrier.stripe_account_id
     requirements = None
-    account: dict[str, Any] | None = None
+    account: Account | None = None
     if stripe_account is not None:
         # Stripe is the truth about onboarding: read it through, and keep our flags in step.
         try:
@@ -122,11 +123,8 @@ def get_account(carrier_id: int) -> Response:
         assert carrier is not None
         if account is not None:
             parties.apply_account(carrier, account)
-            raw = account.get("requirements") or {}
-            requirements = {
-                key: raw.get(key)
-                for key in ("currently_due", "eventually_due", "past_due", "disabled_reason")
-            }
+            known = account.requirements or AccountRequirements(None, None, None, None)
+            requirements = known.as_json()
         return jsonify(account_json(carrier, requirements))
 
 
@@ -164,8 +162,8 @@ def onboarding_link(carrier_id: int) -> Response:
         body = {
             "object": "account_link",
             "carrier_id": carrier_id,
-            "url": link["url"],
-            "expires_at": link.get("expires_at"),
+            "url": link.url,
+            "expires_at": link.expires_at,
         }
         return Accepted(201, body)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from payments.errors import PaymentDeclined, StripeRequestRefused, StripeUnavailable
+from payments.gateway.records_parties import PaymentMethod
 from web.errors import PaymentRequired, ResourceNotFound, ServiceUnavailable, ValidationFailed
 
 T = TypeVar("T")
@@ -34,19 +35,15 @@ def call_stripe(request: Callable[[], T], *, field: str | None = None) -> T:
         ) from error
 
 
-def method_json(pm: dict[str, Any]) -> dict[str, Any]:
+def method_json(pm: PaymentMethod) -> dict[str, Any]:
     """A PaymentMethod as we show it: brand, last four and expiry at most; never a number."""
-    card = pm.get("card") or {}
     shown: dict[str, Any] = {
-        "id": pm["id"],
+        "id": pm.id,
         "object": "payment_method",
-        "type": pm.get("type"),
-        "created": pm.get("created"),
-        "stripe_customer": pm.get("customer"),
+        "type": pm.type,
+        "created": pm.created,
+        "stripe_customer": pm.customer,
     }
-    if card:
-        shown["card"] = {
-            k: card.get(k)
-            for k in ("brand", "last4", "exp_month", "exp_year", "funding", "country")
-        }
+    if pm.card is not None:
+        shown["card"] = dict(pm.card)
     return shown

@@ -82,8 +82,7 @@ class ClientSecrets:
             intent = self._gateway.retrieve_payment_intent(payment_intent)
         except GatewayError:
             return None
-        secret = intent.get("client_secret")
-        secret = secret if isinstance(secret, str) else None
+        secret = intent.client_secret
         with self._lock:
             if len(self._cache) >= MAX_CACHED:
                 self._cache.clear()

@@ -1,4 +1,5 @@
-"""The one place that talks to Stripe. Everything else sees plain dicts and our own errors."""
+"""The one place that talks to Stripe. Everything else sees our typed records (records*.py) and
+our own errors."""
 
 from payments.gateway.client import StripeGateway, make_stripe_client
 from payments.gateway.guard import CallGuard, NoGuard

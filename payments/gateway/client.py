@@ -3,25 +3,37 @@
 Idempotency keys are derived from our own rows (`charge:<payment id>`, `refund:<refund id>`,
 `transfer:<batch id>`, `payout:<batch id>`, …), never random, so a job that runs twice sends
 the same request twice and Stripe performs it once. The SDK's own network retries reuse the
-key. Results come back as plain dicts (Stripe's JSON), so the domain never handles SDK types.
+key. Results come back as our typed records (records.py), read from Stripe's JSON, so the domain
+never handles SDK types or string keys.
 Ids are placed in paths only after checking they are plain Stripe ids (letters, digits, _).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import stripe
 
 from config import Settings
 from payments.errors import StripeRequestRefused, StripeUnavailable
+from payments.gateway.connect import ConnectCalls
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
 from payments.gateway.lookups import Lookups
 from payments.gateway.pacing import WaitingRequestsClient, shared_pacer, waiting_on
+from payments.gateway.records import (
+    BalanceTransaction,
+    Charge,
+    PaymentIntent,
+    Refund,
+)
+from payments.gateway.records_events import Event, Page
+from payments.gateway.records_parties import Customer, PaymentMethod
 
 StripeJSON = dict[str, Any]
+R = TypeVar("R")
 _SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
 
 
@@ -34,9 +46,11 @@ def make_stripe_client(
     is given (workers: give the gateway the same guard), else for this process's pacer under
     STRIPE_RATE_LIMIT_PER_S (the web, tools, tests; see pacing.py)."""
     timeout = (settings.stripe_connect_timeout_s, settings.stripe_read_timeout_s)
-    wait = guard.before_send if guard is not None else shared_pacer(
-        settings.stripe_rate_limit_per_s
-    ).wait
+    wait = (
+        guard.before_send
+        if guard is not None
+        else shared_pacer(settings.stripe_rate_limit_per_s).wait
+    )
     http_client = WaitingRequestsClient(wait, timeout=timeout)
     return stripe.StripeClient(
         settings.stripe_api_key,
@@ -54,7 +68,7 @@ INTENT_EXPAND = ["latest_charge.balance_transaction", "latest_charge.failure_bal
 CREATED_BY_KEY = "midway_key"
 
 
-class StripeGateway(Lookups):
+class StripeGateway(Lookups, ConnectCalls):
     """Stripe calls for the domain. The guard's wait happens in the client's HTTP layer
     (make_stripe_client); the gateway tells the guard how each call ended."""
 
@@ -129,10 +143,24 @@ class StripeGateway(Lookups):
         self._guard.record_success()
         return response.data
 
+    def _read(
+        self,
+        parse: Callable[[StripeJSON], R],
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        account: str | None = None,
+    ) -> R:
+        """One API call, its answer read into our record (StripeObjectUnreadable if it can't)."""
+        return parse(self._request(method, path, params, key=key, account=account))
+
     # Customers ---------------------------------------------------------------------------
 
-    def create_customer(self, shipper_id: int, *, name: str, email: str) -> StripeJSON:
-        return self._request(
+    def create_customer(self, shipper_id: int, *, name: str, email: str) -> Customer:
+        return self._read(
+            Customer.from_stripe,
             "post",
             "/v1/customers",
             {"name": name, "email": email, "metadata": {"shipper_id": str(shipper_id)}},
@@ -141,24 +169,27 @@ class StripeGateway(Lookups):
 
     # Payment methods (tokens only: pm_… ids, never card data) ----------------------------
 
-    def list_payment_methods(self, customer: str) -> StripeJSON:
-        return self._request("get", f"/v1/customers/{customer}/payment_methods", {"limit": 100})
+    def list_payment_methods(self, customer: str) -> Page[PaymentMethod]:
+        page = self._request("get", f"/v1/customers/{customer}/payment_methods", {"limit": 100})
+        return Page.from_stripe(page, PaymentMethod.from_stripe)
 
     def attach_payment_method(
         self, shipper_id: int, payment_method: str, *, customer: str
-    ) -> StripeJSON:
-        return self._request(
+    ) -> PaymentMethod:
+        return self._read(
+            PaymentMethod.from_stripe,
             "post",
             f"/v1/payment_methods/{payment_method}/attach",
             {"customer": customer},
             key=f"attach:{shipper_id}:{payment_method}",
         )
 
-    def retrieve_payment_method(self, payment_method: str) -> StripeJSON:
-        return self._request("get", f"/v1/payment_methods/{payment_method}")
+    def retrieve_payment_method(self, payment_method: str) -> PaymentMethod:
+        return self._read(PaymentMethod.from_stripe, "get", f"/v1/payment_methods/{payment_method}")
 
-    def detach_payment_method(self, payment_method: str) -> StripeJSON:
-        return self._request(
+    def detach_payment_method(self, payment_method: str) -> PaymentMethod:
+        return self._read(
+            PaymentMethod.from_stripe,
             "post",
             f"/v1/payment_methods/{payment_method}/detach",
             key=f"detach:{payment_method}",
@@ -178,7 +209,7 @@ class StripeGateway(Lookups):
         transfer_group: str,
         description: str | None,
         metadata: dict[str, str],
-    ) -> StripeJSON:
+    ) -> PaymentIntent:
         params: dict[str, Any] = {
             "amount": amount,
             "currency": currency,
@@ -194,7 +225,13 @@ class StripeGateway(Lookups):
             params["payment_method"] = payment_method
             params["confirm"] = confirm
         params.update(self._redirect_params(confirming=bool(payment_method and confirm)))
-        return self._request("post", "/v1/payment_intents", params, key=f"charge:{payment_id}")
+        return self._read(
+            PaymentIntent.from_stripe,
+            "post",
+            "/v1/payment_intents",
+            params,
+            key=f"charge:{payment_id}",
+        )
 
     def _redirect_params(self, *, confirming: bool) -> dict[str, Any]:
         """How our PaymentIntents meet Stripe's redirect rule: automatic payment methods may
@@ -208,22 +245,24 @@ class StripeGateway(Lookups):
 
     def confirm_payment_intent(
         self, payment_id: int, payment_intent: str, *, payment_method: str
-    ) -> StripeJSON:
+    ) -> PaymentIntent:
         params: dict[str, Any] = {
             "payment_method": payment_method,
             "expand": INTENT_EXPAND,
         }
         if self._return_url is not None:
             params["return_url"] = self._return_url
-        return self._request(
+        return self._read(
+            PaymentIntent.from_stripe,
             "post",
             f"/v1/payment_intents/{payment_intent}/confirm",
             params,
             key=f"confirm:{payment_id}:{payment_method}",
         )
 
-    def retrieve_payment_intent(self, payment_intent: str) -> StripeJSON:
-        return self._request(
+    def retrieve_payment_intent(self, payment_intent: str) -> PaymentIntent:
+        return self._read(
+            PaymentIntent.from_stripe,
             "get",
             f"/v1/payment_intents/{payment_intent}",
             {"expand": INTENT_EXPAND},
@@ -231,7 +270,7 @@ class StripeGateway(Lookups):
 
     def create_refund(
         self, refund_id: int, *, payment_intent: str, amount: int, reason: str | None
-    ) -> StripeJSON:
+    ) -> Refund:
         params: dict[str, Any] = {
             "payment_intent": payment_intent,
             "amount": amount,
@@ -240,117 +279,43 @@ class StripeGateway(Lookups):
         }
         if reason:
             params["reason"] = reason
-        return self._request("post", "/v1/refunds", params, key=f"refund:{refund_id}")
-
-    def retrieve_refund(self, refund: str) -> StripeJSON:
-        return self._request("get", f"/v1/refunds/{refund}", {"expand": ["balance_transaction"]})
-
-    # Connect -----------------------------------------------------------------------------
-
-    def create_connected_account(
-        self, carrier_id: int, *, email: str, country: str, currency: str
-    ) -> StripeJSON:
-        return self._request(
-            "post",
-            "/v1/accounts",
-            {
-                "type": "express",
-                "email": email,
-                "country": country,
-                "default_currency": currency,
-                "capabilities": {"transfers": {"requested": True}},
-                "metadata": {"carrier_id": str(carrier_id)},
-            },
-            key=f"account:{carrier_id}",
+        return self._read(
+            Refund.from_stripe, "post", "/v1/refunds", params, key=f"refund:{refund_id}"
         )
 
-    def retrieve_account(self, account: str) -> StripeJSON:
-        return self._request("get", f"/v1/accounts/{account}")
-
-    def create_account_link(
-        self, account: str, *, refresh_url: str, return_url: str, key: str
-    ) -> StripeJSON:
-        return self._request(
-            "post",
-            "/v1/account_links",
-            {
-                "account": account,
-                "refresh_url": refresh_url,
-                "return_url": return_url,
-                "type": "account_onboarding",
-            },
-            key=key,
+    def retrieve_refund(self, refund: str) -> Refund:
+        return self._read(
+            Refund.from_stripe, "get", f"/v1/refunds/{refund}", {"expand": ["balance_transaction"]}
         )
 
-    def create_transfer(
-        self, key: str, *, amount: int, currency: str, destination: str, metadata: dict[str, str]
-    ) -> StripeJSON:
-        return self._request(
-            "post",
-            "/v1/transfers",
-            {
-                "amount": amount,
-                "currency": currency,
-                "destination": destination,
-                "metadata": metadata,
-                "expand": ["balance_transaction"],
-            },
-            key=key,
-        )
-
-    def retrieve_transfer(self, transfer: str) -> StripeJSON:
-        return self._request(
-            "get", f"/v1/transfers/{transfer}", {"expand": ["balance_transaction"]}
-        )
-
-    def create_payout(
-        self,
-        key: str,
-        *,
-        amount: int,
-        currency: str,
-        method: str,
-        account: str,
-        metadata: dict[str, str],
-    ) -> StripeJSON:
-        return self._request(
-            "post",
-            "/v1/payouts",
-            {
-                "amount": amount,
-                "currency": currency,
-                "method": method,
-                "metadata": metadata,
-                "expand": ["balance_transaction"],
-            },
-            key=key,
-            account=account,
-        )
-
-    def retrieve_payout(self, payout: str, *, account: str) -> StripeJSON:
-        return self._request(
-            "get",
-            f"/v1/payouts/{payout}",
-            {"expand": ["balance_transaction", "failure_balance_transaction"]},
-            account=account,
-        )
-
-    def retrieve_charge(self, charge: str, *, account: str | None = None) -> StripeJSON:
+    def retrieve_charge(self, charge: str, *, account: str | None = None) -> Charge:
         """A charge with its balance transaction; on a connected account for a py_ payment."""
-        return self._request(
-            "get", f"/v1/charges/{charge}", {"expand": ["balance_transaction"]}, account=account
+        return self._read(
+            Charge.from_stripe,
+            "get",
+            f"/v1/charges/{charge}",
+            {"expand": ["balance_transaction"]},
+            account=account,
         )
 
-    def retrieve_balance_transaction(self, txn: str, *, account: str | None = None) -> StripeJSON:
-        return self._request("get", f"/v1/balance_transactions/{txn}", account=account)
+    def retrieve_balance_transaction(
+        self, txn: str, *, account: str | None = None
+    ) -> BalanceTransaction:
+        return self._read(
+            BalanceTransaction.from_stripe,
+            "get",
+            f"/v1/balance_transactions/{txn}",
+            account=account,
+        )
 
     def list_events(
         self, *, created_gt: int, limit: int = 100, account: str | None = None, **filters: Any
-    ) -> StripeJSON:
+    ) -> Page[Event]:
         """One page of events (of a connected account with `account`); newest first."""
-        return self._request(
+        page = self._request(
             "get",
             "/v1/events",
             {"created": {"gt": created_gt}, "limit": limit, **filters},
             account=account,
         )
+        return Page.from_stripe(page, Event.from_stripe)

@@ -37,6 +37,13 @@ def _error_body(error: stripe.StripeError) -> dict[str, Any]:
     return inner if isinstance(inner, dict) else {}
 
 
+def _id_of(obj: Any) -> str | None:
+    """The id of the PaymentIntent a card error carries (the object, or just its id)."""
+    if isinstance(obj, dict):
+        obj = obj.get("id")
+    return obj if isinstance(obj, str) else None
+
+
 def translate(error: stripe.StripeError) -> GatewayError:
     """Our error for a Stripe SDK error: is it final, and what should users read."""
     body = _error_body(error)
@@ -46,7 +53,7 @@ def translate(error: stripe.StripeError) -> GatewayError:
             message,
             code=error.code,
             decline_code=body.get("decline_code"),
-            payment_intent=body.get("payment_intent"),
+            payment_intent_id=_id_of(body.get("payment_intent")),
         )
     if isinstance(error, stripe.RateLimitError):
         return StripeUnavailable(f"Stripe rate limit: {message}", retry_after_s=_retry_after(error))

@@ -14,11 +14,15 @@ namespace, an object created by another installation on the same Stripe account 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from payments.errors import Unsettled
+from payments.gateway.reading import Data
+from payments.gateway.records import PaymentIntent, Payout, Refund, Transfer
 
 StripeJSON = dict[str, Any]
+T = TypeVar("T")
 PAGE = 100
 MAX_PAGES = 50
 
@@ -49,17 +53,19 @@ class Lookups:
         path: str,
         filters: dict[str, Any],
         marker: tuple[str, str],
+        parse: Callable[[Data], T],
         *,
         account: str | None = None,
-    ) -> list[StripeJSON]:
-        """Every object of a filtered list whose metadata carries `marker` (newest first)."""
+    ) -> list[T]:
+        """Every object of a filtered list whose metadata carries `marker` (newest first), read
+        into its record (only those: the rest of a page is not ours to read)."""
         name, value = marker
-        found: list[StripeJSON] = []
+        found: list[T] = []
         params: dict[str, Any] = {**filters, "limit": PAGE}
         for _ in range(MAX_PAGES):
             page = self._request("get", path, params, account=account)
             data = page.get("data") or []
-            found.extend(o for o in data if self._ours(o.get("metadata") or {}, name, value))
+            found.extend(parse(o) for o in data if self._ours(o.get("metadata") or {}, name, value))
             if not page.get("has_more") or not data:
                 return found
             params = {**params, "starting_after": data[-1]["id"]}
@@ -68,29 +74,40 @@ class Lookups:
             f"Stripe holds one with {name}={value}"
         )
 
-    def _ours(self, metadata: dict[str, Any], name: str, value: str) -> bool:
+    def _ours(self, metadata: Mapping[str, Any], name: str, value: str) -> bool:
         if metadata.get(name) != value:
             return False
         if not self.key_namespace:
             return True
         return str(metadata.get(self.created_by_key, "")).startswith(f"{self.key_namespace}:")
 
-    def find_payment_intents(self, payment_id: int, *, customer: str) -> list[StripeJSON]:
+    def find_payment_intents(self, payment_id: int, *, customer: str) -> list[PaymentIntent]:
         """The customer's PaymentIntents marked with our payment id."""
         return self._marked(
-            "/v1/payment_intents", {"customer": customer}, ("payment_id", str(payment_id))
+            "/v1/payment_intents",
+            {"customer": customer},
+            ("payment_id", str(payment_id)),
+            PaymentIntent.from_stripe,
         )
 
-    def find_refunds(self, refund_id: int, *, payment_intent: str) -> list[StripeJSON]:
+    def find_refunds(self, refund_id: int, *, payment_intent: str) -> list[Refund]:
         return self._marked(
-            "/v1/refunds", {"payment_intent": payment_intent}, ("refund_id", str(refund_id))
+            "/v1/refunds",
+            {"payment_intent": payment_intent},
+            ("refund_id", str(refund_id)),
+            Refund.from_stripe,
         )
 
-    def find_transfers(self, batch_id: int, *, destination: str) -> list[StripeJSON]:
+    def find_transfers(self, batch_id: int, *, destination: str) -> list[Transfer]:
         return self._marked(
-            "/v1/transfers", {"destination": destination}, ("batch_id", str(batch_id))
+            "/v1/transfers",
+            {"destination": destination},
+            ("batch_id", str(batch_id)),
+            Transfer.from_stripe,
         )
 
-    def find_payouts(self, batch_id: int, *, account: str) -> list[StripeJSON]:
+    def find_payouts(self, batch_id: int, *, account: str) -> list[Payout]:
         """Payouts on the carrier's connected account marked with our batch id."""
-        return self._marked("/v1/payouts", {}, ("batch_id", str(batch_id)), account=account)
+        return self._marked(
+            "/v1/payouts", {}, ("batch_id", str(batch_id)), Payout.from_stripe, account=account
+        )

@@ -72,5 +72,5 @@ def test_two_installations_on_one_stripe_account_do_not_replay_each_other(
             assert payment is not None
             intents.append(payment.stripe_payment_intent_id)
         intent = gateway.retrieve_payment_intent(intents[-1])
-        assert intent["amount"] == amount
+        assert intent.amount == amount
     assert intents[0] != intents[1]

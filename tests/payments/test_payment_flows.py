@@ -37,7 +37,7 @@ def test_a_succeeded_charge_books_stripe_gross_fee_and_net(market: Market) -> No
         assert payment.status == "succeeded" and payment.recovery_point == "finished"
         assert payment.stripe_payment_intent_id and payment.stripe_charge_id
         txn = market.gateway.retrieve_balance_transaction(payment.stripe_balance_transaction_id)
-        assert (txn["amount"], txn["fee"], txn["net"]) == (10000, 320, 9680)  # 2.9% + 30
+        assert (txn.amount, txn.fee, txn.net) == (10000, 320, 9680)  # 2.9% + 30
         assert ledger.balance(session, chart.stripe_balance().code, "usd").amount == 9680
         assert ledger.balance(session, chart.STRIPE_FEES.code, "usd").amount == 320
         payable = chart.carrier_payable(market.carrier_id).code
@@ -45,10 +45,10 @@ def test_a_succeeded_charge_books_stripe_gross_fee_and_net(market: Market) -> No
         assert ledger.balance(session, chart.COMMISSION_REVENUE.code, "usd").amount == -2000
         assert ledger.trial_balance(session) == {"usd": 0}
     [posting] = postings(market, "charge")
-    assert posting.stripe_balance_transaction == txn["id"]
+    assert posting.stripe_balance_transaction == txn.id
     assert posting.stripe_source == payment.stripe_charge_id
     assert posting.stripe_payment_intent == payment.stripe_payment_intent_id
-    assert int(posting.occurred_at.timestamp()) == txn["created"]
+    assert int(posting.occurred_at.timestamp()) == txn.created
 
 
 def test_running_the_job_again_changes_nothing(market: Market) -> None:
@@ -190,6 +190,6 @@ def test_zero_decimal_currency(market: Market) -> None:
     with transaction(market.sessions) as session:
         payment: Any = session.get(Payment, payment_id)
         txn = market.gateway.retrieve_balance_transaction(payment.stripe_balance_transaction_id)
-        assert txn["currency"] == "jpy" and txn["amount"] == 15000
-        assert ledger.balance(session, chart.stripe_balance().code, "jpy").amount == txn["net"]
+        assert txn.currency == "jpy" and txn.amount == 15000
+        assert ledger.balance(session, chart.stripe_balance().code, "jpy").amount == txn.net
         assert ledger.trial_balance(session) == {"jpy": 0}

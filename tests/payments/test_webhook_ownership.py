@@ -133,10 +133,10 @@ def test_our_own_refund_is_recognised_before_its_id_is_stored(market: Market) ->
         intent = session.get(Payment, payment_id).stripe_payment_intent_id  # type: ignore[union-attr]
     assert intent is not None
     ours = market.gateway.create_refund(refund_id, payment_intent=intent, amount=3000, reason=None)
-    events = [e for e in all_events(market) if e["data"]["object"].get("id") == ours["id"]]
+    events = [e for e in all_events(market) if e["data"]["object"].get("id") == ours.id]
     assert "processed" in deliver(market, events)
     with transaction(market.sessions) as session:
         refund = session.get(Refund, refund_id)
         assert refund is not None
-        assert (refund.status, refund.stripe_refund_id) == ("succeeded", ours["id"])
+        assert (refund.status, refund.stripe_refund_id) == ("succeeded", ours.id)
     assert count(market, Posting) == 2

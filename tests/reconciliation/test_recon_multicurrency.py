@@ -46,7 +46,7 @@ def test_a_usd_platform_day_in_jpy_cad_and_eur_reconciles_clean(world: World) ->
     assert (jpy.settlement_amount, jpy.settlement_currency) == (1_005_00, "usd")
     assert jpy.exchange_rate == Decimal("0.0067")
     txn = world.stripe_txn(str(jpy.stripe_balance_transaction_id))
-    assert jpy.settlement_fee == txn["fee"] == (29_15 + 30) + 10_05  # card fee + 1% conversion
+    assert jpy.settlement_fee == txn.fee == (29_15 + 30) + 10_05  # card fee + 1% conversion
     # carrier_amount (80% of the jpy price) at the charge's own rate, rounded down.
     assert jpy.carrier_settlement_amount == 120_000 * 1_005_00 // 150_000 == 804_00
     assert (cad.settlement_amount, cad.carrier_settlement_amount) == (146_00, 116_80)

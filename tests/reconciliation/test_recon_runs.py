@@ -78,7 +78,7 @@ def test_rerun_sees_a_fee_stripe_changed_after_the_first_fetch(world: World) -> 
     with world.sessions() as session:
         cached = session.get(StripeBalanceTransaction, base.jpy_charge_txn)
         assert cached is not None
-        assert cached.fee == world.stripe_txn(base.jpy_charge_txn)["fee"]
+        assert cached.fee == world.stripe_txn(base.jpy_charge_txn).fee
         runs = session.scalars(select(ReconciliationRun).order_by(ReconciliationRun.id)).all()
         assert [r.superseded_by_id for r in runs] == [runs[1].id, runs[2].id, None]
 

@@ -144,8 +144,8 @@ def test_accept_and_book_posts_the_adjustment_and_a_rerun_matches_it(
             (line.memo or ""): (line.amount if line.side == "debit" else -line.amount)
             for line in lines
         }
-        assert signed["net"] == stripe_row["net"]
-        assert signed.get("fee", 0) == stripe_row["fee"]
+        assert signed["net"] == stripe_row.net
+        assert signed.get("fee", 0) == stripe_row.fee
         action = session.scalars(
             select(DiscrepancyAction).where(DiscrepancyAction.posting_id == posting.id)
         ).one()

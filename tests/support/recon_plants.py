@@ -103,13 +103,13 @@ def plant_amount_mismatch(world: World, base: Base) -> str:
         amount=-70_00,
         occurred_at=unix(f"{DAY} 13:30"),
         txn=txn,
-        source=world.stripe_txn(txn)["source"],
+        source=world.stripe_txn(txn).source,
     )
     return "platform"
 
 
 def plant_fee_mismatch(world: World, base: Base) -> str:
-    fee = world.stripe_txn(base.jpy_charge_txn)["fee"]
+    fee = world.stripe_txn(base.jpy_charge_txn).fee
     world.sim(f"balance_transactions/{base.jpy_charge_txn}/fee", {"fee": fee + 50})
     return "platform"
 
@@ -122,7 +122,7 @@ def plant_currency_mismatch(world: World, base: Base) -> str:
         currency="eur",
         occurred_at=unix(f"{DAY} 14:30"),
         txn=txn,
-        source=world.stripe_txn(txn)["source"],
+        source=world.stripe_txn(txn).source,
     )
     return "platform"
 

@@ -20,6 +20,7 @@ from models.db import transaction
 from models.money import Money
 from payments import charges, chart, ledger, parties, payouts, refunds
 from payments.gateway import StripeGateway, make_stripe_client
+from payments.gateway.records import BalanceTransaction
 from payments.ledger import StripeRefs, credit, debit
 from reconciliation.stripe_http import StripeHTTP
 
@@ -149,7 +150,7 @@ class World:
                 select(Posting).where(Posting.stripe_balance_transaction == txn)
             ).one()
 
-    def stripe_txn(self, txn: str, account: str | None = None) -> dict[str, Any]:
+    def stripe_txn(self, txn: str, account: str | None = None) -> BalanceTransaction:
         return self.gateway.retrieve_balance_transaction(txn, account=account)
 
     # Ledger-side faults ---------------------------------------------------------------

@@ -62,7 +62,7 @@ def make_report_day(world: World) -> ReportDay:
         source="ch_ghost",
     )
     jpy_txn = str(jpy.stripe_balance_transaction_id)
-    fee = world.stripe_txn(jpy_txn)["fee"]
+    fee = world.stripe_txn(jpy_txn).fee
     world.sim(f"balance_transactions/{jpy_txn}/fee", {"fee": fee + 50})
     world.at(unix(f"{day} 17:00"))
     world.sim(f"charges/{usd.stripe_charge_id}/dispute", {"reason": "fraudulent", "amount": 20_00})

@@ -102,7 +102,8 @@ def test_a_stored_event_that_cannot_be_processed_is_parked_with_its_reason(sessi
     assert webhook_events.process_event(sessions, gateway, row_id) == "failed"  # not retried
     with transaction(sessions) as session:
         row = session.get(WebhookEvent, row_id)
-        assert row is not None and row.attempts == 1 and "KeyError" in (row.error or "")
+        assert row is not None and row.attempts == 1
+        assert "StripeObjectUnreadable" in (row.error or "") and "'id'" in (row.error or "")
         assert sweeper.find_stuck(session, older_than_s=0).events == []
 
 
