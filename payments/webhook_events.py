@@ -99,15 +99,13 @@ def _payment_intent_event(
             claimed_id = _metadata_id(obj, "payment_id")
             payment = session.get(Payment, claimed_id) if claimed_id is not None else None
             if payment is None:
-                return (
-                    EventStatus.IGNORED
-                )  # not ours: made outside our system, left for reconciliation
+                # Not ours: made outside our system, left for reconciliation.
+                return EventStatus.IGNORED
         payment_id, stored_id = payment.id, payment.stripe_payment_intent_id
         ownership.keep_stored_id(stored_id, obj.id, f"payment {payment_id}")
         if payment.status in FINAL_PAYMENT_STATUSES:
-            return (
-                EventStatus.PROCESSED
-            )  # the job (or an earlier event) already recorded the outcome
+            # The job (or an earlier event) already recorded the outcome.
+            return EventStatus.PROCESSED
         expected = {
             "amount": payment.amount,
             "currency": payment.currency,
