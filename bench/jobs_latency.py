@@ -100,6 +100,13 @@ def redis_calls(client: redis.Redis) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): int(entry["calls"]) for name, entry in stats.items()}
 
 
+def settle_earlier_runs(stack: Stack) -> None:
+    """Wait for the webhooks of the runs before (a backlog leaves a thousand events to deliver
+    and process), so that a run's workers do only its own work."""
+    requests.post(f"{stack.sim_url}/_sim/webhooks/drain", json={"timeout": 60}, timeout=70)
+    wait_until(lambda: stack.redis.hlen("dramatiq:webhooks.msgs") == 0, 120, "webhook jobs")
+
+
 def measure(
     stack: Stack, sampler: Sampler, tag: str, count: int, rate: float | None, via: str = "http"
 ) -> dict[str, Any]:
@@ -108,6 +115,7 @@ def measure(
     over HTTP while the workers are stopped, then drained by freshly started ones."""
     rows = accept_rows(stack, tag, count) if rate is not None and via == "broker" else None
     sent_at: dict[int, float] | None = None
+    settle_earlier_runs(stack)
     requests.post(f"{stack.sim_url}/_sim/requests/clear", json={}, timeout=10)
     counts_before = limiter_counts(stack.redis)
     calls_before = redis_calls(stack.redis)
