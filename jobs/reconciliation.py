@@ -5,7 +5,8 @@ carrier, and every connected account Stripe lists with activity that day) as a D
 group. For one account it refreshes the local copy of Stripe's rows, then either reconciles
 in this worker or, when the day holds more than `partition_threshold` rows (Stripe + ledger),
 creates the run up front and splits it — into hash slices of about RECON_PARTITION_ROWS rows
-a side when a side holds more (reconciliation/slices.py), else by currency — into a group of
+a side when a side holds more (reconciliation/slices.py, written once to per-slice staging
+tables: reconciliation/staging.py), else by currency — into a group of
 `reconcile_partition` messages that run on any worker; the last partition to finish
 completes the run (see reconciliation/runs.py).
 """
@@ -24,7 +25,7 @@ from jobs.messages import RECONCILE_DAY
 from jobs.retrying import retry_transient_failures
 from models.db import transaction
 from reconciliation import accounts as recon_accounts
-from reconciliation import ledger_source, runs, service, slices, stripe_cache
+from reconciliation import ledger_source, runs, service, slices, staging, stripe_cache
 from reconciliation.errors import InvalidInput
 from reconciliation.stripe_http import StripeHTTP
 from reconciliation.stripe_source import ApiSource, CacheSource, LoadRequest
@@ -129,13 +130,9 @@ def _reconcile_account(
             alert_webhook_url=runtime.settings().alert_webhook_url,
         )
         return
-    # Above RECON_PARTITION_ROWS: hash slices of the whole day (memory per slice); else one
-    # partition per currency.
-    plan = None
-    if parts > 1:
-        with sessions() as session:
-            plan = ledger_source.plan_slices(session, account, request.start, request.end, parts)
-    count = parts if plan else len(currencies)
+    # Above RECON_PARTITION_ROWS: hash slices of the whole day, staged once (memory and
+    # reading per slice); else one partition per currency.
+    count = parts if parts > 1 else len(currencies)
     with transaction(sessions) as session:
         run = runs.start_run(
             session,
@@ -147,13 +144,29 @@ def _reconcile_account(
         )
         run_id = run.id
     log.info("reconciliation run %d: %d rows, %d partitions", run_id, size, count)
-    if plan:
+    if parts > 1:
+        plan = _stage(run_id, account, request.start, request.end, parts)
         messages = [
             reconcile_partition.message(run_id, None, plan.at(i).to_message()) for i in range(parts)
         ]
     else:
         messages = [reconcile_partition.message(run_id, c) for c in currencies]
     dramatiq.group(messages).run()
+
+
+def _stage(run_id: int, account: str, start: int, end: int, parts: int) -> slices.Slice:
+    """Write the run's slices to their staging tables (reconciliation/staging.py), after
+    dropping what earlier runs left; a failed build fails the run (it leaves no table)."""
+    sessions = runtime.sessions()
+    try:
+        with transaction(sessions) as session:
+            staging.drop_stale(session)
+        with transaction(sessions) as session:
+            return staging.stage(session, run_id, account, start, end, parts)
+    except Exception as error:
+        with transaction(sessions) as session:
+            runs.fail_run(session, run_id, f"staging slices: {type(error).__name__}: {error}")
+        raise
 
 
 @actor(queue_name=QUEUE, max_retries=3, time_limit=TIME_LIMIT_MS)

@@ -49,6 +49,7 @@ SWEEP = "sweep"
 OPTIONS: dict[str, Any] = {"max_retries": 20, "max_backoff": 60_000}
 SWEEP_HISTORY_S = 86_400
 
+
 def run_once(job: str, period: str, work: scheduled_runs.Work) -> dict[str, Any] | None:
     """scheduled_runs.run_once on this worker's database; a lost database is a delayed retry."""
     with retry_transient_failures():

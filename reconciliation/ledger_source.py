@@ -95,7 +95,7 @@ _CLAIMS_NOTHING = "\n  AND p.stripe_balance_transaction IS NULL AND p.stripe_sou
 
 # The aggregate over a million postings: no JIT (its compile time exceeds the query's) and
 # enough memory to hash in one pass, for this transaction only.
-_SESSION_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
+SESSION_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
 
 
 def ledger_query(
@@ -114,7 +114,10 @@ def ledger_query(
     currency it is — so a posting booked in the wrong currency stays with its Stripe row and
     is still reported as a currency_mismatch. With `part`, only that hash slice (slices.py).
     With `claims_nothing`, only postings that claim no balance transaction or source id.
+    A staged slice is read from its staging table (reconciliation/staging.py).
     """
+    if part is not None and part.staged is not None:
+        return slices.staged_select(part, "ledger", [c.name for c in LEDGER_COLUMNS])
     failure_filter: sql.Composable
     partition_join: sql.Composable = sql.SQL("")
     conditions: list[sql.Composable] = []
@@ -152,26 +155,35 @@ def ledger_query(
     )
 
 
+def booked_by_hand(
+    session: Session, account: str, start: int, end: int, count: int
+) -> list[tuple[int, str, int]]:
+    """(posting id, "currency:amount", slice of that key) of the postings in [start, end)
+    that claim no Stripe id (read through the partial index of migration 0010)."""
+    key = sql.SQL("q.currency || ':' || q.amount::text")
+    query = sql.SQL("SELECT q.posting_id, {key}, {slice} FROM ({inner}) AS q({columns})").format(
+        key=key,
+        slice=slices.slice_number(key, count),
+        inner=ledger_query(account, start, end, claims_nothing=True),
+        columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS),
+    )
+    for setting in SESSION_SETTINGS:
+        session.execute(text(setting))
+    rows = driver_connection(session).execute(query).fetchall()
+    return [(int(i), str(k), int(n)) for i, k, n in rows]
+
+
 def plan_slices(session: Session, account: str, start: int, end: int, count: int) -> Slice:
     """Slice 0 of `count` of `account`'s day [start, end), with what every slice needs to know
     (see slices.py): the "currency:amount" keys of the postings that claim no Stripe id, the
     postings whose slice is not that of the ids they claim, and the unclaimed Stripe rows
     that go with the postings booked by hand. Made once per run; normally all three hold a
     handful of rows, but finding the postings with a wrong source joins the day's postings
-    to its Stripe rows."""
-    key = sql.SQL("q.currency || ':' || q.amount::text")
-    by_hand = sql.SQL("SELECT q.posting_id, {key}, {slice} FROM ({inner}) AS q({columns})").format(
-        key=key,
-        slice=slices.slice_number(key, count),
-        inner=ledger_query(account, start, end, claims_nothing=True),
-        columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS),
-    )
-    for setting in _SESSION_SETTINGS:
-        session.execute(text(setting))
+    to its Stripe rows. (A job stages its slices instead: reconciliation/staging.py.)"""
+    unclaimed = booked_by_hand(session, account, start, end, count)
     connection = driver_connection(session)
-    unclaimed = connection.execute(by_hand).fetchall()
     moved = connection.execute(slices.rekeyed_postings(account, start, end, count)).fetchall()
-    probe_keys = tuple(sorted({str(k) for _, k, _ in unclaimed}))
+    probe_keys = tuple(sorted({k for _, k, _ in unclaimed}))
     stripe_moved = (
         connection.execute(
             slices.probed_stripe_rows(account, start, end, probe_keys, count)
@@ -183,8 +195,7 @@ def plan_slices(session: Session, account: str, start: int, end: int, count: int
         0,
         count,
         probe_keys=probe_keys,
-        moved=tuple((int(i), int(n)) for i, _, n in unclaimed)
-        + tuple((int(i), int(n)) for i, n in moved),
+        moved=tuple((i, n) for i, _, n in unclaimed) + tuple((int(i), int(n)) for i, n in moved),
         stripe_moved=tuple((str(i), int(n)) for i, n in stripe_moved),
     )
 
@@ -199,7 +210,7 @@ def load_ledger_frame(
     part: Slice | None = None,
 ) -> pd.DataFrame:
     """The validated LEDGER frame of `account` for postings with occurred_at in [start, end)."""
-    for setting in _SESSION_SETTINGS:
+    for setting in SESSION_SETTINGS:
         session.execute(text(setting))
     frame = copy_out(
         session,
@@ -207,6 +218,8 @@ def load_ledger_frame(
         LEDGER_COLUMNS,
         repeated=REPEATED,
     )
+    if part is not None and part.staged is not None:
+        slices.check_staged(part, "ledger", len(frame))
     return validate_ledger_frame(frame)
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import transaction
-from reconciliation import alerts, context, ledger_source, runs, stripe_lookup
+from reconciliation import alerts, context, ledger_source, runs, staging, stripe_lookup
 from reconciliation.engine import reconcile
 from reconciliation.errors import InvalidInput, InvalidReport
 from reconciliation.exports import run_report
@@ -136,13 +136,20 @@ def run_partition(
     """Reconcile one partition of a run created up front — one currency, or one hash slice
     of the day (`part`, from ledger_source.plan_slices; slices.py) — from the cache and add
     it to the run; returns True if this partition finished the run. With `http`, findings
-    are explained with what Stripe says about them (as in a run in one piece)."""
+    are explained with what Stripe says about them (as in a run in one piece).
+
+    A staged slice (staging.py) whose tables are gone was added to its run already, or its
+    run failed: a second delivery of its job does nothing."""
+    staged = part if part is not None and part.staged is not None else None
     with sessions() as session:
         run = session.get(runs.ReconciliationRun, run_id)
         if run is None:
             raise runs.RunNotFound(f"no reconciliation run {run_id}")
         window = day(run.day, run.timezone)
         account = run.account
+    if staged and not _still_staged(sessions, staged):
+        log.info("run %d: slice %d was added already, or the run ended", run_id, staged.index)
+        return False
     request = LoadRequest(window, account, margin_s, int(time.time()))
     name = " ".join(
         [currency or "all currencies"] + ([f"slice {part.index + 1}/{part.count}"] if part else [])
@@ -154,14 +161,29 @@ def run_partition(
             sessions, stripe_frame, request, (currency, part), {}, CacheSource(http=http)
         )
         with transaction(sessions) as session:
+            # Staged: the slice's tables go in the same commit as its result, or neither.
+            if staged and not staging.claim(session, run_id, staged):
+                return False
             finished = runs.add_result(session, run_id, result)
     except Exception as error:
+        if staged and not _still_staged(sessions, staged):
+            # Its tables went while it ran: a twin delivery added it, or the run failed.
+            log.info("run %d: slice %d ended elsewhere (%s)", run_id, staged.index, error)
+            return False
         with transaction(sessions) as session:
             runs.fail_run(session, run_id, f"partition {name}: {type(error).__name__}: {error}")
+        if staged:
+            with transaction(sessions) as session:
+                staging.drop_run(session, run_id)
         raise
     if finished:
         _announce(sessions, run_id, alert_webhook_url)
     return finished
+
+
+def _still_staged(sessions: sessionmaker[Session], part: Slice) -> bool:
+    with sessions() as session:
+        return staging.is_staged(session, part)
 
 
 def _reconcile(

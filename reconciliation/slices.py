@@ -42,6 +42,8 @@ HOUR_S = 3600
 # The slice keys, as the slice indexes spell them (`{0}` is the table alias and a dot).
 POSTING_KEY = "coalesce({0}stripe_source, {0}stripe_balance_transaction, '')"
 STRIPE_KEY = "coalesce({0}source, {0}id)"
+# Staging tables of sliced runs (reconciliation/staging.py): <prefix><run>_<slice>_<side>.
+STAGED_PREFIX = "recon_stage_"
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,17 @@ class Slice:
     whose slice is not the hash of the id they claim themselves (those without one, and
     those whose claimed balance transaction has another source); `stripe_moved`: (balance
     transaction id, slice) of the unclaimed Stripe rows keyed by a probe key. All come from
-    `ledger_source.plan_slices`, once per run."""
+    `ledger_source.plan_slices`, once per run. `staged`: the run whose staging tables hold
+    every slice's rows already (reconciliation/staging.py); the slice then reads its own
+    tables and needs no moves (they are applied when staging)."""
 
     index: int
     count: int
     probe_keys: tuple[str, ...] = ()
     moved: tuple[tuple[int, int], ...] = ()
     stripe_moved: tuple[tuple[str, int], ...] = ()
+    staged: int | None = None
+    staged_rows: tuple[tuple[int, int], ...] = ()  # (Stripe rows, postings) of each slice
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
@@ -78,6 +84,8 @@ class Slice:
             "probe_keys": list(self.probe_keys),
             "moved": [list(m) for m in self.moved],
             "stripe_moved": [list(m) for m in self.stripe_moved],
+            "staged": self.staged,
+            "staged_rows": [list(r) for r in self.staged_rows],
         }
 
     @classmethod
@@ -88,6 +96,36 @@ class Slice:
             tuple(str(k) for k in data["probe_keys"]),
             tuple((int(p), int(i)) for p, i in data["moved"]),
             tuple((str(s), int(i)) for s, i in data.get("stripe_moved", ())),
+            None if data.get("staged") is None else int(data["staged"]),
+            tuple((int(s), int(p)) for s, p in data.get("staged_rows", ())),
+        )
+
+
+def staged_table(run_id: int, index: int, side: str) -> str:
+    """The staging table of one side ("stripe" or "ledger") of slice `index` of a run."""
+    return f"{STAGED_PREFIX}{run_id}_{index}_{side}"
+
+
+def staged_select(part: Slice, side: str, names: list[str]) -> sql.Composed:
+    """The SELECT of a staged slice's rows of one side: its own table, whole."""
+    assert part.staged is not None
+    return sql.SQL("SELECT {} FROM {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.Identifier(staged_table(part.staged, part.index, side)),
+    )
+
+
+def check_staged(part: Slice, side: str, rows: int) -> None:
+    """Refuse a staged slice that holds fewer or more rows than the build wrote: UNLOGGED
+    tables come back empty after a crash of PostgreSQL, which must not read as a day of
+    missing rows."""
+    if not part.staged_rows:
+        return
+    written = part.staged_rows[part.index][0 if side == "stripe" else 1]
+    if rows != written:
+        raise RuntimeError(
+            f"{staged_table(part.staged or 0, part.index, side)} holds {rows} rows, the build "
+            f"wrote {written} (emptied by a restart of PostgreSQL?); reconcile the day again"
         )
 
 
@@ -211,18 +249,17 @@ def rekeyed_postings(account: str, start: int, end: int, count: int) -> sql.Comp
     )
 
 
-def probed_stripe_rows(
-    account: str, start: int, end: int, probe_keys: tuple[str, ...], count: int
-) -> sql.Composed:
-    """(balance transaction id, slice) of `account`'s Stripe rows created in [start, end)
-    whose "currency:amount" is a probe key and that no posting in [start, end) claims, by
+def probe_key(alias: str) -> sql.Composed:
+    """The "currency:amount" of a Stripe row (`alias`: the cache table's alias)."""
+    return sql.SQL("{0}.currency || ':' || {0}.amount::text").format(sql.SQL(alias))
+
+
+def unclaimed(account: str, start: int, end: int) -> sql.Composed:
+    """The cache row aliased `s` is claimed by no posting of `account` in [start, end), by
     balance transaction id or (same type family, its own Stripe row not in the local copy)
-    by source: they go to the slice of that key, with the postings booked by hand."""
-    probe = sql.SQL("s.currency || ':' || s.amount::text")
+    by source."""
     return sql.SQL(
-        "SELECT s.id, {slice} FROM stripe_balance_transactions s"
-        " WHERE s.account = {account} AND {stripe_window} AND {probe} = ANY({keys})"
-        " AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE {accounts} AND {window}"
+        "NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE {accounts} AND {window}"
         " AND p.reverses_posting_id IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = p.id)"
         " AND (p.stripe_balance_transaction = s.id"
@@ -230,13 +267,28 @@ def probed_stripe_rows(
         " AND NOT EXISTS (SELECT 1 FROM stripe_balance_transactions c"
         " WHERE c.id = p.stripe_balance_transaction AND c.account = s.account))))"
     ).format(
-        slice=slice_number(probe, count),
-        account=sql.Literal(account),
-        stripe_window=_window("s", "created", start, end),
-        probe=probe,
-        keys=sql.Literal(list(probe_keys)),
         accounts=account_filter("p", account),
         window=_window("p", "occurred_at", start, end),
         posting_family=family("p.kind"),
         row_family=family("s.type"),
+    )
+
+
+def probed_stripe_rows(
+    account: str, start: int, end: int, probe_keys: tuple[str, ...], count: int
+) -> sql.Composed:
+    """(balance transaction id, slice) of `account`'s Stripe rows created in [start, end)
+    whose "currency:amount" is a probe key and that no posting in [start, end) claims
+    (`unclaimed`): they go to the slice of that key, with the postings booked by hand."""
+    return sql.SQL(
+        "SELECT s.id, {slice} FROM stripe_balance_transactions s"
+        " WHERE s.account = {account} AND {stripe_window} AND {probe} = ANY({keys})"
+        " AND {unclaimed}"
+    ).format(
+        slice=slice_number(probe_key("s"), count),
+        account=sql.Literal(account),
+        stripe_window=_window("s", "created", start, end),
+        probe=probe_key("s"),
+        keys=sql.Literal(list(probe_keys)),
+        unclaimed=unclaimed(account, start, end),
     )

@@ -85,9 +85,14 @@ def cache_query(
     end: int,
     currency: str | None = None,
     part: Slice | None = None,
+    *,
+    extra_column: sql.Composable | None = None,
 ) -> sql.Composed:
     """SELECT of the STRIPE frame's columns for `account`, created in [start, end); with
-    `part`, only that hash slice."""
+    `part`, only that hash slice (read from its staging table when staged); `extra_column`
+    (SQL on the table aliased `s`) is selected after them."""
+    if part is not None and part.staged is not None:
+        return slices.staged_select(part, "stripe", [c.name for c in STRIPE_COLUMNS])
     filters: list[sql.Composable] = [sql.SQL("")]
     if currency:
         filters.append(sql.SQL("currency = {}").format(sql.Literal(currency)))
@@ -95,7 +100,7 @@ def cache_query(
         filters.append(slices.stripe_filter(part, start, end))
     return sql.SQL(
         "SELECT id, type, coalesce(reporting_category, type), source, currency, amount, fee,"
-        " net, extract(epoch FROM created)::bigint, status, account, source_status"
+        " net, extract(epoch FROM created)::bigint, status, account, source_status{extra}"
         " FROM stripe_balance_transactions AS s"
         " WHERE account = {account} AND created >= to_timestamp({start})"
         " AND created < to_timestamp({end}){filters}"
@@ -104,6 +109,7 @@ def cache_query(
         start=sql.Literal(int(start)),
         end=sql.Literal(int(end)),
         filters=sql.SQL(" AND ").join(filters),
+        extra=sql.SQL(", {}").format(extra_column) if extra_column is not None else sql.SQL(""),
     )
 
 
@@ -134,6 +140,8 @@ def load(
         STRIPE_COLUMNS,
         repeated=REPEATED,
     )
+    if part is not None and part.staged is not None:
+        slices.check_staged(part, "stripe", len(frame))
     return validate_stripe_frame(frame)
 
 

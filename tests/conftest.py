@@ -65,7 +65,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(private, ignore_errors=True)
 
 
-
 @pytest.fixture(scope="session")
 def scratch_databases() -> Iterator[ScratchDatabases]:
     embedded_dir: Path | None = None

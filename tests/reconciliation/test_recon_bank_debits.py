@@ -24,8 +24,12 @@ PROCESSING_DAY, SETTLE_DAY = "2026-03-10", "2026-03-16"  # Tuesday; 4 business d
 def _debit(world: World, shipper: int, carrier: int, amount: int, method: str) -> int:
     with transaction(world.sessions) as session:
         payment_id = charges.create_payment(
-            session, shipper_id=shipper, carrier_id=carrier, load_reference=f"ach-{method}",
-            amount=Money(amount, "usd"), carrier_amount=amount * 8 // 10,
+            session,
+            shipper_id=shipper,
+            carrier_id=carrier,
+            load_reference=f"ach-{method}",
+            amount=Money(amount, "usd"),
+            carrier_amount=amount * 8 // 10,
             payment_method=method,
         ).id
     assert charges.advance_payment(world.sessions, world.gateway, payment_id) == "processing"
@@ -47,8 +51,10 @@ def _kinds(world: World, payment_id: int) -> list[str]:
         payment = session.get(Payment, payment_id)
         assert payment is not None
         return sorted(
-            p.kind for p in session.query(Posting).filter(
-                Posting.stripe_payment_intent == payment.stripe_payment_intent_id)
+            p.kind
+            for p in session.query(Posting).filter(
+                Posting.stripe_payment_intent == payment.stripe_payment_intent_id
+            )
         )
 
 

@@ -25,8 +25,10 @@ DAY_1, DAY_2 = "2026-03-10", "2026-03-11"
 
 
 def _fix_rates(world: World, day: str, **pairs: str) -> None:
-    world.sim("fx", {"fixed": {str(unix(f"{day} 00:00")): {
-        f"{c}:usd": rate for c, rate in pairs.items()}}})
+    world.sim(
+        "fx",
+        {"fixed": {str(unix(f"{day} 00:00")): {f"{c}:usd": rate for c, rate in pairs.items()}}},
+    )
 
 
 def test_a_usd_platform_day_in_jpy_cad_and_eur_reconciles_clean(world: World) -> None:

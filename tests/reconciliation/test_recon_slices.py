@@ -1,7 +1,8 @@
 """Hash slices of one (day, account, currency): a day split into N partitions, each loading
 only its slice from PostgreSQL, gives exactly the findings of the day in one piece — timing
 across midnight, a duplicate booking, a probable match and every other planted kind — and
-slices run by the real actors merge into one run (reconciliation/slices.py). The slices of
+slices run by the real actors (staged once: reconciliation/staging.py) merge into one run
+and leave no staging table (reconciliation/slices.py). The slices of
 a plan cover the 32-bit hash space exactly once, PostgreSQL's slice number agrees with the
 ranges, and a slice's queries on both sides are range scans of the slice indexes (migration
 0010), not scans of the whole day."""
@@ -12,50 +13,19 @@ from typing import Any
 
 import pytest
 from psycopg import sql
-from recon_plants import DAY, PLANTS, base_day, oob_refund
-from recon_world import World, unix
+from recon_plants import DAY
+from recon_slicing import findings, planted_day
+from recon_world import World
 from sqlalchemy import select, text
 
-from models import Discrepancy, ReconciliationRun
+from models import ReconciliationRun
 from models.db import transaction
-from reconciliation import ledger_source, runs, service, slices, stripe_cache
+from reconciliation import ledger_source, runs, service, slices, staging, stripe_cache
 from reconciliation.pgcopy import driver_connection
 from reconciliation.service import run_day
 from reconciliation.slices import slice_count
 from reconciliation.stripe_source import ApiSource
 from reconciliation.window import day
-
-PLATFORM_PLANTS = [plant for name, plant in PLANTS.items() if name != "status_mismatch"]
-
-
-def planted_day(world: World) -> None:
-    base = base_day(world)
-    # Booked with the right balance transaction but a mistyped source id: it must go to the
-    # slice of its Stripe row, not to the hash of the id it claims.
-    txn = oob_refund(world, base, 4_00, "10:30")
-    world.book(
-        kind="refund", amount=-4_00, occurred_at=unix(f"{DAY} 10:30"), txn=txn, source="re_typo"
-    )
-    for plant in PLATFORM_PLANTS:
-        plant(world, base)
-    world.at(unix("2026-03-11 12:00"))
-
-
-def findings(world: World, run_id: int) -> list[tuple[Any, ...]]:
-    with world.sessions() as session:
-        rows = session.scalars(select(Discrepancy).where(Discrepancy.run_id == run_id)).all()
-        return sorted(
-            (
-                d.kind,
-                d.fingerprint,
-                d.stripe_balance_transaction,
-                tuple(d.ledger_refs),
-                d.matched_by,
-                d.difference,
-                d.explanation,
-            )
-            for d in rows
-        )
 
 
 def run_sliced(world: World, parts: int) -> int:
@@ -160,6 +130,8 @@ def test_slices_run_by_the_actors_merge_into_one_run(
     assert (run.partitions, run.partitions_done) == (parts, parts)
     assert run.status == "discrepancies" and run.superseded_by_id is None
     assert findings(world, run.id) == findings(world, direct.run_id)
+    with world.sessions() as session:  # the job staged its slices; the last merge took them
+        assert staging.tables(session) == []
 
 
 COUNTS = [1, 2, 3, 4, 7, 10, 11, 64, 1000, 4096]

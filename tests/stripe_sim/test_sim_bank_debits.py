@@ -23,12 +23,18 @@ FRIDAY = int(dt.datetime(2026, 3, 13, 15, tzinfo=dt.UTC).timestamp())
 DAY = 86_400
 
 
-def _debit(client: stripe.StripeClient, pm: str = "pm_usBankAccount",
-           amount: int = 250_000) -> stripe.PaymentIntent:
-    return client.v1.payment_intents.create(params={
-        "amount": amount, "currency": "usd", "payment_method": pm,
-        "payment_method_types": ["us_bank_account"], "confirm": True,
-    })
+def _debit(
+    client: stripe.StripeClient, pm: str = "pm_usBankAccount", amount: int = 250_000
+) -> stripe.PaymentIntent:
+    return client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": "usd",
+            "payment_method": pm,
+            "payment_method_types": ["us_bank_account"],
+            "confirm": True,
+        }
+    )
 
 
 def test_business_days_skip_the_weekend() -> None:
@@ -47,7 +53,12 @@ def test_a_bank_debit_is_a_pending_payment_for_four_business_days_then_succeeds(
     assert charge.id.startswith("py_") and charge.status == "pending"
     txn = client.v1.balance_transactions.retrieve(str(charge.balance_transaction))
     assert (txn.type, txn.status, txn.amount, txn.fee, txn.source) == (
-        "payment", "pending", 250_000, 500, charge.id)
+        "payment",
+        "pending",
+        250_000,
+        500,
+        charge.id,
+    )
     ctl.advance(6 * DAY - 60)  # Thursday, a minute short of 4 business days
     assert client.v1.payment_intents.retrieve(pi.id).status == "processing"
     ctl.advance(60)
@@ -58,7 +69,10 @@ def test_a_bank_debit_is_a_pending_payment_for_four_business_days_then_succeeds(
     refund = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 50_000})
     back = client.v1.balance_transactions.retrieve(str(refund.balance_transaction))
     assert (back.type, back.amount, back.reporting_category) == (
-        "payment_refund", -50_000, "refund")
+        "payment_refund",
+        -50_000,
+        "refund",
+    )
 
 
 def test_a_returned_bank_debit_gives_the_funds_back_with_payment_failure_refund(
@@ -77,7 +91,11 @@ def test_a_returned_bank_debit_gives_the_funds_back_with_payment_failure_refund(
     paid = client.v1.balance_transactions.retrieve(str(charge.balance_transaction))
     failed = client.v1.balance_transactions.retrieve(str(charge.failure_balance_transaction))
     assert (failed.type, failed.amount, failed.fee, failed.source) == (
-        "payment_failure_refund", -100_000, 400, charge.id)
+        "payment_failure_refund",
+        -100_000,
+        400,
+        charge.id,
+    )
     assert failed.reporting_category == "charge_failure"
     assert paid.net + failed.net == -(paid.fee + 400)  # Stripe keeps its fee, adds $4.00
     history = client.v1.balance_transactions.list(params={"source": charge.id}).data
@@ -87,11 +105,16 @@ def test_a_returned_bank_debit_gives_the_funds_back_with_payment_failure_refund(
 def test_a_bank_account_by_its_test_number_fails_the_same_way(
     client: stripe.StripeClient, ctl: Control
 ) -> None:
-    pm = client.v1.payment_methods.create(params={
-        "type": "us_bank_account",
-        "us_bank_account": {"account_number": "000111111113", "routing_number": "110000000",
-                            "account_holder_type": "individual"},
-    })
+    pm = client.v1.payment_methods.create(
+        params={
+            "type": "us_bank_account",
+            "us_bank_account": {
+                "account_number": "000111111113",
+                "routing_number": "110000000",
+                "account_holder_type": "individual",
+            },
+        }
+    )
     assert pm.us_bank_account is not None and pm.us_bank_account.last4 == "1113"
     pi = _debit(client, pm.id)
     ctl.advance(7 * DAY)

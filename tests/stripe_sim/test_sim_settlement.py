@@ -28,12 +28,23 @@ MONDAY = int(dt.datetime(2026, 3, 9, 12, tzinfo=dt.UTC).timestamp())
 DAY = 86_400
 
 
-def _charge(client: stripe.StripeClient, amount: int, currency: str,
-            pm: str = "pm_card_bypassPending", **extra: Any) -> stripe.PaymentIntent:
-    return client.v1.payment_intents.create(params={
-        "amount": amount, "currency": currency, "payment_method": pm, "confirm": True,
-        "payment_method_types": ["card"], **extra,
-    })
+def _charge(
+    client: stripe.StripeClient,
+    amount: int,
+    currency: str,
+    pm: str = "pm_card_bypassPending",
+    **extra: Any,
+) -> stripe.PaymentIntent:
+    return client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": currency,
+            "payment_method": pm,
+            "confirm": True,
+            "payment_method_types": ["card"],
+            **extra,
+        }
+    )
 
 
 def _txn(client: stripe.StripeClient, txn_id: object) -> stripe.BalanceTransaction:
@@ -98,8 +109,13 @@ def test_default_rates_are_deterministic_and_move_from_day_to_day(ctl: Control) 
 
 @pytest.mark.parametrize(
     "body",
-    [{"usd_per_unit": {"jpy": "-1"}}, {"usd_per_unit": {"jpy": "abc"}},
-     {"daily_drift_per_mille": "x"}, {"fixed": {"today": {}}}, {"rates": {}}],
+    [
+        {"usd_per_unit": {"jpy": "-1"}},
+        {"usd_per_unit": {"jpy": "abc"}},
+        {"daily_drift_per_mille": "x"},
+        {"fixed": {"today": {}}},
+        {"rates": {}},
+    ],
 )
 def test_bad_fx_settings_are_refused_and_change_nothing(ctl: Control, body: Any) -> None:
     before = ctl.get("fx")
@@ -157,11 +173,14 @@ def test_settlement_is_configurable_per_account_and_reset_restores_it(
     client: stripe.StripeClient, ctl: Control
 ) -> None:
     assert ctl.get("accounts/platform/settlement")["currencies"] == ["usd"]
-    assert ctl.post("accounts/platform/settlement",
-                    {"currencies": ["usd", "eur"], "default_currency": "eur"}
-                    )["currencies"] == ["eur", "usd"]
-    resp = requests.post(f"{ctl.url}/_sim/accounts/platform/settlement",
-                         json={"currencies": ["US dollars"]}, timeout=10)
+    assert ctl.post(
+        "accounts/platform/settlement", {"currencies": ["usd", "eur"], "default_currency": "eur"}
+    )["currencies"] == ["eur", "usd"]
+    resp = requests.post(
+        f"{ctl.url}/_sim/accounts/platform/settlement",
+        json={"currencies": ["US dollars"]},
+        timeout=10,
+    )
     assert resp.status_code == 400
     ctl.post("reset")
     assert ctl.get("accounts/platform/settlement")["currencies"] == ["usd"]

@@ -221,14 +221,24 @@ def test_a_payment_in_another_currency_states_its_settlement(backend, parties) -
     customer_id, carrier_id = parties
     response = backend.post(
         "/api/payments/intent",
-        payment_body(customer_id, carrier_id, currency="jpy", amount=15_000,
-                     carrier_amount=12_000, load_id="LOAD-JPY"),
+        payment_body(
+            customer_id,
+            carrier_id,
+            currency="jpy",
+            amount=15_000,
+            carrier_amount=12_000,
+            load_id="LOAD-JPY",
+        ),
     )
     assert response.status_code == 202, response.json
     assert (response.json["amount"], response.json["currency"]) == (15_000, "jpy")
     assert response.json["settlement"] == {
-        "currency": "usd", "converted": True, "amount": None, "fee": None,
-        "exchange_rate": None, "carrier_amount": None,
+        "currency": "usd",
+        "converted": True,
+        "amount": None,
+        "fee": None,
+        "exchange_rate": None,
+        "carrier_amount": None,
     }
     usd = backend.post("/api/payments/intent", payment_body(customer_id, carrier_id))
     assert usd.json["settlement"]["converted"] is False
@@ -273,20 +283,27 @@ def test_a_carrier_is_paid_only_in_their_accounts_currency(
     from config import load_settings
 
     settings = load_settings({"STRIPE_SETTLEMENT_CURRENCIES": settles})
-    client = Api(make_test_app(sessions, gateway, SETTINGS=settings).test_client(),
-                 tokens["backend"])
-    customer = client.post("/api/customers", {"name": "A", "email": "a@a.test",
-                                              "external_id": "a"}).json
-    carrier = client.post("/api/carriers", {"name": "C", "email": "c@c.test", "country": "US",
-                                            "default_currency": carrier_currency}).json
-    response = client.post("/api/payments/intent", payment_body(
-        customer["id"], carrier["id"], currency=currency))
+    client = Api(
+        make_test_app(sessions, gateway, SETTINGS=settings).test_client(), tokens["backend"]
+    )
+    customer = client.post(
+        "/api/customers", {"name": "A", "email": "a@a.test", "external_id": "a"}
+    ).json
+    carrier = client.post(
+        "/api/carriers",
+        {"name": "C", "email": "c@c.test", "country": "US", "default_currency": carrier_currency},
+    ).json
+    response = client.post(
+        "/api/payments/intent", payment_body(customer["id"], carrier["id"], currency=currency)
+    )
     assert response.status_code == 422, response.json
     assert response.json["error"]["field"] == "currency"
     message = response.json["error"]["message"]
     assert message.endswith(f"currencies allowed for this carrier: {allowed}"), message
-    accepted = client.post("/api/payments/intent", payment_body(
-        customer["id"], carrier["id"], currency=carrier_currency, load_id="LOAD-OK"))
+    accepted = client.post(
+        "/api/payments/intent",
+        payment_body(customer["id"], carrier["id"], currency=carrier_currency, load_id="LOAD-OK"),
+    )
     if allowed == "none":  # no currency settles in theirs: never payable
         assert accepted.status_code == 422
     else:

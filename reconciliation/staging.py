@@ -1,0 +1,223 @@
+"""Staged slices: the day of a sliced run written once, already split, one table per slice.
+
+Why: the rows of a hash slice read by index (slices.py) are a tenth of the day spread over
+the whole heap, so each slice's index scans touch nearly every page of the day (ten slices
+read the day ten times) and planning the moves joins the day's postings to its Stripe rows
+once more. Instead the job that splits the day (jobs/reconciliation.py) makes one pass over
+each side: every row of the window as its frame's columns (the ledger's lines aggregated per
+posting already) with its slice number, the moves of slices.py applied in the same pass:
+- a posting goes to the slice of the key of the Stripe row it claims by balance transaction
+  (in the local copy), else of the id it claims itself; one that claims no Stripe id to the
+  slice of its "currency:amount" (a probe key);
+- a Stripe row goes to the slice of its source (else its id), or, when its "currency:amount"
+  is a probe key and no posting claims it (slices.unclaimed), to the slice of that key.
+So each slice holds exactly the rows `Slice.moved` / `stripe_moved` would give it. Rows go
+through a table partitioned by slice, whose partitions are then detached: one UNLOGGED table
+per slice and side (no WAL: they are scratch), which the partition job reads whole.
+
+Lifetime: the tables are named after the run (slices.staged_table) and written in the
+build's one transaction, so a build that fails leaves none. A partition drops its own two
+tables in the transaction that adds its result to the run (`claim`), so a partition job
+delivered a second time finds them gone and does nothing: every job may run twice. A failing
+partition fails the run and drops all of its tables (`drop_run`). What a crash leaves (the
+split job dying between the build's commit and the enqueue, or a run abandoned while
+running) is dropped by the next split of any day (`drop_stale`): the tables of runs no
+longer running, or begun more than STALE_AFTER ago. A restart of PostgreSQL empties
+UNLOGGED tables; the row counts written here travel in the message, and a partition that
+reads other counts fails rather than reporting the day's rows as missing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from reconciliation import ledger_source, slices, stripe_cache
+from reconciliation.frames import INT, LEDGER_COLUMNS, STRIPE_COLUMNS, Column
+from reconciliation.pgcopy import driver_connection
+from reconciliation.slices import STAGED_PREFIX, Slice, staged_table
+
+STALE_AFTER = "1 day"
+# Building joins the day's postings to its Stripe rows: room to hash them in memory.
+_BUILD_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '512MB'")
+_STAGED = re.compile(rf"^{STAGED_PREFIX}(\d+)_")
+
+
+def stage(session: Session, run_id: int, account: str, start: int, end: int, count: int) -> Slice:
+    """Write `account`'s rows of [start, end) of both sides into `count` slices' staging
+    tables of run `run_id` (the caller commits); return slice 0 of the plan, staged."""
+    probe_keys = tuple(
+        sorted({k for _, k, _ in ledger_source.booked_by_hand(session, account, start, end, 1)})
+    )
+    for setting in _BUILD_SETTINGS:
+        session.execute(text(setting))
+    connection = driver_connection(session)
+    written: dict[str, dict[int, int]] = {}
+    for side, columns, rows in (
+        ("ledger", LEDGER_COLUMNS, _ledger_rows(account, start, end, count)),
+        ("stripe", STRIPE_COLUMNS, _stripe_rows(account, start, end, count, probe_keys)),
+    ):
+        parent = sql.Identifier(f"{STAGED_PREFIX}{run_id}_{side}")
+        connection.execute(
+            sql.SQL(
+                "CREATE TABLE {} ({}, slice integer NOT NULL) PARTITION BY LIST (slice)"
+            ).format(parent, _definitions(columns))
+        )
+        for index in range(count):
+            connection.execute(
+                sql.SQL("CREATE UNLOGGED TABLE {} PARTITION OF {} FOR VALUES IN ({})").format(
+                    sql.Identifier(staged_table(run_id, index, side)), parent, sql.Literal(index)
+                )
+            )
+        connection.execute(sql.SQL("INSERT INTO {} {}").format(parent, rows))
+        written[side] = dict(
+            connection.execute(
+                sql.SQL("SELECT slice, count(*) FROM {} GROUP BY slice").format(parent)
+            ).fetchall()
+        )
+        for index in range(count):
+            connection.execute(
+                sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                    parent, sql.Identifier(staged_table(run_id, index, side))
+                )
+            )
+        connection.execute(sql.SQL("DROP TABLE {}").format(parent))
+    return Slice(
+        0,
+        count,
+        probe_keys=probe_keys,
+        staged=run_id,
+        staged_rows=tuple(
+            (written["stripe"].get(i, 0), written["ledger"].get(i, 0)) for i in range(count)
+        ),
+    )
+
+
+def _definitions(columns: tuple[Column, ...]) -> sql.Composed:
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}").format(
+            sql.Identifier(c.name), sql.SQL("bigint" if c.dtype == INT else "text")
+        )
+        for c in columns
+    )
+
+
+def _names(columns: tuple[Column, ...], alias: str) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(alias, c.name) for c in columns)
+
+
+def _ledger_rows(account: str, start: int, end: int, count: int) -> sql.Composed:
+    """The LEDGER frame's rows of the window (ledger_query, lines aggregated per posting)
+    with their slice; the Stripe row each posting claims is joined once, for the whole day."""
+    own_key = sql.SQL("coalesce(q.source, q.balance_transaction, '')")  # slices.POSTING_KEY
+    by_hand = sql.SQL("q.currency || ':' || q.amount::text")
+    return sql.SQL(
+        "SELECT {names}, CASE WHEN q.balance_transaction IS NULL AND q.source IS NULL"
+        " THEN {by_hand} ELSE {claimed} END"
+        " FROM ({inner}) AS q({columns})"
+        " LEFT JOIN stripe_balance_transactions s"
+        " ON s.id = q.balance_transaction AND s.account = {account}"
+    ).format(
+        names=_names(LEDGER_COLUMNS, "q"),
+        by_hand=slices.slice_number(by_hand, count),
+        claimed=slices.slice_number(
+            sql.SQL("coalesce({}, {})").format(
+                sql.SQL(slices.STRIPE_KEY.format("s.")),
+                own_key,
+            ),
+            count,
+        ),
+        inner=ledger_source.ledger_query(account, start, end),
+        columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS),
+        account=sql.Literal(account),
+    )
+
+
+def _stripe_rows(
+    account: str, start: int, end: int, count: int, probe_keys: tuple[str, ...]
+) -> sql.Composed:
+    """The STRIPE frame's rows of the window with their slice (a row that only a posting
+    booked by hand can pair goes to its probe key's slice)."""
+    own = slices.slice_number(sql.SQL(slices.STRIPE_KEY.format("s.")), count)
+    slice_of: sql.Composable = own
+    if probe_keys:
+        slice_of = sql.SQL(
+            "CASE WHEN {probe} = ANY({keys}) AND {unclaimed} THEN {probed} ELSE {own} END"
+        ).format(
+            probe=slices.probe_key("s"),
+            keys=sql.Literal(list(probe_keys)),
+            unclaimed=slices.unclaimed(account, start, end),
+            probed=slices.slice_number(slices.probe_key("s"), count),
+            own=own,
+        )
+    return stripe_cache.cache_query(account, start, end, extra_column=slice_of)
+
+
+def claim(session: Session, run_id: int, part: Slice) -> bool:
+    """In the transaction that adds this slice's result to the run: lock the run, then drop
+    the slice's tables; False when they are gone already (the slice was added before, or the
+    run failed), and then nothing must be added."""
+    session.execute(
+        text("SELECT id FROM reconciliation_runs WHERE id = :id FOR UPDATE"), {"id": run_id}
+    )
+    if not is_staged(session, part):
+        return False
+    for side in ("stripe", "ledger"):
+        session.execute(text(f'DROP TABLE "{staged_table(run_id, part.index, side)}"'))
+    return True
+
+
+def is_staged(session: Session, part: Slice) -> bool:
+    """Whether the slice's staging tables are still there (not yet added to its run)."""
+    assert part.staged is not None
+    name = staged_table(part.staged, part.index, "ledger")
+    return session.scalar(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": f'"{name}"'})
+
+
+def tables(session: Session) -> list[str]:
+    """Every staging table in the current schema."""
+    return list(
+        session.scalars(
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+                " AND starts_with(c.relname, :prefix) ORDER BY c.relname"
+            ),
+            {"prefix": STAGED_PREFIX},
+        )
+    )
+
+
+def drop_run(session: Session, run_id: int) -> int:
+    """Drop what is left of a run's staging tables; return how many."""
+    return _drop(session, [t for t in tables(session) if _run_of(t) == run_id])
+
+
+def drop_stale(session: Session) -> int:
+    """Drop the staging tables of runs that are no longer running (or began more than
+    STALE_AFTER ago, or are not there at all); return how many."""
+    found = tables(session)
+    live = set(
+        session.scalars(
+            text(
+                "SELECT id FROM reconciliation_runs WHERE id = ANY(:ids) AND status = 'running'"
+                f" AND started_at > now() - interval '{STALE_AFTER}'"
+            ),
+            {"ids": sorted({_run_of(t) for t in found})},
+        )
+    )
+    return _drop(session, [t for t in found if _run_of(t) not in live])
+
+
+def _run_of(table: str) -> int:
+    match = _STAGED.match(table)
+    return int(match.group(1)) if match else -1
+
+
+def _drop(session: Session, names: list[str]) -> int:
+    for name in names:
+        session.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+    return len(names)
