@@ -15,17 +15,19 @@ data already local.
    floor COPYing the raw tables (postings and lines as stored, no aggregation).
 4. The raw-page parse rate of `raw_pages.frame_from_pages`.
 
-With more rows a side than --partition-rows (RECON_PARTITION_ROWS), the plan of the job that
-splits the day runs once, then steps 2 and 3 run per hash slice (reconciliation/slices.py),
-each slice in its own process as a partition job would: times summed (plan included), peak
-RSS per process, and the time per million rows.
+With more rows a side than --partition-rows (RECON_PARTITION_ROWS), the job that splits the
+day stages its slices once (reconciliation/staging.py; `--read-by-index`: the earlier path,
+only a plan of moves, slices read by index), then steps 2 and 3 run per hash slice
+(reconciliation/slices.py), each slice in its own process as a partition job would: times
+summed (plan included), peak RSS per process, and the time per million rows. The staging
+tables are dropped at the end (the bench adds no result to its run, which it marks failed).
 
 `--prepare` only generates the day into a database kept on DATABASE_URL's server (named
 after --rows and --planted); `--prepared` then measures on it, so that a timing of record
 holds the shared lock for the measurement only.
 
     python bench/recon.py [--rows 1000000] [--planted 500] [--partition-rows 1000000]
-        [--prepare | --prepared]
+        [--prepare | --prepared] [--read-by-index]
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ import support_path  # noqa: E402, F401  (tests/support on sys.path)
 from scratch_databases import scratch_database, server_url  # noqa: E402
 
 from config import load_settings  # noqa: E402
-from models.db import make_session_factory  # noqa: E402
+from models.db import make_session_factory, transaction  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from reconciliation import stripe_cache  # noqa: E402
+from reconciliation import runs, staging, stripe_cache  # noqa: E402
 from reconciliation.engine import reconcile  # noqa: E402
 from reconciliation.frames import LEDGER_COLUMNS, STRIPE_COLUMNS  # noqa: E402
 from reconciliation.ledger_source import (  # noqa: E402
@@ -85,16 +87,34 @@ def peak_rss_mb() -> float:
 # --- measured halves (each in a fresh process) ---------------------------------------------
 
 
-def measure_plan(url: str, parts: int) -> dict[str, object]:
-    """What the job that splits the day computes once (ledger_source.plan_slices)."""
+def measure_plan(url: str, parts: int, by_index: bool) -> dict[str, object]:
+    """What the job that splits the day does once: create the run and stage its slices
+    (reconciliation/staging.py), or with `by_index` only plan the moves
+    (ledger_source.plan_slices) for slices read by index."""
     window = day(DAY, "UTC")
+    start, end = window.start - MARGIN_S, window.end + MARGIN_S
     sessions = make_session_factory(create_engine(url))
     started = time.perf_counter()
-    with sessions() as session:
-        plan = plan_slices(
-            session, "platform", window.start - MARGIN_S, window.end + MARGIN_S, parts
-        )
+    if by_index:
+        with sessions() as session:
+            plan = plan_slices(session, "platform", start, end, parts)
+    else:
+        with transaction(sessions) as session:
+            run_id = runs.start_run(
+                session, window, "platform", source="cache", partitions=parts
+            ).id
+        with transaction(sessions) as session:
+            plan = staging.stage(session, run_id, "platform", start, end, parts)
     return {"plan": plan.to_message(), "total_s": time.perf_counter() - started}
+
+
+def drop_staged(url: str, run_id: int) -> None:
+    """The bench adds no result to its run: fail it and drop its staging tables."""
+    sessions = make_session_factory(create_engine(url))
+    with transaction(sessions) as session:
+        runs.fail_run(session, run_id, "benchmark run (bench/recon.py)")
+    with transaction(sessions) as session:
+        staging.drop_run(session, run_id)
 
 
 def _part(plan_file: str | None, index: int) -> Slice | None:
@@ -219,8 +239,8 @@ def summed(pieces: list[dict[str, object]]) -> dict[str, object]:
     return total
 
 
-def child(mode: str, url: str, plan_file: str | None, index: int) -> dict[str, object]:
-    slice_args = ["--part", str(index)] + (["--plan", plan_file] if plan_file else [])
+def child(mode: str, url: str, plan_file: str | None, index: int, *extra: str) -> dict[str, object]:
+    slice_args = ["--part", str(index), *extra] + (["--plan", plan_file] if plan_file else [])
     output = subprocess.run(
         [sys.executable, __file__, "--measure", mode, "--url", url, *slice_args],
         check=True,
@@ -252,13 +272,18 @@ def main() -> int:
     parser.add_argument(
         "--prepared", action="store_true", help="measure on the day --prepare kept (same --rows)"
     )
+    parser.add_argument(
+        "--read-by-index",
+        action="store_true",
+        help="slices read by index with planned moves (the path before staging), to compare",
+    )
     parser.add_argument("--measure", choices=["real", "floor", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure == "plan":
-        print(json.dumps(measure_plan(args.url, args.part)))
+        print(json.dumps(measure_plan(args.url, args.part, args.read_by_index)))
         return 0
     if args.measure:
         measure = measure_real if args.measure == "real" else measure_floor
@@ -324,19 +349,27 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
         f"{parts} hash slice(s) of <= ~{args.partition_rows:,} rows a side, each in its own process"
     )
 
-    plan_file, plan_s = None, 0.0
+    plan_file, plan_s, staged = None, 0.0, None
     if parts > 1:
-        plan = child("plan", url, None, parts)  # the parent job's one pass over the day
+        by_index = ["--read-by-index"] if args.read_by_index else []
+        plan = child("plan", url, None, parts, *by_index)  # the split job's one pass
         plan_s = float(plan["total_s"])  # type: ignore[arg-type]
         plan_file = str(Path(tmp) / "plan.json")
         Path(plan_file).write_text(json.dumps(plan["plan"]))
+        staged = plan["plan"]["staged"]  # type: ignore[index]
         moved = len(plan["plan"]["moved"])  # type: ignore[index]
         stripe_moved = len(plan["plan"]["stripe_moved"])  # type: ignore[index]
-        print(
-            f"plan (once, in the job that splits the day): {plan_s:.2f} s, {moved:,} moved "
-            f"postings, {stripe_moved:,} moved Stripe rows"
+        what = (
+            f"staged both sides into {parts} tables each"
+            if staged is not None
+            else f"{moved:,} moved postings, {stripe_moved:,} moved Stripe rows"
         )
-    real, floor = both_halves(url, plan_file, parts)
+        print(f"plan (once, in the job that splits the day): {plan_s:.2f} s, {what}")
+    try:
+        real, floor = both_halves(url, plan_file, parts)
+    finally:
+        if staged is not None:
+            drop_staged(url, int(staged))
     real["total_s"] = float(real["total_s"]) + plan_s  # type: ignore[arg-type]
     found = Counter(real["found"])  # type: ignore[arg-type]
     print(
@@ -347,6 +380,11 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
     print(
         f"floor (COPY of both sides, same SELECTs, + one outer merge): {floor['same_sql_s']:.2f} s"
     )
+    if staged is not None:
+        print(
+            f"  (of staged slices; with the staging build: "
+            f"{float(floor['same_sql_s']) + plan_s:.2f} s)"  # type: ignore[arg-type]
+        )
     ratio = float(real["total_s"]) / float(floor["same_sql_s"])  # type: ignore[arg-type]
     print(f"ratio real / floor: {ratio:.2f}x (aim <= 1.5x)")
     if "raw_tables_s" in floor:
