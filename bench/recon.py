@@ -103,8 +103,7 @@ def measure_plan(url: str, parts: int, by_index: bool) -> dict[str, object]:
             run_id = runs.start_run(
                 session, window, "platform", source="cache", partitions=parts
             ).id
-        with transaction(sessions) as session:
-            plan = staging.stage(session, run_id, "platform", start, end, parts)
+        plan = staging.stage(sessions, run_id, "platform", start, end, parts)
     return {"plan": plan.to_message(), "total_s": time.perf_counter() - started}
 
 

@@ -156,13 +156,12 @@ def _reconcile_account(
 
 def _stage(run_id: int, account: str, start: int, end: int, parts: int) -> slices.Slice:
     """Write the run's slices to their staging tables (reconciliation/staging.py), after
-    dropping what earlier runs left; a failed build fails the run (it leaves no table)."""
+    dropping what earlier runs left; a failed build fails the run (and drops what it wrote)."""
     sessions = runtime.sessions()
     try:
         with transaction(sessions) as session:
             staging.drop_stale(session)
-        with transaction(sessions) as session:
-            return staging.stage(session, run_id, account, start, end, parts)
+        return staging.stage(sessions, run_id, account, start, end, parts)
     except Exception as error:
         with transaction(sessions) as session:
             runs.fail_run(session, run_id, f"staging slices: {type(error).__name__}: {error}")

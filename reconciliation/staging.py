@@ -30,61 +30,60 @@ reads other counts fails rather than reporting the day's rows as missing.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 from psycopg import sql
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from models.db import transaction
 from reconciliation import ledger_source, slices, stripe_cache
 from reconciliation.frames import INT, LEDGER_COLUMNS, STRIPE_COLUMNS, Column
 from reconciliation.pgcopy import driver_connection
 from reconciliation.slices import STAGED_PREFIX, Slice, staged_table
 
 STALE_AFTER = "1 day"
+# Building is PostgreSQL's work alone, one core a connection: the ledger side (aggregating
+# lines per posting, the bulk of it) is written in this many pieces of the window at once,
+# beside the Stripe side. (Pieces by time, not by id modulo: the planner then estimates
+# each piece's rows right and joins the Stripe rows by hash, not by a nested loop.)
+LEDGER_PIECES = 2
+_SIDES = (("ledger", LEDGER_COLUMNS), ("stripe", STRIPE_COLUMNS))
 # Building joins the day's postings to its Stripe rows: room to hash them in memory.
 _BUILD_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '512MB'")
 _STAGED = re.compile(rf"^{STAGED_PREFIX}(\d+)_")
 
 
-def stage(session: Session, run_id: int, account: str, start: int, end: int, count: int) -> Slice:
+def stage(
+    sessions: sessionmaker[Session], run_id: int, account: str, start: int, end: int, count: int
+) -> Slice:
     """Write `account`'s rows of [start, end) of both sides into `count` slices' staging
-    tables of run `run_id` (the caller commits); return slice 0 of the plan, staged."""
-    probe_keys = tuple(
-        sorted({k for _, k, _ in ledger_source.booked_by_hand(session, account, start, end, 1)})
-    )
-    for setting in _BUILD_SETTINGS:
-        session.execute(text(setting))
-    connection = driver_connection(session)
-    written: dict[str, dict[int, int]] = {}
-    for side, columns, rows in (
-        ("ledger", LEDGER_COLUMNS, _ledger_rows(account, start, end, count)),
-        ("stripe", STRIPE_COLUMNS, _stripe_rows(account, start, end, count, probe_keys)),
-    ):
-        parent = sql.Identifier(f"{STAGED_PREFIX}{run_id}_{side}")
-        connection.execute(
-            sql.SQL(
-                "CREATE TABLE {} ({}, slice integer NOT NULL) PARTITION BY LIST (slice)"
-            ).format(parent, _definitions(columns))
-        )
-        for index in range(count):
-            connection.execute(
-                sql.SQL("CREATE UNLOGGED TABLE {} PARTITION OF {} FOR VALUES IN ({})").format(
-                    sql.Identifier(staged_table(run_id, index, side)), parent, sql.Literal(index)
-                )
-            )
-        connection.execute(sql.SQL("INSERT INTO {} {}").format(parent, rows))
-        written[side] = dict(
-            connection.execute(
-                sql.SQL("SELECT slice, count(*) FROM {} GROUP BY slice").format(parent)
-            ).fetchall()
-        )
-        for index in range(count):
-            connection.execute(
-                sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
-                    parent, sql.Identifier(staged_table(run_id, index, side))
-                )
-            )
-        connection.execute(sql.SQL("DROP TABLE {}").format(parent))
+    tables of run `run_id` and commit; return slice 0 of the plan, staged. The ledger side is
+    written in LEDGER_PIECES pieces of the window at once beside the Stripe side (each its own
+    connection and transaction); a failure drops whatever was written and raises."""
+    with sessions() as session:
+        keys = ledger_source.booked_by_hand(session, account, start, end, 1)
+    probe_keys = tuple(sorted({k for _, k, _ in keys}))
+    try:
+        with transaction(sessions) as session:
+            for side, columns in _SIDES:
+                _create(driver_connection(session), run_id, side, columns, count)
+        cuts = [start + (end - start) * k // LEDGER_PIECES for k in range(LEDGER_PIECES + 1)]
+        writes = [
+            ("ledger", _ledger_rows(account, first, following, count))
+            for first, following in zip(cuts, cuts[1:], strict=False)
+        ] + [("stripe", _stripe_rows(account, start, end, count, probe_keys))]
+        with ThreadPoolExecutor(len(writes)) as pool:
+            list(pool.map(lambda write: _insert(sessions, run_id, *write), writes))
+        with transaction(sessions) as session:
+            written = {
+                side: _split(driver_connection(session), run_id, side, count) for side, _ in _SIDES
+            }
+    except BaseException:
+        with transaction(sessions) as session:
+            drop_run(session, run_id)
+        raise
     return Slice(
         0,
         count,
@@ -94,6 +93,57 @@ def stage(session: Session, run_id: int, account: str, start: int, end: int, cou
             (written["stripe"].get(i, 0), written["ledger"].get(i, 0)) for i in range(count)
         ),
     )
+
+
+def _parent(run_id: int, side: str) -> sql.Identifier:
+    return sql.Identifier(f"{STAGED_PREFIX}{run_id}_{side}")
+
+
+def _create(
+    connection: psycopg.Connection, run_id: int, side: str, columns: tuple[Column, ...], count: int
+) -> None:
+    """The side's table partitioned by slice, one UNLOGGED partition per slice."""
+    parent = _parent(run_id, side)
+    connection.execute(
+        sql.SQL("CREATE TABLE {} ({}, slice integer NOT NULL) PARTITION BY LIST (slice)").format(
+            parent, _definitions(columns)
+        )
+    )
+    for index in range(count):
+        connection.execute(
+            sql.SQL("CREATE UNLOGGED TABLE {} PARTITION OF {} FOR VALUES IN ({})").format(
+                sql.Identifier(staged_table(run_id, index, side)), parent, sql.Literal(index)
+            )
+        )
+
+
+def _insert(sessions: sessionmaker[Session], run_id: int, side: str, rows: sql.Composed) -> None:
+    with transaction(sessions) as session:
+        for setting in _BUILD_SETTINGS:
+            session.execute(text(setting))
+        driver_connection(session).execute(
+            sql.SQL("INSERT INTO {} {}").format(_parent(run_id, side), rows)
+        )
+
+
+def _split(connection: psycopg.Connection, run_id: int, side: str, count: int) -> dict[int, int]:
+    """Rows written per slice; then every partition detached (a table of its own, which its
+    partition job reads and drops alone) and the partitioned table dropped."""
+    parent = _parent(run_id, side)
+    written: dict[int, int] = {
+        int(index): int(rows)
+        for index, rows in connection.execute(
+            sql.SQL("SELECT slice, count(*) FROM {} GROUP BY slice").format(parent)
+        )
+    }
+    for index in range(count):
+        connection.execute(
+            sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                parent, sql.Identifier(staged_table(run_id, index, side))
+            )
+        )
+    connection.execute(sql.SQL("DROP TABLE {}").format(parent))
+    return written
 
 
 def _definitions(columns: tuple[Column, ...]) -> sql.Composed:
@@ -110,8 +160,8 @@ def _names(columns: tuple[Column, ...], alias: str) -> sql.Composed:
 
 
 def _ledger_rows(account: str, start: int, end: int, count: int) -> sql.Composed:
-    """The LEDGER frame's rows of the window (ledger_query, lines aggregated per posting)
-    with their slice; the Stripe row each posting claims is joined once, for the whole day."""
+    """The LEDGER frame's rows of [start, end) (ledger_query, lines aggregated per posting)
+    with their slice, the Stripe row each posting claims joined in the same pass."""
     own_key = sql.SQL("coalesce(q.source, q.balance_transaction, '')")  # slices.POSTING_KEY
     by_hand = sql.SQL("q.currency || ':' || q.amount::text")
     return sql.SQL(

@@ -34,8 +34,7 @@ def staged_run(world: World, parts: int = PARTS) -> tuple[int, Slice]:
     start, end = window_bounds()
     with transaction(world.sessions) as session:
         run_id = runs.start_run(session, day(DAY), "platform", source="cache", partitions=parts).id
-    with transaction(world.sessions) as session:
-        plan = staging.stage(session, run_id, "platform", start, end, parts)
+    plan = staging.stage(world.sessions, run_id, "platform", start, end, parts)
     return run_id, plan
 
 
@@ -177,4 +176,19 @@ def test_the_next_split_drops_what_ended_runs_left(world: World) -> None:
         )
     with transaction(world.sessions) as session:
         assert staging.drop_stale(session) == 4
+    assert left_over(world) == []
+
+
+def test_a_build_that_fails_leaves_no_table(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    planted_day(world)
+    written = staging._insert
+
+    def stripe_side_fails(sessions: Any, run_id: int, side: str, rows: Any) -> None:
+        if side == "stripe":
+            raise RuntimeError("connection lost while staging")
+        written(sessions, run_id, side, rows)
+
+    monkeypatch.setattr(staging, "_insert", stripe_side_fails)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        staged_run(world)
     assert left_over(world) == []
