@@ -63,7 +63,8 @@ class Slice:
     moved: tuple[tuple[int, int], ...] = ()
     stripe_moved: tuple[tuple[str, int], ...] = ()
     staged: int | None = None
-    staged_rows: tuple[tuple[int, int], ...] = ()  # (Stripe rows, postings) of each slice
+    # (Stripe side, ledger side) of each slice: pages the build wrote to its tables.
+    staged_pages: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
@@ -85,7 +86,7 @@ class Slice:
             "moved": [list(m) for m in self.moved],
             "stripe_moved": [list(m) for m in self.stripe_moved],
             "staged": self.staged,
-            "staged_rows": [list(r) for r in self.staged_rows],
+            "staged_pages": [list(r) for r in self.staged_pages],
         }
 
     @classmethod
@@ -97,7 +98,7 @@ class Slice:
             tuple((int(p), int(i)) for p, i in data["moved"]),
             tuple((str(s), int(i)) for s, i in data.get("stripe_moved", ())),
             None if data.get("staged") is None else int(data["staged"]),
-            tuple((int(s), int(p)) for s, p in data.get("staged_rows", ())),
+            tuple((int(s), int(p)) for s, p in data.get("staged_pages", ())),
         )
 
 
@@ -116,16 +117,16 @@ def staged_select(part: Slice, side: str, names: list[str]) -> sql.Composed:
 
 
 def check_staged(part: Slice, side: str, rows: int) -> None:
-    """Refuse a staged slice that holds fewer or more rows than the build wrote: UNLOGGED
-    tables come back empty after a crash of PostgreSQL, which must not read as a day of
-    missing rows."""
-    if not part.staged_rows:
+    """Refuse a staged slice found empty where the build wrote rows: UNLOGGED tables come
+    back empty after a crash of PostgreSQL (all of a table or none of it: its writes were
+    committed whole), which must not read as a day of missing rows."""
+    if not part.staged_pages:
         return
-    written = part.staged_rows[part.index][0 if side == "stripe" else 1]
-    if rows != written:
+    pages = part.staged_pages[part.index][0 if side == "stripe" else 1]
+    if pages and not rows:
         raise RuntimeError(
-            f"{staged_table(part.staged or 0, part.index, side)} holds {rows} rows, the build "
-            f"wrote {written} (emptied by a restart of PostgreSQL?); reconcile the day again"
+            f"{staged_table(part.staged or 0, part.index, side)} is empty, the build wrote "
+            f"{pages} pages to it (emptied by a restart of PostgreSQL?); reconcile the day again"
         )
 
 

@@ -15,16 +15,16 @@ So each slice holds exactly the rows `Slice.moved` / `stripe_moved` would give i
 through a table partitioned by slice, whose partitions are then detached: one UNLOGGED table
 per slice and side (no WAL: they are scratch), which the partition job reads whole.
 
-Lifetime: the tables are named after the run (slices.staged_table) and written in the
-build's one transaction, so a build that fails leaves none. A partition drops its own two
-tables in the transaction that adds its result to the run (`claim`), so a partition job
-delivered a second time finds them gone and does nothing: every job may run twice. A failing
-partition fails the run and drops all of its tables (`drop_run`). What a crash leaves (the
-split job dying between the build's commit and the enqueue, or a run abandoned while
-running) is dropped by the next split of any day (`drop_stale`): the tables of runs no
-longer running, or begun more than STALE_AFTER ago. A restart of PostgreSQL empties
-UNLOGGED tables; the row counts written here travel in the message, and a partition that
-reads other counts fails rather than reporting the day's rows as missing.
+Lifetime: the tables are named after the run (slices.staged_table); a build that fails
+drops what it wrote. A partition drops its own two tables in the transaction that adds its
+result to the run (`claim`), so a partition job delivered a second time finds them gone and
+does nothing: every job may run twice. A failing partition fails the run and drops all of
+its tables (`drop_run`). What a crash leaves (the split job dying while building or before
+enqueueing, a run abandoned while running) is dropped by the next split of any day
+(`drop_stale`): the tables of runs no longer running, or begun more than STALE_AFTER ago.
+A restart of PostgreSQL empties
+UNLOGGED tables; the pages written to each travel in the message, and a partition that
+finds empty what the build wrote fails rather than reporting the day's rows as missing.
 """
 
 from __future__ import annotations
@@ -89,9 +89,7 @@ def stage(
         count,
         probe_keys=probe_keys,
         staged=run_id,
-        staged_rows=tuple(
-            (written["stripe"].get(i, 0), written["ledger"].get(i, 0)) for i in range(count)
-        ),
+        staged_pages=tuple((written["stripe"][i], written["ledger"][i]) for i in range(count)),
     )
 
 
@@ -126,16 +124,20 @@ def _insert(sessions: sessionmaker[Session], run_id: int, side: str, rows: sql.C
         )
 
 
-def _split(connection: psycopg.Connection, run_id: int, side: str, count: int) -> dict[int, int]:
-    """Rows written per slice; then every partition detached (a table of its own, which its
-    partition job reads and drops alone) and the partitioned table dropped."""
+def _split(connection: psycopg.Connection, run_id: int, side: str, count: int) -> list[int]:
+    """Pages written per slice (the size of its table: no second pass over the rows); then
+    every partition detached (a table of its own, which its partition job reads and drops
+    alone) and the partitioned table dropped."""
     parent = _parent(run_id, side)
-    written: dict[int, int] = {
-        int(index): int(rows)
-        for index, rows in connection.execute(
-            sql.SQL("SELECT slice, count(*) FROM {} GROUP BY slice").format(parent)
+    written = [
+        int(
+            connection.execute(
+                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int",
+                [f'"{staged_table(run_id, index, side)}"'],
+            ).fetchone()[0]  # type: ignore[index]
         )
-    }
+        for index in range(count)
+    ]
     for index in range(count):
         connection.execute(
             sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
