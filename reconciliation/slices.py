@@ -21,8 +21,11 @@ Every row lands in exactly one slice, so counts, totals and findings add up acro
 A slice is a contiguous range of the 32-bit `hashtext` of the key (slice i of N holds the
 hashes h with floor((h + 2^31) · N / 2^32) = i), computed by the one server that holds both
 sides. Both tables have an index on (account, UTC hour, hashtext(key)) (models/ledger.py,
-models/reconciliation.py), so a slice reads its rows as one index range per hour of the
-window, never the whole day; the few moved rows are read by primary key.
+models/reconciliation.py), so a slice can read its rows as one index range per hour of the
+window, the few moved rows by primary key (`plan_slices`, the path the tests compare with).
+But a slice's rows are spread over the whole day's heap, so ten slices read it ten times:
+the job instead stages the day once, the moves applied, into one table per slice and side
+(reconciliation/staging.py; `Slice.staged`), and a slice reads its own tables whole.
 """
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ does nothing: every job may run twice. A failing partition fails the run and dro
 its tables (`drop_run`). What a crash leaves (the split job dying while building or before
 enqueueing, a run abandoned while running) is dropped by the next split of any day
 (`drop_stale`): the tables of runs no longer running, or begun more than STALE_AFTER ago.
-A restart of PostgreSQL empties
-UNLOGGED tables; the pages written to each travel in the message, and a partition that
-finds empty what the build wrote fails rather than reporting the day's rows as missing.
+A restart of PostgreSQL empties UNLOGGED tables; the pages written to each travel in the
+message, and a partition that finds empty what the build wrote fails rather than reporting
+the day's rows as missing.
 """
 
 from __future__ import annotations
