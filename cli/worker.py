@@ -7,7 +7,7 @@ derived from STRIPE_RATE_LIMIT_PER_S for a Stripe answer of up to STRIPE_LATENCY
 (unless WORKER_THREADS is set), while database work stays on a small pool per process
 (jobs/runtime.py: DB_POOL_SIZE) and the shared limiter paces the calls themselves.
 
-Consumers poll at least every CONSUMER_IDLE_POLL_MS. Dramatiq backs an idle consumer off up
+Consumers poll at least every WORKER_IDLE_POLL_MS (100). Dramatiq backs an idle consumer off up
 to its worker timeout (1 s by default); with several processes on one queue, the one whose
 threads are busy stops fetching while another, having found the queue empty a few times,
 sleeps up to that second with messages waiting: at 800 ms Stripe answers and 90 payments a
@@ -33,7 +33,6 @@ from config import Settings, SettingsError, load_settings
 STRIPE_LATENCY_BUDGET_S = 1.2
 MIN_THREADS = 8
 MAX_THREADS = 128
-CONSUMER_IDLE_POLL_MS = 100
 
 
 def threads_per_process(settings: Settings) -> int:
@@ -61,8 +60,8 @@ def worker() -> None:
         "--threads",
         str(threads_per_process(settings)),
     ]
-    # Read by Dramatiq's Worker at import; an operator's own value wins.
-    os.environ.setdefault("dramatiq_worker_timeout", str(CONSUMER_IDLE_POLL_MS))
+    # Read by Dramatiq's Worker at import.
+    os.environ["dramatiq_worker_timeout"] = str(settings.worker_idle_poll_ms)
     if settings.prometheus_metrics:
         os.environ.update(exporter_environment(settings))
     os.execv(dramatiq, args)

@@ -44,6 +44,8 @@ in-process. Set DATABASE_URL, REDIS_URL and STRIPE_API_BASE/STRIPE_API_KEY to ru
 - WORKER_PROCESSES (default 2): dramatiq worker processes
 - WORKER_THREADS (default: derived from STRIPE_RATE_LIMIT_PER_S, see cli/worker.py): threads
   per worker process; 0 or unset derives it
+- WORKER_IDLE_POLL_MS (default 100): the longest an idle Dramatiq consumer of `midway worker`
+  sleeps between fetches (Dramatiq's worker timeout; its own default is 1000)
 - LOG_LEVEL (default INFO): root log level
 - PROMETHEUS_METRICS (default on): Dramatiq's Prometheus middleware in workers
 - WORKER_METRICS_HOST (default 127.0.0.1) / WORKER_METRICS_PORT (default 9191): where the
@@ -107,6 +109,7 @@ class Settings:
     forwarded_proxies: int = 0
     worker_processes: int = 2
     worker_threads: int | None = None  # None: derived from the Stripe rate limit
+    worker_idle_poll_ms: int = 100
     log_level: str = "INFO"
     prometheus_metrics: bool = True
     worker_metrics_host: str = "127.0.0.1"
@@ -271,6 +274,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         forwarded_proxies=_int(env, "FORWARDED_PROXIES", defaults.forwarded_proxies),
         worker_processes=_int(env, "WORKER_PROCESSES", defaults.worker_processes, minimum=1),
         worker_threads=_int(env, "WORKER_THREADS", 0) or defaults.worker_threads,
+        worker_idle_poll_ms=_int(
+            env, "WORKER_IDLE_POLL_MS", defaults.worker_idle_poll_ms, minimum=1
+        ),
         log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
         prometheus_metrics=_flag(env, "PROMETHEUS_METRICS", defaults.prometheus_metrics),
         worker_metrics_host=env.get("WORKER_METRICS_HOST") or defaults.worker_metrics_host,
