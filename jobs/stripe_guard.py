@@ -103,8 +103,8 @@ return {0, wait, failures}
 
 # KEYS: the log of sends (sorted set of members scored by µs on Redis's clock)
 # ARGV: calls allowed per window, the window (µs), a unique member for this call, how far
-#       ahead of now to score it (0: stamped now; PENDING_HOLD_US: pending until re-stamped),
-#       the log's time to live (ms)
+#       ahead of now to score it while pending (until _SENT re-stamps it), the log's time to
+#       live (ms), how long to wait when the log is full of pending sends (µs)
 # Returns 0 when admitted (and logged), else µs to sleep before asking again.
 _ADMIT = """
 local t = redis.call('TIME')
@@ -196,7 +196,7 @@ class RedisStripeGuard:
         the request is on the wire (the log then stamps it). Call it once, sent or not."""
         self._wait_for_slot()
         member = os.urandom(8).hex()
-        while (wait_us := self._try_log(member, pending_us=PENDING_HOLD_US)) > 0:
+        while (wait_us := self._try_log(member)) > 0:
             time.sleep(wait_us / 1_000_000)
         return self._stamp_when_sent(member)
 
@@ -204,17 +204,18 @@ class RedisStripeGuard:
         """A place in the log now or never (reads not worth a wait): as before_send, without
         the schedule; StripeUnavailable when the last second already holds the limit."""
         member = os.urandom(8).hex()
-        if self._try_log(member, pending_us=PENDING_HOLD_US) > 0:
+        if self._try_log(member) > 0:
             raise StripeUnavailable("the Stripe request limit is reached for this second")
         return self._stamp_when_sent(member)
 
-    def _try_log(self, member: str, *, pending_us: int) -> int:
-        """0 when `member` took a place in the log, else µs to wait before asking again."""
+    def _try_log(self, member: str) -> int:
+        """0 when `member` took a place in the log (pending until stamped), else µs to wait
+        before asking again."""
         args: list[str | int] = [
             self._rate,
             WINDOW_US,
             member,
-            pending_us,
+            PENDING_HOLD_US,
             LOG_TTL_MS,
             PENDING_POLL_US,
         ]

@@ -11,13 +11,13 @@ Ids are placed in paths only after checking they are plain Stripe ids (letters, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import stripe
 
 from config import Settings
 from payments.errors import StripeRequestRefused, StripeUnavailable
+from payments.gateway.calls import StripeJSON
 from payments.gateway.connect import ConnectCalls
 from payments.gateway.errors import translate
 from payments.gateway.guard import CallGuard, NoGuard
@@ -32,8 +32,6 @@ from payments.gateway.records import (
 from payments.gateway.records_events import Event, Page
 from payments.gateway.records_parties import Customer, PaymentMethod
 
-StripeJSON = dict[str, Any]
-R = TypeVar("R")
 _SAFE_PATH = re.compile(r"/v1(/[A-Za-z0-9_]+)+")
 
 
@@ -142,19 +140,6 @@ class StripeGateway(Lookups, ConnectCalls):
             raise mapped from error
         self._guard.record_success()
         return response.data
-
-    def _read(
-        self,
-        parse: Callable[[StripeJSON], R],
-        method: str,
-        path: str,
-        params: dict[str, Any] | None = None,
-        *,
-        key: str | None = None,
-        account: str | None = None,
-    ) -> R:
-        """One API call, its answer read into our record (StripeObjectUnreadable if it can't)."""
-        return parse(self._request(method, path, params, key=key, account=account))
 
     # Customers ---------------------------------------------------------------------------
 

@@ -1,35 +1,19 @@
 """Stripe Connect calls of the gateway: carriers' Express accounts, onboarding links, transfers
 to their connected balances and payouts from there to their banks.
 
-A mixin of StripeGateway (client.py), which supplies `_read`: one request, its answer read
-into our record. Idempotency keys are derived from our rows as for every other call.
+A mixin of StripeGateway (client.py); `_read` (calls.py) makes one request and reads its
+answer into our record. Idempotency keys are derived from our rows as for every other call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
+from payments.gateway.calls import StripeCalls
 from payments.gateway.records import Payout, Transfer
 from payments.gateway.records_parties import Account, AccountLink
 
-R = TypeVar("R")
 
-
-class ConnectCalls:
+class ConnectCalls(StripeCalls):
     """Accounts, account links, transfers and payouts; mixed into StripeGateway."""
-
-    def _read(
-        self,
-        parse: Callable[[dict[str, Any]], R],
-        method: str,
-        path: str,
-        params: dict[str, Any] | None = None,
-        *,
-        key: str | None = None,
-        account: str | None = None,
-    ) -> R:
-        raise NotImplementedError
 
     def create_connected_account(
         self, carrier_id: int, *, email: str, country: str, currency: str

@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from payments.errors import Unsettled
+from payments.gateway.calls import StripeCalls
 from payments.gateway.reading import Data
 from payments.gateway.records import PaymentIntent, Payout, Refund, Transfer
 
-StripeJSON = dict[str, Any]
 T = TypeVar("T")
 PAGE = 100
 MAX_PAGES = 50
@@ -31,22 +31,11 @@ class LookupInconclusive(Unsettled):
     """More objects to page through than a look-up may read: the answer is unknown."""
 
 
-class Lookups:
+class Lookups(StripeCalls):
     """Look-ups by our marker; mixed into StripeGateway, which supplies `_request`."""
 
     key_namespace: str = ""
     created_by_key: str = "midway_key"
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None = None,
-        *,
-        key: str | None = None,
-        account: str | None = None,
-    ) -> StripeJSON:
-        raise NotImplementedError
 
     def _marked(
         self,
