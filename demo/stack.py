@@ -26,6 +26,7 @@ from config import Settings
 from demo.simulator_process import SimulatorProcess
 from jobs import runtime
 from jobs.broker import current_broker
+from jobs.embedded_broker import WakingRedisBroker
 from jobs.messages import QUEUES
 from jobs.setup import start
 from models.db import database_url, make_engine, make_session_factory
@@ -49,11 +50,14 @@ class Stack:
 
     def drain(self, timeout_s: float = 120) -> None:
         """Wait until every queue is empty and every message in flight is done."""
-        for _ in range(3):  # a job may enqueue another (a webhook, a group member)
+        broker = current_broker()
+        for _ in range(3):  # a job's Stripe call may bring a webhook after the job is done
+            # Woken when the last message is acknowledged (a night is a chain of short jobs,
+            # each of which the demo waits for); the queues' sizes then confirm it.
+            if isinstance(broker, WakingRedisBroker):
+                broker.wait_until_settled(timeout_s)
             for queue in QUEUES:
-                # Checked every 10 ms, not Dramatiq's 100: a night is a chain of short jobs,
-                # each of which the demo waits for.
-                current_broker().join(queue, interval=10, timeout=int(timeout_s * 1000))
+                broker.join(queue, interval=10, timeout=int(timeout_s * 1000))
             self.worker.join()
 
 
@@ -94,9 +98,9 @@ def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[St
     runtime.configure(sessions=sessions)
     runtime.use_stripe_base(sim.url)
     configure_reconciliation(StripeHTTP(sim.url, settings.stripe_api_key, timeout=(5, 60)))
-    # Idle consumers poll the broker; on fakeredis each poll is Lua run in this process, so
-    # poll less often than Dramatiq's default (100 ms) to leave the CPU to the work.
-    worker = dramatiq.Worker(broker, worker_timeout=250, worker_threads=worker_threads)
+    # Consumers are woken by the enqueues (jobs/embedded_broker.py): the timeout is only how
+    # often an idle one looks anyway, and every client of this fakeredis is in this process.
+    worker = dramatiq.Worker(broker, worker_timeout=1000, worker_threads=worker_threads)
     worker.start()
     try:
         yield Stack(settings, sessions, sim, app, app_url, worker)

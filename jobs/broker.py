@@ -5,8 +5,9 @@ Processes that only enqueue (web, CLI) build a broker of their own with `make_br
 by name (jobs/messages.py).
 
 Real Redis when REDIS_URL is set (production, CI); otherwise fakeredis under the same real
-RedisBroker and its Lua scripts (the embedded default). Processes that must share an embedded
-broker use a fakeredis TCP server and set REDIS_URL to it.
+RedisBroker and its Lua scripts (the embedded default), whose consumers are woken by this
+process's enqueues instead of polling (jobs/embedded_broker.py). Processes that must share an
+embedded broker use a fakeredis TCP server and set REDIS_URL to it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
 from config import EmbeddedDefaultMissing, Settings
+from jobs.embedded_broker import WakingRedisBroker
 from jobs.messages import ActorRef
 from jobs.request_ids import RequestIdMiddleware
 
@@ -53,7 +55,10 @@ def redis_client(settings: Settings) -> redis.Redis:
 
 
 def make_broker(settings: Settings) -> RedisBroker:
-    broker = RedisBroker(
+    # On the embedded default every client of the fakeredis is in this process: its consumers
+    # can be woken by the enqueues instead of polling (jobs/embedded_broker.py).
+    broker_class = RedisBroker if settings.redis_url else WakingRedisBroker
+    broker = broker_class(
         client=redis_client(settings),
         heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
         maintenance_chance=MAINTENANCE_CHANCE,
