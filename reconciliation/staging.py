@@ -173,28 +173,38 @@ def _aliases(columns: tuple[Column, ...]) -> sql.Composed:
 
 def _ledger_rows(account: str, start: int, end: int, count: int) -> sql.Composed:
     """The LEDGER frame's rows of [start, end) (ledger_query, lines aggregated per posting)
-    with their slice, the Stripe row each posting claims joined in the same pass."""
+    with their slice, the Stripe row each posting claims joined in the same pass. That row
+    is looked for by hash among the Stripe rows created in the same piece of the window
+    (where a posting's row is: it copies Stripe's `created`), so each piece hashes its own
+    share of the Stripe side, not all of it; only a posting not found there looks its row
+    up by primary key (anywhere in the local copy), so the slice is the same either way."""
     own_key = sql.SQL("coalesce(q.source, q.balance_transaction, '')")  # slices.POSTING_KEY
     by_hand = sql.SQL("q.currency || ':' || q.amount::text")
+    elsewhere = sql.SQL(
+        "CASE WHEN s.id IS NULL THEN (SELECT {key} FROM stripe_balance_transactions c"
+        " WHERE c.id = q.balance_transaction AND c.account = {account}) END"
+    ).format(key=sql.SQL(slices.STRIPE_KEY.format("c.")), account=sql.Literal(account))
     return sql.SQL(
         "SELECT {stored}, CASE WHEN q.balance_transaction IS NULL AND q.source IS NULL"
         " THEN {by_hand} ELSE {claimed} END"
         " FROM ({inner}) AS q({columns})"
         " LEFT JOIN stripe_balance_transactions s"
         " ON s.id = q.balance_transaction AND s.account = {account}"
+        " AND s.created >= to_timestamp({start}) AND s.created < to_timestamp({end})"
     ).format(
         stored=_names(_stored(LEDGER_COLUMNS), "q"),
         by_hand=slices.slice_number(by_hand, count),
         claimed=slices.slice_number(
-            sql.SQL("coalesce({}, {})").format(
-                sql.SQL(slices.STRIPE_KEY.format("s.")),
-                own_key,
+            sql.SQL("coalesce({}, {}, {})").format(
+                sql.SQL(slices.STRIPE_KEY.format("s.")), elsewhere, own_key
             ),
             count,
         ),
         inner=ledger_source.ledger_query(account, start, end),
         columns=_aliases(LEDGER_COLUMNS),
         account=sql.Literal(account),
+        start=sql.Literal(int(start)),
+        end=sql.Literal(int(end)),
     )
 
 
