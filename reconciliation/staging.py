@@ -4,8 +4,9 @@ Why: the rows of a hash slice read by index (slices.py) are a tenth of the day s
 the whole heap, so each slice's index scans touch nearly every page of the day (ten slices
 read the day ten times) and planning the moves joins the day's postings to its Stripe rows
 once more. Instead the job that splits the day (jobs/reconciliation.py) makes one pass over
-each side: every row of the window as its frame's columns (the ledger's lines aggregated per
-posting already) with its slice number, the moves of slices.py applied in the same pass:
+each side: every row of the window as its frame's columns but slices.UNSTORED (the ledger's
+lines aggregated per posting already) with its slice number, the moves of slices.py applied
+in the same pass:
 - a posting goes to the slice of the key of the Stripe row it claims by balance transaction
   (in the local copy), else of the id it claims itself; one that claims no Stripe id to the
   slice of its "currency:amount" (a probe key);
