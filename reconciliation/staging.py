@@ -51,6 +51,7 @@ STALE_AFTER = "1 day"
 # each piece's rows right and joins the Stripe rows by hash, not by a nested loop.)
 LEDGER_PIECES = 2
 
+
 def _stored(columns: tuple[Column, ...]) -> tuple[Column, ...]:
     return tuple(c for c in columns if c.name not in slices.UNSTORED)
 
