@@ -39,7 +39,7 @@ REPEATED = ("type", "currency", "account", "status")
 # hash join would read every line of the day once per slice.
 _QUERY = """
 SELECT p.id,
-       'posting:' || p.id,
+       {posting_ref},
        p.stripe_balance_transaction,
        p.stripe_source,
        p.stripe_payment_intent,
@@ -117,7 +117,7 @@ def ledger_query(
     A staged slice is read from its staging table (reconciliation/staging.py).
     """
     if part is not None and part.staged is not None:
-        return slices.staged_select(part, "ledger", [c.name for c in LEDGER_COLUMNS])
+        return slices.staged_select(part, "ledger", [c.name for c in LEDGER_COLUMNS], account)
     failure_filter: sql.Composable
     partition_join: sql.Composable = sql.SQL("")
     conditions: list[sql.Composable] = []
@@ -138,6 +138,7 @@ def ledger_query(
         sql.SQL("AND ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
     )
     return sql.SQL(_QUERY).format(
+        posting_ref=sql.SQL(slices.POSTING_REF.format("p.id")),
         balance_code=sql.Literal(f"stripe_balance:{account}"),
         start=sql.Literal(int(start)),
         end=sql.Literal(int(end)),

@@ -47,6 +47,11 @@ POSTING_KEY = "coalesce({0}stripe_source, {0}stripe_balance_transaction, '')"
 STRIPE_KEY = "coalesce({0}source, {0}id)"
 # Staging tables of sliced runs (reconciliation/staging.py): <prefix><run>_<slice>_<side>.
 STAGED_PREFIX = "recon_stage_"
+# A posting's human reference in the LEDGER frame (`{0}`: its id column).
+POSTING_REF = "'posting:' || {0}"
+# Frame columns a staging table does not store, so the build writes fewer bytes a row: the
+# account (the same in every row of a run) and the posting's reference (from its id).
+UNSTORED = ("account", "posting_ref")
 
 
 @dataclass(frozen=True)
@@ -110,11 +115,16 @@ def staged_table(run_id: int, index: int, side: str) -> str:
     return f"{STAGED_PREFIX}{run_id}_{index}_{side}"
 
 
-def staged_select(part: Slice, side: str, names: list[str]) -> sql.Composed:
-    """The SELECT of a staged slice's rows of one side: its own table, whole."""
+def staged_select(part: Slice, side: str, names: list[str], account: str) -> sql.Composed:
+    """The SELECT of a staged slice's rows of one side (`names`, the frame's columns, the
+    UNSTORED ones rebuilt): its own table, whole."""
     assert part.staged is not None
+    rebuilt = {
+        "account": sql.Literal(account),
+        "posting_ref": sql.SQL(POSTING_REF.format('"posting_id"')),
+    }
     return sql.SQL("SELECT {} FROM {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.SQL(", ").join(rebuilt.get(name, sql.Identifier(name)) for name in names),
         sql.Identifier(staged_table(part.staged, part.index, side)),
     )
 

@@ -4,8 +4,9 @@ Why: the rows of a hash slice read by index (slices.py) are a tenth of the day s
 the whole heap, so each slice's index scans touch nearly every page of the day (ten slices
 read the day ten times) and planning the moves joins the day's postings to its Stripe rows
 once more. Instead the job that splits the day (jobs/reconciliation.py) makes one pass over
-each side: every row of the window as its frame's columns (the ledger's lines aggregated per
-posting already) with its slice number, the moves of slices.py applied in the same pass:
+each side: every row of the window as its frame's columns but slices.UNSTORED (the ledger's
+lines aggregated per posting already) with its slice number, the moves of slices.py applied
+in the same pass:
 - a posting goes to the slice of the key of the Stripe row it claims by balance transaction
   (in the local copy), else of the id it claims itself; one that claims no Stripe id to the
   slice of its "currency:amount" (a probe key);
@@ -49,7 +50,14 @@ STALE_AFTER = "1 day"
 # beside the Stripe side. (Pieces by time, not by id modulo: the planner then estimates
 # each piece's rows right and joins the Stripe rows by hash, not by a nested loop.)
 LEDGER_PIECES = 2
-_SIDES = (("ledger", LEDGER_COLUMNS), ("stripe", STRIPE_COLUMNS))
+
+
+def _stored(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    return tuple(c for c in columns if c.name not in slices.UNSTORED)
+
+
+# The columns of each side's staging tables (slices.staged_select rebuilds the others).
+_SIDES = (("ledger", _stored(LEDGER_COLUMNS)), ("stripe", _stored(STRIPE_COLUMNS)))
 # Building joins the day's postings to its Stripe rows: room to hash them in memory.
 _BUILD_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '512MB'")
 _STAGED = re.compile(rf"^{STAGED_PREFIX}(\d+)_")
@@ -161,30 +169,44 @@ def _names(columns: tuple[Column, ...], alias: str) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(alias, c.name) for c in columns)
 
 
+def _aliases(columns: tuple[Column, ...]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+
+
 def _ledger_rows(account: str, start: int, end: int, count: int) -> sql.Composed:
     """The LEDGER frame's rows of [start, end) (ledger_query, lines aggregated per posting)
-    with their slice, the Stripe row each posting claims joined in the same pass."""
+    with their slice, the Stripe row each posting claims joined in the same pass. That row
+    is looked for by hash among the Stripe rows created in the same piece of the window
+    (where a posting's row is: it copies Stripe's `created`), so each piece hashes its own
+    share of the Stripe side, not all of it; only a posting not found there looks its row
+    up by primary key (anywhere in the local copy), so the slice is the same either way."""
     own_key = sql.SQL("coalesce(q.source, q.balance_transaction, '')")  # slices.POSTING_KEY
     by_hand = sql.SQL("q.currency || ':' || q.amount::text")
+    elsewhere = sql.SQL(
+        "CASE WHEN s.id IS NULL THEN (SELECT {key} FROM stripe_balance_transactions c"
+        " WHERE c.id = q.balance_transaction AND c.account = {account}) END"
+    ).format(key=sql.SQL(slices.STRIPE_KEY.format("c.")), account=sql.Literal(account))
     return sql.SQL(
-        "SELECT {names}, CASE WHEN q.balance_transaction IS NULL AND q.source IS NULL"
+        "SELECT {stored}, CASE WHEN q.balance_transaction IS NULL AND q.source IS NULL"
         " THEN {by_hand} ELSE {claimed} END"
         " FROM ({inner}) AS q({columns})"
         " LEFT JOIN stripe_balance_transactions s"
         " ON s.id = q.balance_transaction AND s.account = {account}"
+        " AND s.created >= to_timestamp({start}) AND s.created < to_timestamp({end})"
     ).format(
-        names=_names(LEDGER_COLUMNS, "q"),
+        stored=_names(_stored(LEDGER_COLUMNS), "q"),
         by_hand=slices.slice_number(by_hand, count),
         claimed=slices.slice_number(
-            sql.SQL("coalesce({}, {})").format(
-                sql.SQL(slices.STRIPE_KEY.format("s.")),
-                own_key,
+            sql.SQL("coalesce({}, {}, {})").format(
+                sql.SQL(slices.STRIPE_KEY.format("s.")), elsewhere, own_key
             ),
             count,
         ),
         inner=ledger_source.ledger_query(account, start, end),
-        columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in LEDGER_COLUMNS),
+        columns=_aliases(LEDGER_COLUMNS),
         account=sql.Literal(account),
+        start=sql.Literal(int(start)),
+        end=sql.Literal(int(end)),
     )
 
 
@@ -205,7 +227,11 @@ def _stripe_rows(
             probed=slices.slice_number(slices.probe_key("s"), count),
             own=own,
         )
-    return stripe_cache.cache_query(account, start, end, extra_column=slice_of)
+    return sql.SQL("SELECT {stored}, q.slice FROM ({inner}) AS q({columns}, slice)").format(
+        stored=_names(_stored(STRIPE_COLUMNS), "q"),
+        inner=stripe_cache.cache_query(account, start, end, extra_column=slice_of),
+        columns=_aliases(STRIPE_COLUMNS),
+    )
 
 
 def claim(session: Session, run_id: int, part: Slice) -> bool:

@@ -92,7 +92,7 @@ def cache_query(
     `part`, only that hash slice (read from its staging table when staged); `extra_column`
     (SQL on the table aliased `s`) is selected after them."""
     if part is not None and part.staged is not None:
-        return slices.staged_select(part, "stripe", [c.name for c in STRIPE_COLUMNS])
+        return slices.staged_select(part, "stripe", [c.name for c in STRIPE_COLUMNS], account)
     filters: list[sql.Composable] = [sql.SQL("")]
     if currency:
         filters.append(sql.SQL("currency = {}").format(sql.Literal(currency)))

@@ -8,14 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from recon_plants import DAY
+from psycopg import sql
+from recon_plants import DAY, base_day, oob_refund
 from recon_slicing import findings, planted_day
-from recon_world import World
+from recon_world import World, unix
 from sqlalchemy import text
 
 from models import ReconciliationRun
 from models.db import transaction
-from reconciliation import ledger_source, runs, service, staging, stripe_cache
+from reconciliation import ledger_source, runs, service, slices, staging, stripe_cache
+from reconciliation.pgcopy import driver_connection
 from reconciliation.service import run_day
 from reconciliation.slices import Slice, staged_table
 from reconciliation.stripe_source import ApiSource
@@ -81,6 +83,45 @@ def test_staged_slices_hold_the_rows_the_index_slices_read(world: World) -> None
                     .equals(read.sort_values(key).reset_index(drop=True))
                 )
     assert sum(s + p for s, p in staged.staged_pages) > 0
+
+
+def slice_of(world: World, key: str) -> int:
+    with world.sessions() as session:
+        query = sql.SQL("SELECT {}").format(slices.slice_number(sql.Literal(key), PARTS))
+        return int(driver_connection(session).execute(query).fetchone()[0])  # type: ignore[index]
+
+
+def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_it(
+    world: World,
+) -> None:
+    # The build hashes each piece's own Stripe rows: a posting booked in the afternoon that
+    # claims (with a mistyped source) a refund Stripe created in the morning is not found
+    # there, and must still go to that row's slice, as the index-read plan moves it.
+    base = base_day(world)
+    txn = oob_refund(world, base, 3_00, "10:45")
+    world.at(unix("2026-03-11 12:00"))
+    run_day(world.sessions, ApiSource(world.http()), DAY)
+    start, end = window_bounds()
+    middle = start + (end - start) // staging.LEDGER_PIECES
+    assert unix(f"{DAY} 10:45") < middle <= unix(f"{DAY} 13:30")
+    with world.sessions() as session:
+        row = stripe_cache.load_ids(session, "platform", [txn]).iloc[0]
+    theirs = slice_of(world, row["source"])
+    typo = next(f"re_typo{n}" for n in range(100) if slice_of(world, f"re_typo{n}") != theirs)
+    posting = world.book(
+        kind="refund", amount=-3_00, occurred_at=unix(f"{DAY} 13:30"), txn=txn, source=typo
+    )
+    _, staged = staged_run(world)
+    with world.sessions() as session:
+        assert (posting.id, theirs) in ledger_source.plan_slices(
+            session, "platform", start, end, PARTS
+        ).moved
+        read = [
+            ledger_source.load_ledger_frame(session, "platform", start, end, part=staged.at(i))
+            for i in range(PARTS)
+        ]
+    holding = [i for i, frame in enumerate(read) if posting.id in set(frame["posting_id"])]
+    assert holding == [theirs]
 
 
 def test_staged_slices_find_what_one_piece_finds_and_leave_no_table(world: World) -> None:
