@@ -49,8 +49,10 @@ def redis_client(settings: Settings) -> redis.Redis:
             "REDIS_URL is not set and the embedded default is not installed: set REDIS_URL,"
             " or pip install 'midway-payments[embedded]'"
         ) from None
+    from jobs.embedded_redis import EmbeddedRedisServer  # imports fakeredis too
+
     if _fake_server is None:
-        _fake_server = fakeredis.FakeServer()
+        _fake_server = EmbeddedRedisServer()
     return fakeredis.FakeRedis(server=_fake_server)
 
 
