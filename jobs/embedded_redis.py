@@ -39,7 +39,11 @@ class CompilingOnceRuntime:
         return chunk(*args)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._runtime, name)
+        # Everything else is the runtime's own; kept here so the next look-up is direct
+        # (fakeredis reaches for `globals` and `table_from` several times a script call).
+        value = getattr(self._runtime, name)
+        setattr(self, name, value)
+        return value
 
 
 class EmbeddedRedisServer(fakeredis.FakeServer):
