@@ -22,6 +22,7 @@ from dramatiq.middleware import CurrentMessage
 
 from config import EmbeddedDefaultMissing, Settings
 from jobs.embedded_broker import WakingRedisBroker
+from jobs.embedded_redis import embedded_redis_server
 from jobs.messages import ActorRef
 from jobs.request_ids import RequestIdMiddleware
 
@@ -49,10 +50,8 @@ def redis_client(settings: Settings) -> redis.Redis:
             "REDIS_URL is not set and the embedded default is not installed: set REDIS_URL,"
             " or pip install 'midway-payments[embedded]'"
         ) from None
-    from jobs.embedded_redis import EmbeddedRedisServer  # imports fakeredis too
-
     if _fake_server is None:
-        _fake_server = EmbeddedRedisServer()
+        _fake_server = embedded_redis_server()
     return fakeredis.FakeRedis(server=_fake_server)
 
 

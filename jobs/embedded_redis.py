@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import fakeredis
-
 # Distinct script texts kept compiled (Dramatiq's and ours are a handful; a test evaluating
 # many one-off scripts must not grow the cache without end).
 MAX_SCRIPTS = 256
@@ -46,15 +44,21 @@ class CompilingOnceRuntime:
         return value
 
 
-class EmbeddedRedisServer(fakeredis.FakeServer):
-    @property
-    def _lua_runtime(self) -> CompilingOnceRuntime:
-        try:
-            runtime: CompilingOnceRuntime = self.__dict__["_compiling_runtime"]
-        except KeyError:
-            raise AttributeError("_lua_runtime") from None  # not created yet: hasattr is False
-        return runtime
+def embedded_redis_server() -> Any:
+    """A fakeredis server whose Lua runtime compiles each script once."""
+    import fakeredis  # the `embedded` extra: production modules do not import it
 
-    @_lua_runtime.setter
-    def _lua_runtime(self, runtime: Any) -> None:
-        self.__dict__["_compiling_runtime"] = CompilingOnceRuntime(runtime)
+    class EmbeddedRedisServer(fakeredis.FakeServer):
+        @property
+        def _lua_runtime(self) -> CompilingOnceRuntime:
+            try:
+                runtime: CompilingOnceRuntime = self.__dict__["_compiling_runtime"]
+            except KeyError:  # not created yet: fakeredis's hasattr() is then False
+                raise AttributeError("_lua_runtime") from None
+            return runtime
+
+        @_lua_runtime.setter
+        def _lua_runtime(self, runtime: Any) -> None:
+            self.__dict__["_compiling_runtime"] = CompilingOnceRuntime(runtime)
+
+    return EmbeddedRedisServer()

@@ -10,18 +10,18 @@ import pytest
 import redis
 
 from jobs.embedded_broker import WakingRedisBroker
-from jobs.embedded_redis import EmbeddedRedisServer
+from jobs.embedded_redis import embedded_redis_server
 
 COUNTER = "return redis.call('incrby', KEYS[1], ARGV[1])"
 
 
 @pytest.fixture
-def server() -> EmbeddedRedisServer:
-    return EmbeddedRedisServer()
+def server() -> Any:
+    return embedded_redis_server()
 
 
 @pytest.fixture
-def client(server: EmbeddedRedisServer) -> Any:
+def client(server: Any) -> Any:
     return fakeredis.FakeRedis(server=server)
 
 
