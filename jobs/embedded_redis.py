@@ -1,9 +1,9 @@
 """The embedded default's Redis: a fakeredis server that compiles each Lua script once.
 
 fakeredis hands a script's text to its Lua runtime on every EVAL/EVALSHA, which compiles it
-again each time: for Dramatiq's 300-line broker script that is about half of a call's cost
-(an empty fetch 0.43 ms, 0.27 ms with the compiled chunk kept; the whole demo ~15 % of its
-CPU). This server keeps the runtime fakeredis creates behind a wrapper that caches the
+again each time: for Dramatiq's 300-line broker script that is a third to a half of a call's
+cost (an empty fetch 0.35 ms, 0.25 ms with the compiled chunk kept; the demo's CPU 7 % less).
+This server keeps the runtime fakeredis creates behind a wrapper that caches the
 compiled chunk per script text; running a chunk again is what running its text again does.
 
 fakeredis keeps its runtime in the server's `_lua_runtime` attribute, an internal name: if a
