@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         with transaction(stack.sessions) as session:
             _, backend_key = create_key(session, role="backend", name="demo backend")
         market = Marketplace(
-            stack, BackendApi(stack.client, backend_key), random.Random(args.seed)
+            stack, BackendApi(stack.web.url, backend_key), random.Random(args.seed)
         )
         market.open(days[0])
         progress(f"{len(market.shippers)} shippers, {len(market.carriers)} carriers onboarded")

@@ -85,14 +85,25 @@ class WakingRedisBroker(RedisBroker):
 
     def enqueue(self, message: dramatiq.Message[Any], *, delay: int | None = None) -> Any:
         # Counted before it is written: a quick consumer may acknowledge it before we return.
-        self._queues.count(+1)
+        self.expect_message()
         try:
             sent = super().enqueue(message, delay=delay)
         except BaseException:
-            self._queues.count(-1)
+            self.message_settled()
             raise
-        self._queues.wakeup(sent.queue_name).set()
+        self.wake(sent.queue_name)
         return sent
+
+    # The three steps of an enqueue, also taken for a message another process writes through
+    # this process's fakeredis (jobs/embedded_redis_tcp.py).
+    def expect_message(self) -> None:
+        self._queues.count(+1)
+
+    def message_settled(self) -> None:
+        self._queues.count(-1)
+
+    def wake(self, queue_name: str) -> None:
+        self._queues.wakeup(queue_name).set()
 
     def flush_all(self) -> None:
         super().flush_all()
