@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -129,11 +129,12 @@ def run_post(payload: Any, work: Callable[[Session], Accepted]) -> Response:
                     )
                 return _respond(first.response_status, first.response_body or {}, replayed=True)
         accepted = work(session)
-        if key is not None:
-            row = session.get(IdempotencyKey, row_id)
-            assert row is not None
-            row.response_status = accepted.status
-            row.response_body = accepted.body
+        if key is not None:  # one UPDATE, without loading the row back
+            session.execute(
+                update(IdempotencyKey)
+                .where(IdempotencyKey.id == row_id)
+                .values(response_status=accepted.status, response_body=accepted.body)
+            )
     for ref, row_id in accepted.enqueue:
         send_after_commit(state().broker, ref, row_id)
     return _respond(accepted.status, accepted.body, replayed=False)
