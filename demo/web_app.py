@@ -6,12 +6,18 @@ from __future__ import annotations
 import logging
 import socket
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from config import load_settings
 from demo.stack import RATE_LIMIT, demo_engine
 from models.db import database_url, make_session_factory
 from web import create_app
+
+
+class _RequestHandler(WSGIRequestHandler):
+    # werkzeug writes the status line and headers, then the body: with Nagle's algorithm the
+    # body waits for the client's delayed ACK of the headers (up to 40 ms on Linux).
+    disable_nagle_algorithm = True
 
 
 def serve_web(listener: socket.socket) -> None:
@@ -22,7 +28,9 @@ def serve_web(listener: socket.socket) -> None:
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per webhook is noise
     host, port = listener.getsockname()[:2]
-    server = make_server(host, port, app, threaded=True, fd=listener.fileno())
+    server = make_server(
+        host, port, app, threaded=True, request_handler=_RequestHandler, fd=listener.fileno()
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
