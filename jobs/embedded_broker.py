@@ -117,7 +117,8 @@ class WakingRedisBroker(RedisBroker):
 
 class WokenConsumer(Consumer):
     """Dramatiq's Redis consumer, fetching only when woken (an enqueue on its queue, or a freed
-    prefetch place after an acknowledgement) or once per idle poll. A fetched batch is handed
+    prefetch place after an acknowledgement when the last fetch was limited by the prefetch) or
+    once per idle poll. A fetched batch is handed
     out from Dramatiq's own cache; its end is not taken for a sign of more (messages mostly
     come one at a time, and each one wakes the consumer)."""
 
@@ -129,16 +130,23 @@ class WokenConsumer(Consumer):
         self._wakeup = queues.wakeup(queue_name)
         self._idle_poll_s = idle_poll_s
         self._next_poll = 0.0
+        # Whether the last fetch may have left messages in Redis (it took all it had room for):
+        # only then does an acknowledgement, freeing room, call for another fetch.
+        self._may_have_left_some = True
 
     def __next__(self) -> MessageProxy | None:
-        if self._fetching.message_cache:  # type: ignore[attr-defined]
-            return next(self._fetching)  # the last fetch's batch, without a Redis call
+        fetching: Any = self._fetching  # Dramatiq's _RedisConsumer
+        if fetching.message_cache:
+            return next(fetching)  # the last fetch's batch, without a Redis call
         if not self._wakeup.is_set():
             wait_s = self._next_poll - time.monotonic()
             if wait_s > 0 and not self._wakeup.wait(min(wait_s, TICK_S)):
                 return None
         self._wakeup.clear()  # before the fetch: a later enqueue wakes us again
-        message = next(self._fetching)
+        room = fetching.prefetch - fetching.outstanding_message_count
+        message = next(fetching)
+        taken = len(fetching.message_cache) + (message is not None)
+        self._may_have_left_some = room <= 0 or taken >= room
         if message is None:
             self._next_poll = time.monotonic() + self._idle_poll_s
         return message
@@ -157,7 +165,8 @@ class WokenConsumer(Consumer):
 
     def _settle(self) -> None:
         self._queues.count(-1)
-        self._wakeup.set()  # a prefetch place is free
+        if self._may_have_left_some:
+            self._wakeup.set()  # a prefetch place is free for what the last fetch left
 
     def requeue(self, messages: Any) -> None:
         self._fetching.requeue(messages)

@@ -150,3 +150,24 @@ def test_brokers_on_other_servers_do_not_share_counts(broker: CountingBroker, jo
     elsewhere.enqueue(job.message("elsewhere"))
     assert broker.wait_until_settled(timeout_s=0.1)
     assert not elsewhere.wait_until_settled(timeout_s=0.1)
+
+
+def test_an_acknowledgement_fetches_again_only_when_a_fetch_left_messages_behind(
+    broker: CountingBroker, job: Any, done: Done, worker: dramatiq.Worker
+) -> None:
+    time.sleep(0.5)
+    before = broker.fetches["work"]
+    for index in range(20):  # one at a time: each finds the queue empty after it
+        job.send(f"single-{index}")
+        assert wait_for(lambda index=index: done.seen[f"single-{index}"] == 1, timeout_s=2)
+    # One fetch per enqueue; an acknowledgement adds none when nothing was left behind.
+    assert broker.fetches["work"] - before <= 20 + 2
+
+    burst = [f"burst-{i}" for i in range(200)]  # more than the prefetch takes at once
+    for key in burst:
+        job.send(key)
+    # Left behind by full fetches, they are fetched as acknowledgements free room, well
+    # before an idle poll would find them.
+    assert wait_for(
+        lambda: all(done.seen[key] == 1 for key in burst), timeout_s=IDLE_POLL_MS / 2000
+    )

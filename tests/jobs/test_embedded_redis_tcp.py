@@ -99,7 +99,7 @@ def test_an_enqueue_over_loopback_wakes_the_consumer_and_is_counted(
         assert time.monotonic() - sent_at < 3
     finally:
         worker.stop()
-        sender.close()
+        sender.client.connection_pool.disconnect()  # Dramatiq's broker leaves them open
 
 
 def test_a_refused_enqueue_is_not_counted(broker: WakingRedisBroker, remote: redis.Redis) -> None:
