@@ -20,6 +20,8 @@ load in a couple of seconds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 from psycopg import sql
 from sqlalchemy import text
@@ -36,7 +38,8 @@ REPEATED = ("type", "currency", "account", "status")
 
 # A posting's lines are aggregated per posting through the posting_id index (LATERAL) rather
 # than by joining the day's lines: a slice's postings are spread over the whole day, and a
-# hash join would read every line of the day once per slice.
+# hash join would read every line of the day once per slice. (The build of staged slices
+# reads whole ranges of postings instead: LineRange.)
 _QUERY = """
 SELECT p.id,
        {posting_ref},
@@ -54,20 +57,7 @@ SELECT p.id,
             THEN CASE WHEN fp.stripe_source IS NOT NULL THEN 'failed' ELSE 'paid' END
        END
 FROM ledger_postings p
-CROSS JOIN (
-    SELECT coalesce(array_agg(id), '{{}}') AS ids FROM ledger_accounts WHERE code = {balance_code}
-) AS b
-JOIN LATERAL (
-    SELECT count(*) AS lines,
-           {currency_expr} AS currency,
-           {amount_expr} AS amount,
-           coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
-                    FILTER (WHERE l.memo = 'fee'), 0) AS fee,
-           coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)
-                    FILTER (WHERE l.account_id = ANY(b.ids)), 0) AS net
-    FROM ledger_lines l
-    WHERE l.posting_id = p.id
-) AS agg ON agg.lines > 0
+{lines}
 LEFT JOIN (
     SELECT DISTINCT f.stripe_source
     FROM ledger_postings f
@@ -79,17 +69,40 @@ WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({e
   AND {account_filter}
   AND (p.stripe_balance_transaction IS NOT NULL OR p.stripe_source IS NOT NULL
        OR p.stripe_payment_intent IS NOT NULL)
-  AND p.reverses_posting_id IS NULL{claims_filter}{slice_filter}
+  AND p.reverses_posting_id IS NULL{claims_filter}{slice_filter}{id_filter}
   AND NOT EXISTS (SELECT 1 FROM ledger_postings r
                   WHERE r.reverses_posting_id = p.id AND r.reverses_posting_id IS NOT NULL)
   {partition_filter}
 """
 
-# A posting's currency (that of its balance lines) and gross amount (balance + fee lines).
-_CURRENCY = "coalesce(max(l.currency) FILTER (WHERE l.account_id = ANY(b.ids)), min(l.currency))"
-_AMOUNT = (
-    "coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END)"
-    " FILTER (WHERE l.account_id = ANY(b.ids) OR l.memo = 'fee'), 0)"
+# A posting's lines aggregated ({balance}: an array of the ids of the account's balance
+# ledger accounts): its currency (that of its balance lines), gross amount (balance + fee
+# lines), fee and net.
+_SIGNED = "CASE WHEN l.side = 'debit' THEN l.amount ELSE -l.amount END"
+_AGGREGATES = (
+    "count(*) AS lines,"
+    " coalesce(max(l.currency) FILTER (WHERE l.account_id = ANY({balance})), min(l.currency))"
+    " AS currency,"
+    f" coalesce(sum({_SIGNED}) FILTER (WHERE l.account_id = ANY({{balance}}) OR l.memo = 'fee'),"
+    " 0) AS amount,"
+    f" coalesce(sum({_SIGNED}) FILTER (WHERE l.memo = 'fee'), 0) AS fee,"
+    f" coalesce(sum({_SIGNED}) FILTER (WHERE l.account_id = ANY({{balance}})), 0) AS net"
+)
+# Per posting, through the posting_id index (see above).
+_LINES_BY_POSTING = (
+    "CROSS JOIN (SELECT coalesce(array_agg(id), '{{}}') AS ids FROM ledger_accounts"
+    " WHERE code = {code}) AS b"
+    f" JOIN LATERAL (SELECT {_AGGREGATES} FROM ledger_lines l WHERE l.posting_id = p.id)"
+    " AS agg ON agg.lines > 0"
+)
+# Over a range of posting ids at once (LineRange): the range's lines read in posting order
+# and aggregated as they come, merged with the postings read by primary key, instead of an
+# index descent and an aggregate begun per posting. A posting without lines has no group,
+# so it is left out as the per-posting form leaves it out.
+_LINES_BY_RANGE = (
+    f"JOIN (SELECT l.posting_id, {_AGGREGATES} FROM ledger_lines l"
+    " WHERE l.posting_id BETWEEN {first} AND {last} GROUP BY l.posting_id)"
+    " AS agg ON agg.posting_id = p.id"
 )
 _CLAIMS_NOTHING = "\n  AND p.stripe_balance_transaction IS NULL AND p.stripe_source IS NULL"
 
@@ -106,6 +119,7 @@ def ledger_query(
     currency: str | None = None,
     part: Slice | None = None,
     claims_nothing: bool = False,
+    lines: LineRange | None = None,
 ) -> sql.Composed:
     """The SELECT behind the LEDGER frame of `account` for occurred_at in [start, end).
 
@@ -114,6 +128,7 @@ def ledger_query(
     currency it is — so a posting booked in the wrong currency stays with its Stripe row and
     is still reported as a currency_mismatch. With `part`, only that hash slice (slices.py).
     With `claims_nothing`, only postings that claim no balance transaction or source id.
+    With `lines`, only the postings of that range of ids, their lines aggregated by range.
     A staged slice is read from its staging table (reconciliation/staging.py).
     """
     if part is not None and part.staged is not None:
@@ -139,21 +154,77 @@ def ledger_query(
     )
     return sql.SQL(_QUERY).format(
         posting_ref=sql.SQL(slices.POSTING_REF.format("p.id")),
-        balance_code=sql.Literal(f"stripe_balance:{account}"),
+        lines=_lines(account, lines),
         start=sql.Literal(int(start)),
         end=sql.Literal(int(end)),
         account_filter=slices.account_filter("p", account),
         failure_filter=failure_filter,
         account=sql.Literal(account),
-        currency_expr=sql.SQL(_CURRENCY),
-        amount_expr=sql.SQL(_AMOUNT),
         claims_filter=sql.SQL(_CLAIMS_NOTHING if claims_nothing else ""),
         slice_filter=(
             sql.SQL("\n  AND ") + slices.posting_filter(part, start, end) if part else sql.SQL("")
         ),
+        id_filter=(
+            sql.SQL("\n  AND p.id BETWEEN {} AND {}").format(
+                sql.Literal(lines.first), sql.Literal(lines.last)
+            )
+            if lines
+            else sql.SQL("")
+        ),
         partition_join=partition_join,
         partition_filter=partition_filter,
     )
+
+
+@dataclass(frozen=True)
+class LineRange:
+    """Postings `first` … `last` (ids, both included), their lines aggregated over the range
+    at once; `balance`: the ids of the account's balance ledger accounts (balance_accounts).
+    Worth it for a range that the window's postings fill (posting_ids tells)."""
+
+    first: int
+    last: int
+    balance: tuple[int, ...]
+
+
+def _lines(account: str, lines: LineRange | None) -> sql.Composed:
+    if lines is None:
+        return sql.SQL(_LINES_BY_POSTING).format(
+            code=sql.Literal(f"stripe_balance:{account}"), balance=sql.SQL("b.ids")
+        )
+    return sql.SQL(_LINES_BY_RANGE).format(
+        first=sql.Literal(lines.first),
+        last=sql.Literal(lines.last),
+        balance=slices.bigint_array(lines.balance),
+    )
+
+
+def balance_accounts(session: Session, account: str) -> tuple[int, ...]:
+    """The ids of `account`'s balance ledger accounts (one per currency)."""
+    return tuple(
+        int(i)
+        for i in session.scalars(
+            text("SELECT id FROM ledger_accounts WHERE code = :code ORDER BY id"),
+            {"code": f"stripe_balance:{account}"},
+        )
+    )
+
+
+def posting_ids(session: Session, account: str, start: int, end: int) -> tuple[int, int, int]:
+    """(lowest id, highest id, how many) of `account`'s postings with occurred_at in
+    [start, end) ((0, -1, 0) for none): how densely they fill their range of ids."""
+    account_filter = (
+        "stripe_account IS NULL" if account == PLATFORM else "stripe_account = :account"
+    )
+    row = session.execute(
+        text(
+            "SELECT coalesce(min(id), 0), coalesce(max(id), -1), count(*) FROM ledger_postings"
+            f" WHERE occurred_at >= to_timestamp(:s) AND occurred_at < to_timestamp(:e)"
+            f" AND {account_filter}"
+        ),
+        {"s": start, "e": end, "account": account},
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def booked_by_hand(

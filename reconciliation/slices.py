@@ -263,6 +263,13 @@ def rekeyed_postings(account: str, start: int, end: int, count: int) -> sql.Comp
     )
 
 
+def bigint_array(values: tuple[int, ...] | list[int]) -> sql.Composed:
+    """A constant bigint[] (ANY() over a constant needs no parameter fetched per row)."""
+    return sql.SQL("CAST({} AS bigint[])").format(
+        sql.Literal("{" + ",".join(str(int(v)) for v in values) + "}")
+    )
+
+
 def probe_key(alias: str) -> sql.Composed:
     """The "currency:amount" of a Stripe row (`alias`: the cache table's alias)."""
     return sql.SQL("{0}.currency || ':' || {0}.amount::text").format(sql.SQL(alias))

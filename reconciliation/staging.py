@@ -41,15 +41,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.db import transaction
 from reconciliation import ledger_source, slices, stripe_cache
 from reconciliation.frames import INT, LEDGER_COLUMNS, STRIPE_COLUMNS, Column
+from reconciliation.ledger_source import LineRange
 from reconciliation.pgcopy import driver_connection
 from reconciliation.slices import STAGED_PREFIX, Slice, staged_table
 
 STALE_AFTER = "1 day"
 # Building is PostgreSQL's work alone, one core a connection: the ledger side (aggregating
-# lines per posting, the bulk of it) is written in this many pieces of the window at once,
-# beside the Stripe side. (Pieces by time, not by id modulo: the planner then estimates
-# each piece's rows right and joins the Stripe rows by hash, not by a nested loop.)
+# lines per posting, the bulk of it) is written in this many pieces at once, beside the
+# Stripe side. (Pieces by ranges, not by id modulo: the planner then estimates each piece's
+# rows right and joins the Stripe rows by hash, not by a nested loop.)
 LEDGER_PIECES = 2
+# Pieces are ranges of posting ids when the window's postings fill at least this share of
+# the ids between their lowest and highest (the usual case: ids follow booking, booking
+# follows Stripe): each piece then aggregates its range's lines in one ordered pass
+# (ledger_source.LineRange), about half the work of a lookup per posting, and hashes the
+# window's Stripe rows. Sparser (other accounts' or days' postings in between, whose lines
+# the pass would read too), pieces are ranges of time, lines aggregated per posting.
+DENSE_IDS = 0.75
 
 
 def _stored(columns: tuple[Column, ...]) -> tuple[Column, ...]:
@@ -58,8 +66,14 @@ def _stored(columns: tuple[Column, ...]) -> tuple[Column, ...]:
 
 # The columns of each side's staging tables (slices.staged_select rebuilds the others).
 _SIDES = (("ledger", _stored(LEDGER_COLUMNS)), ("stripe", _stored(STRIPE_COLUMNS)))
-# Building joins the day's postings to its Stripe rows: room to hash them in memory.
-_BUILD_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '512MB'")
+# Building joins the day's postings to its Stripe rows: room to hash them in memory. A range
+# of postings' lines is aggregated as the posting_id index returns them, never by hashing
+# millions of groups (which would spill to disk).
+_BUILD_SETTINGS = (
+    "SET LOCAL jit = off",
+    "SET LOCAL work_mem = '512MB'",
+    "SET LOCAL enable_hashagg = off",
+)
 _STAGED = re.compile(rf"^{STAGED_PREFIX}(\d+)_")
 
 
@@ -68,8 +82,8 @@ def stage(
 ) -> Slice:
     """Write `account`'s rows of [start, end) of both sides into `count` slices' staging
     tables of run `run_id` and commit; return slice 0 of the plan, staged. The ledger side is
-    written in LEDGER_PIECES pieces of the window at once beside the Stripe side (each its own
-    connection and transaction); a failure drops whatever was written and raises."""
+    written in LEDGER_PIECES pieces at once beside the Stripe side (each its own connection
+    and transaction); a failure drops whatever was written and raises."""
     with sessions() as session:
         keys = ledger_source.booked_by_hand(session, account, start, end, 1)
     probe_keys = tuple(sorted({k for _, k, _ in keys}))
@@ -77,13 +91,22 @@ def stage(
         with transaction(sessions) as session:
             for side, columns in _SIDES:
                 _create(driver_connection(session), run_id, side, columns, count)
-        cuts = [start + (end - start) * k // LEDGER_PIECES for k in range(LEDGER_PIECES + 1)]
-        writes = [
-            ("ledger", _ledger_rows(account, first, following, count))
-            for first, following in zip(cuts, cuts[1:], strict=False)
-        ] + [("stripe", _stripe_rows(account, start, end, count, probe_keys))]
-        with ThreadPoolExecutor(len(writes)) as pool:
-            list(pool.map(lambda write: _insert(sessions, run_id, *write), writes))
+        with ThreadPoolExecutor(1 + LEDGER_PIECES) as pool:
+            # The Stripe side needs nothing more: it starts while the ledger's pieces are cut.
+            writes = [
+                pool.submit(
+                    _insert,
+                    sessions,
+                    run_id,
+                    "stripe",
+                    _stripe_rows(account, start, end, count, probe_keys),
+                )
+            ]
+            with sessions() as session:
+                pieces = _ledger_pieces(session, account, start, end, count)
+            writes += [pool.submit(_insert, sessions, run_id, "ledger", rows) for rows in pieces]
+            for write in writes:
+                write.result()
         with transaction(sessions) as session:
             written = {
                 side: _split(driver_connection(session), run_id, side, count) for side, _ in _SIDES
@@ -99,6 +122,27 @@ def stage(
         staged=run_id,
         staged_pages=tuple((written["stripe"][i], written["ledger"][i]) for i in range(count)),
     )
+
+
+def _ledger_pieces(
+    session: Session, account: str, start: int, end: int, count: int
+) -> list[sql.Composed]:
+    """The SELECTs of the ledger side's LEDGER_PIECES pieces: ranges of posting ids when the
+    window's postings fill theirs (DENSE_IDS), else ranges of time."""
+    first, last, postings = ledger_source.posting_ids(session, account, start, end)
+    if postings and postings >= DENSE_IDS * (last - first + 1):
+        balance = ledger_source.balance_accounts(session, account)
+        ids = [first + (last + 1 - first) * k // LEDGER_PIECES for k in range(LEDGER_PIECES + 1)]
+        return [
+            _ledger_rows(account, start, end, count, LineRange(low, following - 1, balance))
+            for low, following in zip(ids, ids[1:], strict=False)
+            if following > low
+        ]
+    cuts = [start + (end - start) * k // LEDGER_PIECES for k in range(LEDGER_PIECES + 1)]
+    return [
+        _ledger_rows(account, low, following, count)
+        for low, following in zip(cuts, cuts[1:], strict=False)
+    ]
 
 
 def _parent(run_id: int, side: str) -> sql.Identifier:
@@ -173,13 +217,16 @@ def _aliases(columns: tuple[Column, ...]) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
 
 
-def _ledger_rows(account: str, start: int, end: int, count: int) -> sql.Composed:
-    """The LEDGER frame's rows of [start, end) (ledger_query, lines aggregated per posting)
-    with their slice, the Stripe row each posting claims joined in the same pass. That row
-    is looked for by hash among the Stripe rows created in the same piece of the window
-    (where a posting's row is: it copies Stripe's `created`), so each piece hashes its own
-    share of the Stripe side, not all of it; only a posting not found there looks its row
-    up by primary key (anywhere in the local copy), so the slice is the same either way."""
+def _ledger_rows(
+    account: str, start: int, end: int, count: int, lines: LineRange | None = None
+) -> sql.Composed:
+    """The LEDGER frame's rows of [start, end) (ledger_query, lines aggregated per posting,
+    or over `lines`' range of ids, then only those postings) with their slice, the Stripe
+    row each posting claims joined in the same pass. That row is looked for by hash among
+    the Stripe rows created in [start, end) (where a posting's row is: it copies Stripe's
+    `created`), so a piece of the window hashes its own share of the Stripe side, not all
+    of it; only a posting not found there looks its row up by primary key (anywhere in the
+    local copy), so the slice is the same either way."""
     own_key = sql.SQL("coalesce(q.source, q.balance_transaction, '')")  # slices.POSTING_KEY
     by_hand = sql.SQL("q.currency || ':' || q.amount::text")
     elsewhere = sql.SQL(
@@ -202,7 +249,7 @@ def _ledger_rows(account: str, start: int, end: int, count: int) -> sql.Composed
             ),
             count,
         ),
-        inner=ledger_source.ledger_query(account, start, end),
+        inner=ledger_source.ledger_query(account, start, end, lines=lines),
         columns=_aliases(LEDGER_COLUMNS),
         account=sql.Literal(account),
         start=sql.Literal(int(start)),
@@ -214,13 +261,16 @@ def _stripe_rows(
     account: str, start: int, end: int, count: int, probe_keys: tuple[str, ...]
 ) -> sql.Composed:
     """The STRIPE frame's rows of the window with their slice (a row that only a posting
-    booked by hand can pair goes to its probe key's slice)."""
+    booked by hand can pair goes to its probe key's slice). The keys' amounts are compared
+    first, as integers: only the few rows with one of them spell out their key."""
     own = slices.slice_number(sql.SQL(slices.STRIPE_KEY.format("s.")), count)
     slice_of: sql.Composable = own
     if probe_keys:
         slice_of = sql.SQL(
-            "CASE WHEN {probe} = ANY({keys}) AND {unclaimed} THEN {probed} ELSE {own} END"
+            "CASE WHEN s.amount = ANY({amounts}) AND {probe} = ANY({keys}) AND {unclaimed}"
+            " THEN {probed} ELSE {own} END"
         ).format(
+            amounts=slices.bigint_array(sorted({int(k.rsplit(":", 1)[1]) for k in probe_keys})),
             probe=slices.probe_key("s"),
             keys=sql.Literal(list(probe_keys)),
             unclaimed=slices.unclaimed(account, start, end),

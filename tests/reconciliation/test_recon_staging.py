@@ -1,10 +1,14 @@
 """Staged slices (reconciliation/staging.py): the day written once into one table per slice
 and side holds exactly the rows the index-read slices read, gives exactly the findings of the
 day in one piece, and leaves no table behind — after a run, after a slice delivered twice,
-after a failing slice and its retry, and after a build left by a run that ended."""
+after a failing slice and its retry, and after a build left by a run that ended. The ledger
+side is built in pieces of posting ids (lines aggregated per range) or of time (per posting):
+the tests that compare rows and findings run with each."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,6 +33,23 @@ PARTS = 4
 def window_bounds() -> tuple[int, int]:
     window = day(DAY)
     return window.start - service.DEFAULT_MARGIN_S, window.end + service.DEFAULT_MARGIN_S
+
+
+@pytest.fixture(params=["ids", "time"])
+def pieces(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The ledger side built in ranges of posting ids, or of time (as for postings that fill
+    their ids too sparsely): the build must write the same rows either way."""
+    monkeypatch.setattr(staging, "DENSE_IDS", 0.0 if request.param == "ids" else math.inf)
+    built = staging._ledger_rows
+    forms: set[str] = set()
+
+    def recorded(*args: Any, **kwargs: Any) -> sql.Composed:
+        forms.add("time" if len(args) < 5 or args[4] is None else "ids")
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(staging, "_ledger_rows", recorded)
+    yield request.param
+    assert forms == {request.param}
 
 
 def staged_run(world: World, parts: int = PARTS) -> tuple[int, Slice]:
@@ -57,7 +78,7 @@ def run_of(world: World, run_id: int) -> ReconciliationRun:
         return run
 
 
-def test_staged_slices_hold_the_rows_the_index_slices_read(world: World) -> None:
+def test_staged_slices_hold_the_rows_the_index_slices_read(world: World, pieces: str) -> None:
     planted_day(world)
     run_day(world.sessions, ApiSource(world.http()), DAY)
     start, end = window_bounds()
@@ -92,11 +113,12 @@ def slice_of(world: World, key: str) -> int:
 
 
 def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_it(
-    world: World,
+    world: World, pieces: str
 ) -> None:
-    # The build hashes each piece's own Stripe rows: a posting booked in the afternoon that
+    # A piece of time hashes its own Stripe rows: a posting booked in the afternoon that
     # claims (with a mistyped source) a refund Stripe created in the morning is not found
-    # there, and must still go to that row's slice, as the index-read plan moves it.
+    # there, and must still go to that row's slice, as the index-read plan moves it (a piece
+    # of ids hashes the whole window's and finds it there).
     base = base_day(world)
     txn = oob_refund(world, base, 3_00, "10:45")
     world.at(unix("2026-03-11 12:00"))
@@ -124,7 +146,9 @@ def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_
     assert holding == [theirs]
 
 
-def test_staged_slices_find_what_one_piece_finds_and_leave_no_table(world: World) -> None:
+def test_staged_slices_find_what_one_piece_finds_and_leave_no_table(
+    world: World, pieces: str
+) -> None:
     planted_day(world)
     whole = run_day(world.sessions, ApiSource(world.http()), DAY)
     run_id, plan = staged_run(world)
