@@ -11,7 +11,7 @@ which listens on another. Everything stops with the stack.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import dramatiq
@@ -76,46 +76,46 @@ def demo_engine(url: str) -> Engine:
 def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[Stack]:
     url = database_url(settings)
     upgrade(url)
-    engine = demo_engine(url)
-    sessions = make_session_factory(engine)
-    broker = start(settings)  # the broker, then every actor
-    from jobs.reconciliation import configure as configure_reconciliation
+    with ExitStack() as started:  # whatever started stops, also when a later step fails
+        engine = demo_engine(url)
+        started.callback(engine.dispose)
+        sessions = make_session_factory(engine)
+        broker = start(settings)  # the broker, then every actor
+        if not isinstance(broker, WakingRedisBroker):
+            raise RuntimeError("the demo runs on the embedded default: unset REDIS_URL")
+        from jobs.reconciliation import configure as configure_reconciliation
 
-    broker.flush_all()
-    app = create_app(
-        {"SETTINGS": settings, "SESSIONS": sessions, "BROKER": broker, "RATE_LIMIT": RATE_LIMIT}
-    )
-    assert isinstance(broker, WakingRedisBroker), "the demo runs on the embedded default"
-    redis_server = LoopbackRedisServer(broker).start()
-    web = ServerProcess.start(
-        run_web, "web", {"DATABASE_URL": url, "REDIS_URL": redis_server.url}
-    )
-    sim = ServerProcess.start(
-        run_simulator,
-        "stripe-sim",
-        {
-            "api_key": settings.stripe_api_key,
-            "webhook_url": f"{web.url}/api/webhooks/stripe",
-            "webhook_secret": settings.stripe_webhook_secrets[0],
-            # Subscribe to what the system acts on, as a production endpoint would.
-            "webhook_events": tuple(HANDLERS),
-        },
-    )
-    web.send(sim.url)  # the web process serves once it knows where Stripe is
-    runtime.configure(sessions=sessions)
-    runtime.use_stripe_base(sim.url)
-    configure_reconciliation(StripeHTTP(sim.url, settings.stripe_api_key, timeout=(5, 60)))
-    # Consumers are woken by the enqueues, here and through the loopback server
-    # (jobs/embedded_broker.py): the timeout is only how often an idle one looks anyway.
-    worker = dramatiq.Worker(broker, worker_timeout=1000, worker_threads=worker_threads)
-    worker.start()
-    try:
+        broker.flush_all()
+        app = create_app(
+            {"SETTINGS": settings, "SESSIONS": sessions, "BROKER": broker, "RATE_LIMIT": RATE_LIMIT}
+        )
+        redis_server = LoopbackRedisServer(broker).start()
+        started.callback(redis_server.stop)
+        web = ServerProcess.start(
+            run_web, "web", {"DATABASE_URL": url, "REDIS_URL": redis_server.url}
+        )
+        started.callback(web.stop)
+        sim = ServerProcess.start(
+            run_simulator,
+            "stripe-sim",
+            {
+                "api_key": settings.stripe_api_key,
+                "webhook_url": f"{web.url}/api/webhooks/stripe",
+                "webhook_secret": settings.stripe_webhook_secrets[0],
+                # Subscribe to what the system acts on, as a production endpoint would.
+                "webhook_events": tuple(HANDLERS),
+            },
+        )
+        started.callback(sim.stop)
+        web.send(sim.url)  # the web process serves once it knows where Stripe is
+        runtime.configure(sessions=sessions)
+        runtime.use_stripe_base(sim.url)
+        started.callback(runtime.configure)
+        configure_reconciliation(StripeHTTP(sim.url, settings.stripe_api_key, timeout=(5, 60)))
+        started.callback(configure_reconciliation, None)
+        # Consumers are woken by the enqueues, here and through the loopback server
+        # (jobs/embedded_broker.py): the timeout is only how often an idle one looks anyway.
+        worker = dramatiq.Worker(broker, worker_timeout=1000, worker_threads=worker_threads)
+        worker.start()
+        started.callback(worker.stop)  # first to stop: callbacks run last in, first out
         yield Stack(settings, sessions, sim, web, app, worker)
-    finally:
-        worker.stop()
-        web.stop()
-        sim.stop()
-        redis_server.stop()
-        configure_reconciliation(None)
-        runtime.configure()
-        engine.dispose()
