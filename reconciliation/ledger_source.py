@@ -213,17 +213,17 @@ def balance_accounts(session: Session, account: str) -> tuple[int, ...]:
 def posting_ids(session: Session, account: str, start: int, end: int) -> tuple[int, int, int]:
     """(lowest id, highest id, how many) of `account`'s postings with occurred_at in
     [start, end) ((0, -1, 0) for none): how densely they fill their range of ids."""
-    account_filter = (
-        "stripe_account IS NULL" if account == PLATFORM else "stripe_account = :account"
+    query = sql.SQL(
+        "SELECT coalesce(min(p.id), 0), coalesce(max(p.id), -1), count(*) FROM ledger_postings p"
+        " WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({end})"
+        " AND {account_filter}"
+    ).format(
+        start=sql.Literal(int(start)),
+        end=sql.Literal(int(end)),
+        account_filter=slices.account_filter("p", account),
     )
-    row = session.execute(
-        text(
-            "SELECT coalesce(min(id), 0), coalesce(max(id), -1), count(*) FROM ledger_postings"
-            f" WHERE occurred_at >= to_timestamp(:s) AND occurred_at < to_timestamp(:e)"
-            f" AND {account_filter}"
-        ),
-        {"s": start, "e": end, "account": account},
-    ).one()
+    row = driver_connection(session).execute(query).fetchone()
+    assert row is not None  # an aggregate always answers one row
     return int(row[0]), int(row[1]), int(row[2])
 
 
