@@ -20,32 +20,44 @@ class ServerProcess:
     process: it gets a core of its own instead of sharing the workers' interpreter lock. The
     demo talks to it over HTTP only."""
 
-    def __init__(self, process: Any, connection: Any, url: str) -> None:
+    def __init__(self, process: Any, connection: Any, name: str) -> None:
         self._process = process
         self._connection = connection
-        self.url = url
+        self._name = name
+        self._url: str | None = None
 
     @classmethod
     def start(cls, target: Callable[..., None], name: str, *args: Any) -> ServerProcess:
-        """Run `target(connection, *args)` in a child; it sends its URL once it listens."""
+        """Run `target(connection, *args)` in a child; it sends its URL once it listens. Does
+        not wait for it: `url` does, so the child's start-up overlaps the caller's."""
         context = multiprocessing.get_context("spawn")  # this process already runs threads
         ours, theirs = context.Pipe()
         process = context.Process(target=target, args=(theirs, *args), name=name, daemon=True)
         process.start()
-        if not ours.poll(60):
-            process.terminate()
-            raise RuntimeError(f"{name} did not start within 60 s")
-        return cls(process, ours, ours.recv())
+        return cls(process, ours, name)
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            if not self._connection.poll(60):
+                self._process.terminate()
+                raise RuntimeError(f"{self._name} did not start within 60 s")
+            self._url = str(self._connection.recv())
+        return self._url
 
     def send(self, value: Any) -> None:
         self._connection.send(value)
 
-    def stop(self) -> None:
-        self._process.terminate()  # SIGTERM: the server stops as on Ctrl-C
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+    @staticmethod
+    def stop_all(servers: list[ServerProcess]) -> None:
+        """Stop every server, all at once (SIGTERM: each stops as on Ctrl-C)."""
+        for server in servers:
+            server._process.terminate()
+        for server in servers:
+            server._process.join(10)
+            if server._process.is_alive():
+                server._process.kill()
+                server._process.join()
 
 
 def run_simulator(connection: Any, options: dict[str, Any]) -> None:
@@ -57,15 +69,17 @@ def run_simulator(connection: Any, options: dict[str, Any]) -> None:
     sim.serve_forever()
 
 
-def run_web(connection: Any, environment: dict[str, str]) -> None:
+def run_web(connection: Any) -> None:
     """The API and the webhook endpoint, configured from the environment as a production web
-    process is (DATABASE_URL, REDIS_URL). It listens first and sends its address, so that
-    stripe_sim can be told where to post; then it takes Stripe's address and serves."""
+    process is (DATABASE_URL, REDIS_URL, STRIPE_API_BASE). It listens first and sends its
+    address, so that stripe_sim can be told where to post; it imports the app while the demo
+    starts the rest (its configuration is read when it serves, not on import); then it takes
+    its environment and serves."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     listener = socket.create_server(("127.0.0.1", 0))
     host, port = listener.getsockname()[:2]
     connection.send(f"http://{host}:{port}")
-    os.environ.update(environment, STRIPE_API_BASE=connection.recv())
     from demo.web_app import serve_web
 
+    os.environ.update(connection.recv())
     serve_web(listener)

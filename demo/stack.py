@@ -35,6 +35,8 @@ from web import create_app
 
 # The backend's requests are the demo's whole load: no per-key limit on them.
 RATE_LIMIT = (100_000, 1)
+# How often an idle worker thread looks whether the worker is stopping.
+WORKER_STOP_POLL_S = 0.05
 # How long the drain trusts the broker's count of unsettled messages before polling sizes.
 HINTED_WAIT_S = 10
 
@@ -74,9 +76,28 @@ def demo_engine(url: str) -> Engine:
 
 @contextmanager
 def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[Stack]:
-    url = database_url(settings)
-    upgrade(url)
     with ExitStack() as started:  # whatever started stops, also when a later step fails
+        # The servers start first: their interpreters import while this process starts the
+        # embedded PostgreSQL and migrates it. The web process listens at once (stripe_sim
+        # must know where to post) and is told the rest of its environment below.
+        servers: list[ServerProcess] = []
+        started.callback(ServerProcess.stop_all, servers)
+        web = ServerProcess.start(run_web, "web")
+        servers.append(web)
+        sim = ServerProcess.start(
+            run_simulator,
+            "stripe-sim",
+            {
+                "api_key": settings.stripe_api_key,
+                "webhook_url": f"{web.url}/api/webhooks/stripe",
+                "webhook_secret": settings.stripe_webhook_secrets[0],
+                # Subscribe to what the system acts on, as a production endpoint would.
+                "webhook_events": tuple(HANDLERS),
+            },
+        )
+        servers.append(sim)
+        url = database_url(settings)
+        upgrade(url)
         engine = demo_engine(url)
         started.callback(engine.dispose)
         sessions = make_session_factory(engine)
@@ -91,23 +112,7 @@ def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[St
         )
         redis_server = LoopbackRedisServer(broker).start()
         started.callback(redis_server.stop)
-        web = ServerProcess.start(
-            run_web, "web", {"DATABASE_URL": url, "REDIS_URL": redis_server.url}
-        )
-        started.callback(web.stop)
-        sim = ServerProcess.start(
-            run_simulator,
-            "stripe-sim",
-            {
-                "api_key": settings.stripe_api_key,
-                "webhook_url": f"{web.url}/api/webhooks/stripe",
-                "webhook_secret": settings.stripe_webhook_secrets[0],
-                # Subscribe to what the system acts on, as a production endpoint would.
-                "webhook_events": tuple(HANDLERS),
-            },
-        )
-        started.callback(sim.stop)
-        web.send(sim.url)  # the web process serves once it knows where Stripe is
+        web.send({"DATABASE_URL": url, "REDIS_URL": redis_server.url, "STRIPE_API_BASE": sim.url})
         runtime.configure(sessions=sessions)
         runtime.use_stripe_base(sim.url)
         started.callback(runtime.configure)
@@ -117,5 +122,9 @@ def running_stack(settings: Settings, *, worker_threads: int = 8) -> Iterator[St
         # (jobs/embedded_broker.py): the timeout is only how often an idle one looks anyway.
         worker = dramatiq.Worker(broker, worker_timeout=1000, worker_threads=worker_threads)
         worker.start()
+        for thread in worker.workers:
+            # A worker thread sees a stop only when its wait for work times out (the worker
+            # timeout): a short wait here, so the demo stops at once, not a second later.
+            thread.timeout = WORKER_STOP_POLL_S
         started.callback(worker.stop)  # first to stop: callbacks run last in, first out
         yield Stack(settings, sessions, sim, web, app, worker)

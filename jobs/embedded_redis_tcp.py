@@ -23,6 +23,8 @@ from jobs.embedded_broker import WakingRedisBroker
 
 # EVALSHA <sha> <numkeys> <namespace> <command> <timestamp> <queue name> ...
 _SCRIPT_CALLS = frozenset({b"EVALSHA", b"EVAL"})
+# How often the serving loop looks whether stop() was called (socketserver's default: 0.5 s).
+STOP_POLL_S = 0.05
 _COMMAND_AT, _QUEUE_AT = 4, 6
 
 
@@ -114,8 +116,9 @@ class LoopbackRedisServer(ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.broker = broker
         self.fake_server = broker.client.connection_pool.connection_kwargs["server"]
+        # stop() waits for the serving loop to look at its flag: every STOP_POLL_S.
         self._thread = threading.Thread(
-            target=self.serve_forever, name="loopback-redis", daemon=True
+            target=self.serve_forever, args=(STOP_POLL_S,), name="loopback-redis", daemon=True
         )
 
     @property
