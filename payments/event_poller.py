@@ -2,12 +2,12 @@
 
 For the platform and each connected account worth asking about, list events created since the
 newest one we hold for that account (less an overlap: events sharing a second, or listed late),
-store them by id like a webhook would, and return the rows that are new so the caller can
-enqueue their processing. Storing is idempotent, so overlap and a concurrent webhook are
-harmless. Polling every connected account every minute would not scale to thousands of
-carriers, so only accounts with something pending are asked: a payout awaiting its outcome, or
-onboarding not finished (account.updated). Everything else is also caught by the sweeper,
-which re-drives unfinished rows by reading Stripe directly.
+store them by id like a webhook would (payments.webhook_events.receive_event), and return the
+new rows that need processing so the caller can enqueue it. Storing is idempotent, so overlap
+and a concurrent webhook are harmless. Polling every connected account every minute would not
+scale to thousands of carriers, so only accounts with something pending are asked: a payout
+awaiting its outcome, or onboarding not finished (account.updated). Everything else is also
+caught by the sweeper, which re-drives unfinished rows by reading Stripe directly.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Carrier, PayoutBatch, WebhookEvent
 from models.db import transaction
 from payments.gateway import StripeGateway
-from payments.webhook_events import HANDLERS, store_event
+from payments.webhook_events import HANDLERS, receive_event
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def _cursor(session: Session, account: str | None, now: int) -> int:
 def poll_account(
     sessions: sessionmaker[Session], gateway: StripeGateway, account: str | None, now: int
 ) -> list[int]:
-    """Store the account's events we do not have yet; return the new rows' ids."""
+    """Store the account's events we do not have yet; return the ids of the new rows that
+    need processing."""
     with sessions() as session:
         created_gt = _cursor(session, account, now)
     new_ids: list[int] = []
@@ -77,9 +78,9 @@ def poll_account(
         page = gateway.list_events(created_gt=created_gt, account=account, **filters)
         with transaction(sessions) as session:
             for event in page.data:
-                row_id, new = store_event(session, event)
-                if new:
-                    new_ids.append(row_id)
+                receipt = receive_event(session, event)
+                if receipt.to_process:
+                    new_ids.append(receipt.row_id)
         if not page.has_more or not page.data:
             break
         starting_after = page.data[-1].id
@@ -89,7 +90,8 @@ def poll_account(
 def poll(
     sessions: sessionmaker[Session], gateway: StripeGateway, now: int | None = None
 ) -> list[int]:
-    """Poll the platform and the pending connected accounts; return new event row ids."""
+    """Poll the platform and the pending connected accounts; return the ids of the new event
+    rows that need processing."""
     now = int(datetime.now(UTC).timestamp()) if now is None else now
     with sessions() as session:
         accounts = accounts_to_poll(session)
@@ -97,5 +99,5 @@ def poll(
     for account in accounts:
         new_ids += poll_account(sessions, gateway, account, now)
     if new_ids:
-        log.info("event poller stored %d events that webhooks had not delivered", len(new_ids))
+        log.info("event poller found %d events that webhooks had not delivered", len(new_ids))
     return new_ids

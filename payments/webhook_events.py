@@ -12,6 +12,11 @@ retried: only Stripe or the database being unavailable is worth another attempt.
 An event is stored as Stripe sent it (its raw JSON, the one place raw Stripe JSON is kept); its
 `data.object` is read into the record its handler needs by that record's `from_stripe`, the
 same parser the gateway uses for Stripe's answers.
+
+Most PaymentIntent events arrive after the charge job has recorded the outcome from Stripe's
+answer (the job's record comes first: the event is sent after that answer). Such an event is
+stored as processed when it is received (receive_event), without a job: its handler would only
+find the payment final and stop there.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -31,7 +36,7 @@ from models.db import transaction
 from models.events import FINAL_EVENT_STATUSES, EventStatus
 from models.payments import FINAL_PAYMENT_STATUSES, FINAL_REFUND_STATUSES, RefundStatus
 from payments import charges, disputes, ownership, parties, payouts, refunds
-from payments.errors import NotFound, StripeUnavailable
+from payments.errors import NotFound, StripeObjectUnreadable, StripeUnavailable
 from payments.gateway import StripeGateway
 from payments.gateway.reading import Data
 from payments.gateway.records import Charge, Dispute, PaymentIntent, Payout
@@ -46,10 +51,16 @@ Handler = Callable[[sessionmaker[Session], StripeGateway, Data], EventStatus]
 R = TypeVar("R")
 
 
-def store_event(session: Session, event: Event | Mapping[str, Any]) -> tuple[int, bool]:
-    """Store an event unless we have it already. Returns (row id, newly stored)."""
+def store_event(
+    session: Session, event: Event | Mapping[str, Any], *, processed: bool = False
+) -> tuple[int, bool]:
+    """Store an event unless we have it already (with `processed`, as processed already).
+    Returns (row id, newly stored)."""
     if not isinstance(event, Event):
         event = Event.from_stripe(event)
+    outcome = (
+        {"status": EventStatus.PROCESSED, "processed_at": datetime.now(UTC)} if processed else {}
+    )
     inserted = session.execute(
         insert(WebhookEvent)
         .values(
@@ -58,6 +69,7 @@ def store_event(session: Session, event: Event | Mapping[str, Any]) -> tuple[int
             stripe_account=event.account,
             stripe_created=datetime.fromtimestamp(event.created, UTC),
             payload=event.payload,
+            **outcome,
         )
         .on_conflict_do_nothing(index_elements=["stripe_event_id"])
         .returning(WebhookEvent.id)
@@ -69,6 +81,44 @@ def store_event(session: Session, event: Event | Mapping[str, Any]) -> tuple[int
     )
     assert existing is not None
     return existing, False
+
+
+class Receipt(NamedTuple):
+    row_id: int
+    new: bool  # stored now, not a duplicate
+    to_process: bool  # new, and a job must act on it
+
+
+def receive_event(session: Session, event: Event | Mapping[str, Any]) -> Receipt:
+    """Store a delivered (or polled) event once. A job must process it unless it is a
+    duplicate or an event whose outcome we have recorded already (stored as processed)."""
+    if not isinstance(event, Event):
+        event = Event.from_stripe(event)
+    recorded = _outcome_recorded(session, event)
+    row_id, new = store_event(session, event, processed=recorded)
+    return Receipt(row_id, new, new and not recorded)
+
+
+def _outcome_recorded(session: Session, event: Event) -> bool:
+    """A PaymentIntent event about one of our payments that is final already: where
+    _payment_intent_event's first check would end (it finds the payment by this id)."""
+    if HANDLERS.get(event.type) is not _ON_PAYMENT_INTENT:
+        return False
+    try:
+        intent_id = event.data_object.get("id")
+    except StripeObjectUnreadable:
+        return False  # left to the handler, which parks it with the reason
+    if not isinstance(intent_id, str):
+        return False
+    final = session.scalar(
+        select(Payment.id)
+        .where(
+            Payment.stripe_payment_intent_id == intent_id,
+            Payment.status.in_(FINAL_PAYMENT_STATUSES),
+        )
+        .limit(1)
+    )
+    return final is not None
 
 
 def _metadata_id(obj: PaymentIntent | StripeRefund | Payout, key: str) -> int | None:

@@ -1,5 +1,6 @@
 """Stripe webhooks: signature checked against every configured secret (rotation), the event
-stored once by its id, processing enqueued, and Stripe answered at once.
+stored once by its id, processing enqueued (unless the event only tells us an outcome we
+recorded already: payments.webhook_events.receive_event), and Stripe answered at once.
 
 Authenticated by Stripe's signature alone (no API key). A signature whose timestamp is more
 than the tolerance (300 s) away from now is refused, so a captured request cannot be replayed.
@@ -22,7 +23,7 @@ from jobs.messages import PROCESS_EVENT
 from models import WebhookEvent
 from models.db import transaction
 from models.events import EventStatus
-from payments.webhook_events import store_event
+from payments.webhook_events import receive_event
 from web.auth import READ, requires
 from web.bodies import parse_json, raw_body
 from web.context import state
@@ -140,15 +141,16 @@ def receive() -> Response:
         )
     event = _event(payload)
     with transaction(app_state.sessions) as session:
-        row_id, new = store_event(session, event)
-    if new:
-        send_after_commit(state().broker, PROCESS_EVENT, row_id)
+        receipt = receive_event(session, event)
+    if receipt.to_process:
+        send_after_commit(state().broker, PROCESS_EVENT, receipt.row_id)
+    outcome = "stored, outcome recorded already" if receipt.new else "duplicate"
     log.info(
         "webhook %s",
-        "stored" if new else "duplicate",
+        "stored" if receipt.to_process else outcome,
         extra={"event_id": event["id"], "event_type": event["type"]},
     )
-    return jsonify({"received": True, "id": event["id"], "duplicate": not new})
+    return jsonify({"received": True, "id": event["id"], "duplicate": not receipt.new})
 
 
 @bp.get("/api/webhooks/stripe/health")

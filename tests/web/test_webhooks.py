@@ -9,6 +9,9 @@ from web_helpers import WEBHOOK_SECRETS, event_payload
 
 from models import WebhookEvent
 from models.db import transaction
+from models.money import Money
+from models.payments import PaymentStatus
+from payments import charges, parties
 from stripe_sim.signing import sign
 
 PATH = "/api/webhooks/stripe"
@@ -39,6 +42,57 @@ def test_a_signed_event_is_stored_once_and_enqueued(app, sessions, queued):
     assert again.status_code == 200 and again.json["duplicate"] is True
     assert len(stored(sessions)) == 1
     assert len(queued("webhooks")) == 1  # a duplicate is not processed twice
+
+
+def payment_with_intent(sessions, load: str, intent_id: str, status: PaymentStatus) -> None:
+    with transaction(sessions) as session:
+        shipper = parties.create_shipper(
+            session, name=load, email=f"{load}@x.test", external_id=f"shipper-{load}"
+        )
+        carrier = parties.create_carrier(
+            session, name=load, email=f"{load}@c.test", country="US", default_currency="usd"
+        )
+        payment = charges.create_payment(
+            session,
+            shipper_id=shipper.id,
+            carrier_id=carrier.id,
+            load_reference=load,
+            amount=Money(5000, "usd"),
+            carrier_amount=4000,
+        )
+        payment.stripe_payment_intent_id = intent_id
+        payment.status = status
+
+
+def test_an_event_whose_outcome_is_recorded_is_stored_processed_without_a_job(
+    app, sessions, queued
+):
+    """The charge job recorded the outcome from Stripe's answer before the event came: the
+    event is kept, as processed, and no job runs for it (its handler would stop at once).
+    Any other event still goes to a job."""
+    payment_with_intent(sessions, "load-done", "pi_done", PaymentStatus.SUCCEEDED)
+    payment_with_intent(sessions, "load-open", "pi_open", PaymentStatus.PROCESSING)
+    events = [
+        ("evt_done", "payment_intent.succeeded", {"id": "pi_done"}),
+        ("evt_open", "payment_intent.succeeded", {"id": "pi_open"}),
+        ("evt_other", "payment_intent.succeeded", {"id": "pi_not_ours"}),
+        ("evt_refund", "charge.refunded", {"id": "ch_1"}),
+    ]
+    for event_id, event_type, obj in events:
+        payload = event_payload(event_id, event_type, obj)
+        response = post(app, payload, sign(payload, WEBHOOK_SECRETS[0]))
+        assert response.status_code == 200
+        assert response.json["duplicate"] is False
+    rows = {e.stripe_event_id: e for e in stored(sessions)}
+    assert rows["evt_done"].status == "processed" and rows["evt_done"].processed_at is not None
+    assert {rows[e].status for e in ("evt_open", "evt_other", "evt_refund")} == {"received"}
+    enqueued = sorted(m.args[0] for m in queued("webhooks"))
+    assert enqueued == sorted(rows[e].id for e in ("evt_open", "evt_other", "evt_refund"))
+
+    payload = event_payload("evt_done", "payment_intent.succeeded", {"id": "pi_done"})
+    again = post(app, payload, sign(payload, WEBHOOK_SECRETS[0]))
+    assert again.json["duplicate"] is True
+    assert len(queued("webhooks")) == 3
 
 
 def test_the_previous_secret_is_accepted_during_rotation(app, sessions):
