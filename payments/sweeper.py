@@ -12,11 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Carrier, Payment, PayoutBatch, Refund, Shipper, WebhookEvent
 from models.events import EventStatus
+from models.payments import PaymentStatus
+
+# A bank debit in `processing` waits days for its bank (https://docs.stripe.com/payments/ach-
+# direct-debit/accept-a-payment: about 4 business days); Stripe sends the outcome as a webhook,
+# and the event poller fetches what a webhook missed. Read again from Stripe on every sweep it
+# would cost a request per debit per minute for days (the rate limit of a busy platform), so
+# the sweeper looks at one only after this long without news.
+PROCESSING_RECHECK_S = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,9 @@ class StuckWork:
 
 def find_stuck(session: Session, *, older_than_s: int, limit: int = 1000) -> StuckWork:
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+    waiting_on_bank = datetime.now(UTC) - timedelta(
+        seconds=max(older_than_s, PROCESSING_RECHECK_S)
+    )
 
     def ids(query: object) -> list[int]:
         return list(session.scalars(query.limit(limit)))  # type: ignore[attr-defined]
@@ -64,6 +75,10 @@ def find_stuck(session: Session, *, older_than_s: int, limit: int = 1000) -> Stu
                 Payment.recovery_point != "finished",
                 Payment.attention_at.is_(None),
                 Payment.updated_at < cutoff,
+                or_(
+                    Payment.status != PaymentStatus.PROCESSING,
+                    Payment.updated_at < waiting_on_bank,
+                ),
             )
         ),
         refunds=ids(
