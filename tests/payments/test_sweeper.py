@@ -6,54 +6,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from payment_rows import a_payment
 
-from models import Payment
 from models.db import transaction
-from models.money import Money
-from models.payments import PaymentStatus
-from payments import charges, parties
 from payments.sweeper import PROCESSING_RECHECK_S, find_stuck
 
 
-def payment_in(sessions: Any, load: str, status: PaymentStatus, recovery_point: str, age_s: int):
-    with transaction(sessions) as session:
-        shipper = parties.create_shipper(
-            session, name=load, email=f"{load}@s.test", external_id=f"shipper-{load}"
-        )
-        carrier = parties.create_carrier(
-            session, name=load, email=f"{load}@c.test", country="US", default_currency="usd"
-        )
-        payment = charges.create_payment(
-            session,
-            shipper_id=shipper.id,
-            carrier_id=carrier.id,
-            load_reference=load,
-            amount=Money(20000, "usd"),
-            carrier_amount=16000,
-        )
-        payment_id = payment.id
-    with transaction(sessions) as session:
-        session.execute(
-            update(Payment)
-            .where(Payment.id == payment_id)
-            .values(
-                status=status,
-                recovery_point=recovery_point,
-                stripe_payment_intent_id=f"pi_{load}",
-                updated_at=datetime.now(UTC) - timedelta(seconds=age_s),
-            )
-        )
-    return payment_id
+def payment_in(sessions: Any, load: str, status: str, recovery_point: str, age_s: int) -> int:
+    return a_payment(
+        sessions,
+        load,
+        status=status,
+        recovery_point=recovery_point,
+        stripe_payment_intent_id=f"pi_{load}",
+        updated_at=datetime.now(UTC) - timedelta(seconds=age_s),
+    )
 
 
 def test_a_debit_waiting_on_its_bank_is_not_read_again_on_every_sweep(sessions: Any) -> None:
-    stalled = payment_in(sessions, "stalled", PaymentStatus.PENDING, "started", 600)
-    waiting = payment_in(sessions, "waiting", PaymentStatus.PROCESSING, "intent_created", 600)
+    stalled = payment_in(sessions, "stalled", "pending", "started", 600)
+    waiting = payment_in(sessions, "waiting", "processing", "intent_created", 600)
     silent = payment_in(
-        sessions, "silent", PaymentStatus.PROCESSING, "intent_created", PROCESSING_RECHECK_S + 60
+        sessions, "silent", "processing", "intent_created", PROCESSING_RECHECK_S + 60
     )
-    done = payment_in(sessions, "done", PaymentStatus.SUCCEEDED, "finished", 600)
+    done = payment_in(sessions, "done", "succeeded", "finished", 600)
     with transaction(sessions) as session:
         stuck = find_stuck(session, older_than_s=120).payments
     assert stalled in stuck and silent in stuck

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 
+from payment_rows import a_payment
 from sqlalchemy import select
 from web_helpers import WEBHOOK_SECRETS, event_payload
 
 from models import WebhookEvent
 from models.db import transaction
-from models.money import Money
-from models.payments import PaymentStatus
-from payments import charges, parties
 from stripe_sim.signing import sign
 
 PATH = "/api/webhooks/stripe"
@@ -44,34 +42,14 @@ def test_a_signed_event_is_stored_once_and_enqueued(app, sessions, queued):
     assert len(queued("webhooks")) == 1  # a duplicate is not processed twice
 
 
-def payment_with_intent(sessions, load: str, intent_id: str, status: PaymentStatus) -> None:
-    with transaction(sessions) as session:
-        shipper = parties.create_shipper(
-            session, name=load, email=f"{load}@x.test", external_id=f"shipper-{load}"
-        )
-        carrier = parties.create_carrier(
-            session, name=load, email=f"{load}@c.test", country="US", default_currency="usd"
-        )
-        payment = charges.create_payment(
-            session,
-            shipper_id=shipper.id,
-            carrier_id=carrier.id,
-            load_reference=load,
-            amount=Money(5000, "usd"),
-            carrier_amount=4000,
-        )
-        payment.stripe_payment_intent_id = intent_id
-        payment.status = status
-
-
 def test_an_event_whose_outcome_is_recorded_is_stored_processed_without_a_job(
     app, sessions, queued
 ):
     """The charge job recorded the outcome from Stripe's answer before the event came: the
     event is kept, as processed, and no job runs for it (its handler would stop at once).
     Any other event still goes to a job."""
-    payment_with_intent(sessions, "load-done", "pi_done", PaymentStatus.SUCCEEDED)
-    payment_with_intent(sessions, "load-open", "pi_open", PaymentStatus.PROCESSING)
+    a_payment(sessions, "load-done", stripe_payment_intent_id="pi_done", status="succeeded")
+    a_payment(sessions, "load-open", stripe_payment_intent_id="pi_open", status="processing")
     events = [
         ("evt_done", "payment_intent.succeeded", {"id": "pi_done"}),
         ("evt_open", "payment_intent.succeeded", {"id": "pi_open"}),
