@@ -36,6 +36,8 @@ PLATFORM = "platform"
 # Columns with few distinct values, whose cells can share one str object.
 REPEATED = ("type", "currency", "account", "status")
 
+# A payout's status asks whether its source is among the payout failures' (a hashed subplan,
+# read once, probed only for payouts): a join would carry every posting through it.
 # A posting's lines are aggregated per posting through the posting_id index (LATERAL) rather
 # than by joining the day's lines: a slice's postings are spread over the whole day, and a
 # hash join would read every line of the day once per slice. (The build of staged slices
@@ -54,16 +56,17 @@ SELECT p.id,
        extract(epoch FROM p.occurred_at)::bigint,
        {account},
        CASE WHEN p.kind = 'payout'
-            THEN CASE WHEN fp.stripe_source IS NOT NULL THEN 'failed' ELSE 'paid' END
+            THEN CASE WHEN p.stripe_source IN (
+                          SELECT f.stripe_source
+                          FROM ledger_postings f
+                          WHERE f.kind = 'payout_failure' AND f.stripe_source IS NOT NULL
+                            AND {failure_filter}
+                            AND NOT EXISTS (SELECT 1 FROM ledger_postings r
+                                            WHERE r.reverses_posting_id = f.id))
+                      THEN 'failed' ELSE 'paid' END
        END
 FROM ledger_postings p
 {lines}
-LEFT JOIN (
-    SELECT DISTINCT f.stripe_source
-    FROM ledger_postings f
-    WHERE f.kind = 'payout_failure' AND f.stripe_source IS NOT NULL AND {failure_filter}
-      AND NOT EXISTS (SELECT 1 FROM ledger_postings r WHERE r.reverses_posting_id = f.id)
-) AS fp ON p.kind = 'payout' AND fp.stripe_source = p.stripe_source
 {partition_join}
 WHERE p.occurred_at >= to_timestamp({start}) AND p.occurred_at < to_timestamp({end})
   AND {account_filter}

@@ -5,11 +5,14 @@ the whole heap, so each slice's index scans touch nearly every page of the day (
 read the day ten times) and planning the moves joins the day's postings to its Stripe rows
 once more. Instead the job that splits the day (jobs/reconciliation.py) makes one pass over
 each side: every row of the window as its frame's columns but slices.UNSTORED (the ledger's
-lines aggregated per posting already) with its slice number, the moves of slices.py applied
-in the same pass:
+lines aggregated per posting already) with its slice number, the moves of slices.py applied:
 - a posting goes to the slice of the key of the Stripe row it claims by balance transaction
   (in the local copy), else of the id it claims itself; one that claims no Stripe id to the
-  slice of its "currency:amount" (a probe key);
+  slice of its "currency:amount" (a probe key). The ledger's pieces write every posting to
+  the slice of the id it claims itself (no join with the Stripe rows), and one join of the
+  window's postings with the account's Stripe rows, beside them, finds the few whose row
+  has another key (slices.rekeyed_postings, as the index-read plan moves them); those are
+  moved to their row's slice before the tables are split;
 - a Stripe row goes to the slice of its source (else its id), or, when its "currency:amount"
   is a probe key and no posting claims it (slices.unclaimed), to the slice of that key.
 So each slice holds exactly the rows `Slice.moved` / `stripe_moved` would give it. Rows go
@@ -48,15 +51,15 @@ from reconciliation.slices import STAGED_PREFIX, Slice, staged_table
 STALE_AFTER = "1 day"
 # Building is PostgreSQL's work alone, one core a connection: the ledger side (aggregating
 # lines per posting, the bulk of it) is written in this many pieces at once, beside the
-# Stripe side. (Pieces by ranges, not by id modulo: the planner then estimates each piece's
-# rows right and joins the Stripe rows by hash, not by a nested loop.)
+# Stripe side and the join that finds the postings to move. (Pieces by ranges, not by id
+# modulo: the planner then estimates each piece's rows right.)
 LEDGER_PIECES = 2
 # Pieces are ranges of posting ids when the window's postings fill at least this share of
 # the ids between their lowest and highest (the usual case: ids follow booking, booking
 # follows Stripe): each piece then aggregates its range's lines in one ordered pass
-# (ledger_source.LineRange), about half the work of a lookup per posting, and hashes the
-# window's Stripe rows. Sparser (other accounts' or days' postings in between, whose lines
-# the pass would read too), pieces are ranges of time, lines aggregated per posting.
+# (ledger_source.LineRange), about half the work of a lookup per posting. Sparser (other
+# accounts' or days' postings in between, whose lines the pass would read too), pieces are
+# ranges of time, lines aggregated per posting.
 DENSE_IDS = 0.75
 
 
@@ -66,7 +69,7 @@ def _stored(columns: tuple[Column, ...]) -> tuple[Column, ...]:
 
 # The columns of each side's staging tables (slices.staged_select rebuilds the others).
 _SIDES = (("ledger", _stored(LEDGER_COLUMNS)), ("stripe", _stored(STRIPE_COLUMNS)))
-# Building joins the day's postings to its Stripe rows: room to hash them in memory. A range
+# Building joins the day's postings to its Stripe rows once: room to hash them in memory. A range
 # of postings' lines is aggregated as the posting_id index returns them, never by hashing
 # millions of groups (which would spill to disk).
 _BUILD_SETTINGS = (
@@ -82,8 +85,9 @@ def stage(
 ) -> Slice:
     """Write `account`'s rows of [start, end) of both sides into `count` slices' staging
     tables of run `run_id` and commit; return slice 0 of the plan, staged. The ledger side is
-    written in LEDGER_PIECES pieces at once beside the Stripe side (each its own connection
-    and transaction); a failure drops whatever was written and raises."""
+    written in LEDGER_PIECES pieces at once beside the Stripe side and the postings to move
+    are found beside them (each its own connection and transaction); a failure drops
+    whatever was written and raises."""
     with sessions() as session:
         keys = ledger_source.booked_by_hand(session, account, start, end, 1)
     probe_keys = tuple(sorted({k for _, k, _ in keys}))
@@ -91,8 +95,9 @@ def stage(
         with transaction(sessions) as session:
             for side, columns in _SIDES:
                 _create(driver_connection(session), run_id, side, columns, count)
-        with ThreadPoolExecutor(1 + LEDGER_PIECES) as pool:
-            # The Stripe side needs nothing more: it starts while the ledger's pieces are cut.
+        with ThreadPoolExecutor(2 + LEDGER_PIECES) as pool:
+            # The Stripe side and the moves need nothing more: they start while the ledger's
+            # pieces are cut.
             writes = [
                 pool.submit(
                     _insert,
@@ -102,15 +107,17 @@ def stage(
                     _stripe_rows(account, start, end, count, probe_keys),
                 )
             ]
+            rekeyed = pool.submit(_rekeyed, sessions, account, start, end, count)
             with sessions() as session:
                 pieces = _ledger_pieces(session, account, start, end, count)
             writes += [pool.submit(_insert, sessions, run_id, "ledger", rows) for rows in pieces]
             for write in writes:
                 write.result()
+            moves = rekeyed.result()
         with transaction(sessions) as session:
-            written = {
-                side: _split(driver_connection(session), run_id, side, count) for side, _ in _SIDES
-            }
+            connection = driver_connection(session)
+            _move(connection, run_id, moves)
+            written = {side: _split(connection, run_id, side, count) for side, _ in _SIDES}
     except BaseException:
         with transaction(sessions) as session:
             drop_run(session, run_id)
@@ -169,23 +176,68 @@ def _create(
 
 def _insert(sessions: sessionmaker[Session], run_id: int, side: str, rows: sql.Composed) -> None:
     with transaction(sessions) as session:
-        for setting in _BUILD_SETTINGS:
-            session.execute(text(setting))
+        _build_settings(session)
         driver_connection(session).execute(
             sql.SQL("INSERT INTO {} {}").format(_parent(run_id, side), rows)
         )
 
 
+def _build_settings(session: Session) -> None:
+    for setting in _BUILD_SETTINGS:
+        session.execute(text(setting))
+
+
+def _rekeyed(
+    sessions: sessionmaker[Session], account: str, start: int, end: int, count: int
+) -> list[tuple[int, int]]:
+    """(posting id, slice) of the window's postings whose claimed Stripe row (anywhere in the
+    local copy) has a key other than the id they claim themselves (slices.rekeyed_postings):
+    normally a handful. One hash join of the window's postings with the account's Stripe
+    rows, where each ledger piece joined them before (hashing its postings, probing with
+    every Stripe row of the window)."""
+    with transaction(sessions) as session:
+        _build_settings(session)
+        rows = (
+            driver_connection(session)
+            .execute(slices.rekeyed_postings(account, start, end, count))
+            .fetchall()
+        )
+    return [(int(posting), int(index)) for posting, index in rows]
+
+
+def _move(connection: psycopg.Connection, run_id: int, moves: list[tuple[int, int]]) -> None:
+    """Move the staged postings of `moves` ((posting id, slice)) to their slice's partition
+    (an UPDATE of the partition key moves the row). Only when there are any: it reads every
+    staged posting to find them."""
+    if not moves:
+        return
+    connection.execute(
+        sql.SQL(
+            "UPDATE {} AS t SET slice = m.slice"
+            " FROM unnest(%s::bigint[], %s::integer[]) AS m(posting_id, slice)"
+            " WHERE t.posting_id = m.posting_id AND t.slice <> m.slice"
+        ).format(_parent(run_id, "ledger")),
+        [[posting for posting, _ in moves], [index for _, index in moves]],
+    )
+
+
 def _split(connection: psycopg.Connection, run_id: int, side: str, count: int) -> list[int]:
-    """Pages written per slice (the size of its table: no second pass over the rows); then
-    every partition detached (a table of its own, which its partition job reads and drops
-    alone) and the partitioned table dropped."""
+    """Pages written per slice (the size of its table: no second pass over the rows; none
+    when it holds no row, though a posting moved out of it left its page); then every
+    partition detached (a table of its own, which its partition job reads and drops alone)
+    and the partitioned table dropped."""
     parent = _parent(run_id, side)
     written = [
         int(
             connection.execute(
-                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int",
-                [f'"{staged_table(run_id, index, side)}"'],
+                sql.SQL(
+                    "SELECT CASE WHEN EXISTS (SELECT FROM {table})"
+                    " THEN pg_relation_size({name}::regclass)"
+                    " / current_setting('block_size')::int ELSE 0 END"
+                ).format(
+                    table=sql.Identifier(staged_table(run_id, index, side)),
+                    name=sql.Literal(f'"{staged_table(run_id, index, side)}"'),
+                )
             ).fetchone()[0]  # type: ignore[index]
         )
         for index in range(count)
@@ -221,39 +273,21 @@ def _ledger_rows(
     account: str, start: int, end: int, count: int, lines: LineRange | None = None
 ) -> sql.Composed:
     """The LEDGER frame's rows of [start, end) (ledger_query, lines aggregated per posting,
-    or over `lines`' range of ids, then only those postings) with their slice, the Stripe
-    row each posting claims joined in the same pass. That row is looked for by hash among
-    the Stripe rows created in [start, end) (where a posting's row is: it copies Stripe's
-    `created`), so a piece of the window hashes its own share of the Stripe side, not all
-    of it; only a posting not found there looks its row up by primary key (anywhere in the
-    local copy), so the slice is the same either way."""
+    or over `lines`' range of ids, then only those postings) with the slice of the id each
+    posting claims itself (slices.POSTING_KEY), or of its "currency:amount" when it claims
+    none. A posting whose Stripe row has another key is moved afterwards (`_rekeyed`)."""
     own_key = sql.SQL("coalesce(q.source, q.balance_transaction, '')")  # slices.POSTING_KEY
     by_hand = sql.SQL("q.currency || ':' || q.amount::text")
-    elsewhere = sql.SQL(
-        "CASE WHEN s.id IS NULL THEN (SELECT {key} FROM stripe_balance_transactions c"
-        " WHERE c.id = q.balance_transaction AND c.account = {account}) END"
-    ).format(key=sql.SQL(slices.STRIPE_KEY.format("c.")), account=sql.Literal(account))
     return sql.SQL(
         "SELECT {stored}, CASE WHEN q.balance_transaction IS NULL AND q.source IS NULL"
-        " THEN {by_hand} ELSE {claimed} END"
+        " THEN {by_hand} ELSE {own} END"
         " FROM ({inner}) AS q({columns})"
-        " LEFT JOIN stripe_balance_transactions s"
-        " ON s.id = q.balance_transaction AND s.account = {account}"
-        " AND s.created >= to_timestamp({start}) AND s.created < to_timestamp({end})"
     ).format(
         stored=_names(_stored(LEDGER_COLUMNS), "q"),
         by_hand=slices.slice_number(by_hand, count),
-        claimed=slices.slice_number(
-            sql.SQL("coalesce({}, {}, {})").format(
-                sql.SQL(slices.STRIPE_KEY.format("s.")), elsewhere, own_key
-            ),
-            count,
-        ),
+        own=slices.slice_number(own_key, count),
         inner=ledger_source.ledger_query(account, start, end, lines=lines),
         columns=_aliases(LEDGER_COLUMNS),
-        account=sql.Literal(account),
-        start=sql.Literal(int(start)),
-        end=sql.Literal(int(end)),
     )
 
 

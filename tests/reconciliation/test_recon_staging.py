@@ -115,10 +115,12 @@ def slice_of(world: World, key: str) -> int:
 def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_it(
     world: World, pieces: str
 ) -> None:
-    # A piece of time hashes its own Stripe rows: a posting booked in the afternoon that
-    # claims (with a mistyped source) a refund Stripe created in the morning is not found
-    # there, and must still go to that row's slice, as the index-read plan moves it (a piece
-    # of ids hashes the whole window's and finds it there).
+    # A posting booked in the afternoon that claims (with a mistyped source) a refund Stripe
+    # created in the morning, in another piece of the window: the piece writes it to the
+    # slice of its mistyped source, and it must still end in its Stripe row's slice, as the
+    # index-read plan moves it (the build's join of the postings with the Stripe rows finds
+    # it and moves it before the split; the slice it leaves may be left with no row but a
+    # page, which must not read as a table emptied by a restart).
     base = base_day(world)
     txn = oob_refund(world, base, 3_00, "10:45")
     world.at(unix("2026-03-11 12:00"))
