@@ -19,11 +19,11 @@ from models import Carrier, Payment, PayoutBatch, Refund, Shipper, WebhookEvent
 from models.events import EventStatus
 from models.payments import PaymentStatus
 
-# A bank debit in `processing` waits days for its bank (https://docs.stripe.com/payments/ach-
-# direct-debit/accept-a-payment: about 4 business days); Stripe sends the outcome as a webhook,
-# and the event poller fetches what a webhook missed. Read again from Stripe on every sweep it
-# would cost a request per debit per minute for days (the rate limit of a busy platform), so
-# the sweeper looks at one only after this long without news.
+# A bank debit in `processing` waits days for its bank (about 4 business days:
+# https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment); Stripe sends the outcome
+# as a webhook, and the event poller fetches what a webhook missed. Read again from Stripe on
+# every sweep, it would cost a request per debit per minute for days (the rate limit of a busy
+# platform), so the sweeper looks at one only after this long without news.
 PROCESSING_RECHECK_S = 6 * 3600
 
 

@@ -14,9 +14,9 @@ An event is stored as Stripe sent it (its raw JSON, the one place raw Stripe JSO
 same parser the gateway uses for Stripe's answers.
 
 Most PaymentIntent events arrive after the charge job has recorded the outcome from Stripe's
-answer (the job's record comes first: the event is sent after that answer). Such an event is
-stored as processed when it is received (receive_event), without a job: its handler would only
-find the payment final and stop there.
+answer (in the demo 6 to 9 in 10, by the machine's load). Such an event is stored as processed
+when it is received (receive_event), without a job: its handler would only find the payment
+final and stop there.
 """
 
 from __future__ import annotations
