@@ -51,10 +51,9 @@ class StuckWork:
 
 
 def find_stuck(session: Session, *, older_than_s: int, limit: int = 1000) -> StuckWork:
-    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
-    waiting_on_bank = datetime.now(UTC) - timedelta(
-        seconds=max(older_than_s, PROCESSING_RECHECK_S)
-    )
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(seconds=older_than_s)
+    waiting_on_bank = now - timedelta(seconds=max(older_than_s, PROCESSING_RECHECK_S))
 
     def ids(query: object) -> list[int]:
         return list(session.scalars(query.limit(limit)))  # type: ignore[attr-defined]
