@@ -27,7 +27,7 @@ after --rows and --planted); `--prepared` then measures on it, so that a timing 
 holds the shared lock for the measurement only.
 
     python bench/recon.py [--rows 1000000] [--planted 500] [--partition-rows 1000000]
-        [--prepare | --prepared] [--read-by-index]
+        [--prepare | --prepared [--baseline-rows 1000000]] [--read-by-index]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -203,10 +204,11 @@ def measure_floor(url: str, plan_file: str | None, index: int) -> dict[str, obje
 
 
 def both_halves(
-    url: str, plan_file: str | None, parts: int
+    url: str, plan_file: str | None, parts: int, baseline: Baseline | None = None
 ) -> tuple[dict[str, object], dict[str, object]]:
     """Every slice in its own fresh process, one after the other (as partition jobs on
-    workers would run them), the real path then its floor, a line printed per slice."""
+    workers would run them), the real path then its floor, a line printed per slice; the
+    baseline day, when given, measured again halfway and after the last slice."""
     real, floor = [], []
     for i in range(parts):
         real.append(child("real", url, plan_file, i))
@@ -214,11 +216,33 @@ def both_halves(
         if parts > 1:
             print(
                 f"  slice {i + 1}/{parts}: {real[-1]['stripe_rows']:,} Stripe rows, "
-                f"{real[-1]['ledger_rows']:,} postings; real {real[-1]['total_s']:.2f} s, "
+                f"{real[-1]['ledger_rows']:,} postings; real {real[-1]['total_s']:.2f} s "
+                f"(Stripe {real[-1]['stripe_load_s']:.2f} + ledger "
+                f"{real[-1]['ledger_load_s']:.2f} + match {real[-1]['match_s']:.2f}), "
                 f"floor {floor[-1]['same_sql_s']:.2f} s; RSS {real[-1]['rss_mb']:,.0f} MB",
                 flush=True,
             )
+        if baseline is not None and i + 1 in (parts // 2, parts):
+            baseline.measure()
     return summed(real), summed(floor)
+
+
+class Baseline:
+    """The day of `rows` rows (kept by --prepare, run in one piece) measured between the
+    steps of a sliced run, so that the time per million is compared with 1M runs made in
+    the same minutes: this machine's speed drifts by 15 % or more within an hour."""
+
+    def __init__(self, url: str, rows: int) -> None:
+        self.url, self.rows = url, rows
+        self.times: list[float] = []
+
+    def measure(self) -> None:
+        total = float(child("real", self.url, None, 0)["total_s"])  # type: ignore[arg-type]
+        self.times.append(total)
+        print(f"  baseline: the {self.rows:,}-row day in one piece, real {total:.2f} s", flush=True)
+
+    def per_million(self) -> float:
+        return statistics.median(self.times) / (self.rows / 1_000_000)
 
 
 def summed(pieces: list[dict[str, object]]) -> dict[str, object]:
@@ -272,6 +296,13 @@ def main() -> int:
         "--prepared", action="store_true", help="measure on the day --prepare kept (same --rows)"
     )
     parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        help="with --prepared and slices: also measure the day of this many rows (kept by"
+        " --prepare) in one piece before, halfway through and after the slices, and give the"
+        " time per million against the median of those runs",
+    )
+    parser.add_argument(
         "--read-by-index",
         action="store_true",
         help="slices read by index with planned moves (the path before staging), to compare",
@@ -303,12 +334,13 @@ def main() -> int:
             return run(url, args, overall, tmp)
 
 
-def kept_database(args: argparse.Namespace) -> str:
-    """The database --prepare fills and --prepared reads, named after the day's size."""
+def kept_database(args: argparse.Namespace, rows: int | None = None) -> str:
+    """The database --prepare fills and --prepared reads, named after the day's size
+    (`rows`, else --rows)."""
     server = load_settings().database_url
     if not server:
         raise SystemExit("--prepare / --prepared need DATABASE_URL (a server that keeps it)")
-    name = f"midway_bench_recon_{args.rows}_{args.planted}"
+    name = f"midway_bench_recon_{rows or args.rows}_{args.planted}"
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
@@ -349,6 +381,10 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
     )
 
     plan_file, plan_s, staged = None, 0.0, None
+    baseline = None
+    if parts > 1 and args.baseline_rows:
+        baseline = Baseline(kept_database(args, args.baseline_rows), args.baseline_rows)
+        baseline.measure()
     if parts > 1:
         by_index = ["--read-by-index"] if args.read_by_index else []
         plan = child("plan", url, None, parts, *by_index)  # the split job's one pass
@@ -365,7 +401,7 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
         )
         print(f"plan (once, in the job that splits the day): {plan_s:.2f} s, {what}")
     try:
-        real, floor = both_halves(url, plan_file, parts)
+        real, floor = both_halves(url, plan_file, parts, baseline)
     finally:
         if staged is not None:
             drop_staged(url, int(staged))
@@ -397,6 +433,12 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
         f"per million rows: real {per_million:.2f} s, floor "
         f"{float(floor['same_sql_s']) / (rows / 1_000_000):.2f} s"  # type: ignore[arg-type]
     )
+    if baseline is not None:
+        print(
+            f"against the {baseline.rows:,}-row day in one piece (median of "
+            f"{len(baseline.times)}: {baseline.per_million():.2f} s per million): "
+            f"{per_million / baseline.per_million():.2f}x (aim <= 1.2x)"
+        )
     slices_rss = ", ".join(f"{mb:,.0f}" for mb in real["slice_rss_mb"])  # type: ignore[attr-defined]
     print(
         f"peak RSS per partition process: max {real['rss_mb']:,.0f} MB (aim < 1,536) "
