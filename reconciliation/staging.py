@@ -9,10 +9,11 @@ lines aggregated per posting already) with its slice number, the moves of slices
 - a posting goes to the slice of the key of the Stripe row it claims by balance transaction
   (in the local copy), else of the id it claims itself; one that claims no Stripe id to the
   slice of its "currency:amount" (a probe key). The ledger's pieces write every posting to
-  the slice of the id it claims itself (no join with the Stripe rows), and one join of the
-  window's postings with the account's Stripe rows, beside them, finds the few whose row
-  has another key (slices.rekeyed_postings, as the index-read plan moves them); those are
-  moved to their row's slice before the tables are split;
+  the slice of the id it claims itself (no join with the Stripe rows); then each slice's
+  postings whose balance transaction is not among its own Stripe rows (an anti-join of two
+  tables of one slice) are looked up by id, and the few whose row has another key
+  (slices.rekeyed_postings, as the index-read plan moves them) are moved to their row's
+  slice before the tables are split;
 - a Stripe row goes to the slice of its source (else its id), or, when its "currency:amount"
   is a probe key and no posting claims it (slices.unclaimed), to the slice of that key.
 So each slice holds exactly the rows `Slice.moved` / `stripe_moved` would give it. Rows go
@@ -51,7 +52,7 @@ from reconciliation.slices import STAGED_PREFIX, Slice, staged_table
 STALE_AFTER = "1 day"
 # Building is PostgreSQL's work alone, one core a connection: the ledger side (aggregating
 # lines per posting, the bulk of it) is written in this many pieces at once, beside the
-# Stripe side and the join that finds the postings to move. (Pieces by ranges, not by id
+# Stripe side. (Pieces by ranges, not by id
 # modulo: the planner then estimates each piece's rows right.)
 LEDGER_PIECES = 2
 # Pieces are ranges of posting ids when the window's postings fill at least this share of
@@ -69,7 +70,7 @@ def _stored(columns: tuple[Column, ...]) -> tuple[Column, ...]:
 
 # The columns of each side's staging tables (slices.staged_select rebuilds the others).
 _SIDES = (("ledger", _stored(LEDGER_COLUMNS)), ("stripe", _stored(STRIPE_COLUMNS)))
-# Building joins the day's postings to its Stripe rows once: room to hash them in memory. A range
+# Room to hash a slice's Stripe ids in memory (finding the postings to move). A range
 # of postings' lines is aggregated as the posting_id index returns them, never by hashing
 # millions of groups (which would spill to disk).
 _BUILD_SETTINGS = (
@@ -95,9 +96,8 @@ def stage(
         with transaction(sessions) as session:
             for side, columns in _SIDES:
                 _create(driver_connection(session), run_id, side, columns, count)
-        with ThreadPoolExecutor(2 + LEDGER_PIECES) as pool:
-            # The Stripe side and the moves need nothing more: they start while the ledger's
-            # pieces are cut.
+        with ThreadPoolExecutor(1 + LEDGER_PIECES) as pool:
+            # The Stripe side needs nothing more: it starts while the ledger's pieces are cut.
             writes = [
                 pool.submit(
                     _insert,
@@ -107,13 +107,18 @@ def stage(
                     _stripe_rows(account, start, end, count, probe_keys),
                 )
             ]
-            rekeyed = pool.submit(_rekeyed, sessions, account, start, end, count)
             with sessions() as session:
                 pieces = _ledger_pieces(session, account, start, end, count)
             writes += [pool.submit(_insert, sessions, run_id, "ledger", rows) for rows in pieces]
             for write in writes:
                 write.result()
-            moves = rekeyed.result()
+            moves = [
+                move
+                for found in pool.map(
+                    lambda index: _rekeyed(sessions, run_id, account, index, count), range(count)
+                )
+                for move in found
+            ]
         with transaction(sessions) as session:
             connection = driver_connection(session)
             _move(connection, run_id, moves)
@@ -188,21 +193,41 @@ def _build_settings(session: Session) -> None:
 
 
 def _rekeyed(
-    sessions: sessionmaker[Session], account: str, start: int, end: int, count: int
+    sessions: sessionmaker[Session], run_id: int, account: str, index: int, count: int
 ) -> list[tuple[int, int]]:
-    """(posting id, slice) of the window's postings whose claimed Stripe row (anywhere in the
-    local copy) has a key other than the id they claim themselves (slices.rekeyed_postings):
-    normally a handful. One hash join of the window's postings with the account's Stripe
-    rows, where each ledger piece joined them before (hashing its postings, probing with
-    every Stripe row of the window)."""
+    """(posting id, slice) of the postings written to slice `index` whose claimed Stripe row
+    (anywhere in the local copy) has a key of another slice: a wrong or missing source on
+    the posting (slices.rekeyed_postings, as the index-read plan finds them). Only a posting
+    whose balance transaction is not among its own slice's Stripe rows can be one: those
+    few (an anti-join of the slice's two tables, a million rows each) are looked up by
+    primary key. One hash join of the day's postings with the account's Stripe rows did
+    this before, beside the writes: twice the CPU, and on a long history a lookup per
+    posting."""
+    own = {side: sql.Identifier(staged_table(run_id, index, side)) for side in ("stripe", "ledger")}
     with transaction(sessions) as session:
         _build_settings(session)
-        rows = (
-            driver_connection(session)
-            .execute(slices.rekeyed_postings(account, start, end, count))
-            .fetchall()
-        )
-    return [(int(posting), int(index)) for posting, index in rows]
+        connection = driver_connection(session)
+        claimed = connection.execute(
+            sql.SQL(
+                "SELECT l.posting_id, l.balance_transaction FROM {ledger} l"
+                " WHERE l.balance_transaction IS NOT NULL AND NOT EXISTS"
+                " (SELECT FROM {stripe} s WHERE s.balance_transaction = l.balance_transaction)"
+            ).format(**own)
+        ).fetchall()
+        if not claimed:
+            return []
+        rows = connection.execute(
+            sql.SQL(
+                "SELECT c.posting_id, {slice} FROM stripe_balance_transactions s"
+                " JOIN unnest(%s::bigint[], %s::text[]) AS c(posting_id, balance_transaction)"
+                " ON s.id = c.balance_transaction WHERE s.account = {account}"
+            ).format(
+                slice=slices.slice_number(sql.SQL(slices.STRIPE_KEY.format("s.")), count),
+                account=sql.Literal(account),
+            ),
+            [[posting for posting, _ in claimed], [txn for _, txn in claimed]],
+        ).fetchall()
+    return [(int(posting), int(at)) for posting, at in rows if at != index]
 
 
 def _move(connection: psycopg.Connection, run_id: int, moves: list[tuple[int, int]]) -> None:
