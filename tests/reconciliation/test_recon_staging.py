@@ -148,6 +148,44 @@ def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_
     assert holding == [theirs]
 
 
+def test_a_posting_whose_stripe_row_is_outside_the_window_goes_to_that_rows_slice(
+    world: World,
+) -> None:
+    # A posting of the day that claims, with a mistyped source, a refund Stripe created the
+    # next morning (in the local copy, not in the window, so in no slice's Stripe table): it
+    # is found among the postings whose row is not in their own slice, looked up by id, and
+    # goes to the slice of that row's key, as the index-read plan moves it.
+    base = base_day(world)
+    world.at(unix("2026-03-11 09:00"))
+    refund = world.sdk().v1.refunds.create(
+        params={"payment_intent": base.usd_charge_pi, "amount": 2_00}
+    )
+    txn = str(refund.balance_transaction)
+    world.at(unix("2026-03-12 12:00"))
+    for day_ in (DAY, "2026-03-11"):
+        run_day(world.sessions, ApiSource(world.http()), day_)
+    start, end = window_bounds()
+    assert unix("2026-03-11 09:00") >= end
+    with world.sessions() as session:
+        row = stripe_cache.load_ids(session, "platform", [txn]).iloc[0]
+    theirs = slice_of(world, row["source"])
+    typo = next(f"re_typo{n}" for n in range(100) if slice_of(world, f"re_typo{n}") != theirs)
+    posting = world.book(
+        kind="refund", amount=-2_00, occurred_at=unix(f"{DAY} 23:50"), txn=txn, source=typo
+    )
+    _, staged = staged_run(world)
+    with world.sessions() as session:
+        assert (posting.id, theirs) in ledger_source.plan_slices(
+            session, "platform", start, end, PARTS
+        ).moved
+        read = [
+            ledger_source.load_ledger_frame(session, "platform", start, end, part=staged.at(i))
+            for i in range(PARTS)
+        ]
+    holding = [i for i, frame in enumerate(read) if posting.id in set(frame["posting_id"])]
+    assert holding == [theirs]
+
+
 def test_staged_slices_find_what_one_piece_finds_and_leave_no_table(
     world: World, pieces: str
 ) -> None:
