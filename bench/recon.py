@@ -472,8 +472,8 @@ def run(url: str, args: argparse.Namespace, overall: float, tmp: str) -> int:
         print(
             f"on {args.workers} workers at once: {elapsed:.2f} s from the build's start to the "
             f"last slice's end = {elapsed / (rows / 1_000_000):.2f} s per million (floor's slices "
-            f"at once {float(floor['elapsed_s']):.2f} s); the summed figures above are one "  # type: ignore[arg-type]
-            "worker's"
+            f"at once {float(floor['elapsed_s']):.2f} s); the summed figures above add the "  # type: ignore[arg-type]
+            f"slices' own times, each slowed by the {args.workers - 1} beside it"
         )
     if baseline is not None:
         print(
