@@ -112,30 +112,21 @@ def slice_of(world: World, key: str) -> int:
         return int(driver_connection(session).execute(query).fetchone()[0])  # type: ignore[index]
 
 
-def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_it(
-    world: World, pieces: str
+def assert_mistyped_refund_goes_with_its_row(
+    world: World, txn: str, amount: int, occurred_at: int
 ) -> None:
-    # A posting booked in the afternoon that claims (with a mistyped source) a refund Stripe
-    # created in the morning, in another piece of the window: the piece writes it to the
-    # slice of its mistyped source, and it must still end in its Stripe row's slice, as the
-    # index-read plan moves it (the build's join of the postings with the Stripe rows finds
-    # it and moves it before the split; the slice it leaves may be left with no row but a
-    # page, which must not read as a table emptied by a restart).
-    base = base_day(world)
-    txn = oob_refund(world, base, 3_00, "10:45")
-    world.at(unix("2026-03-11 12:00"))
-    run_day(world.sessions, ApiSource(world.http()), DAY)
-    start, end = window_bounds()
-    middle = start + (end - start) // staging.LEDGER_PIECES
-    assert unix(f"{DAY} 10:45") < middle <= unix(f"{DAY} 13:30")
+    """Book a refund that claims balance transaction `txn` with a source of another slice:
+    the staged slices must hold it in the slice of its Stripe row's key only, as the
+    index-read plan moves it."""
     with world.sessions() as session:
         row = stripe_cache.load_ids(session, "platform", [txn]).iloc[0]
     theirs = slice_of(world, row["source"])
     typo = next(f"re_typo{n}" for n in range(100) if slice_of(world, f"re_typo{n}") != theirs)
     posting = world.book(
-        kind="refund", amount=-3_00, occurred_at=unix(f"{DAY} 13:30"), txn=txn, source=typo
+        kind="refund", amount=amount, occurred_at=occurred_at, txn=txn, source=typo
     )
     _, staged = staged_run(world)
+    start, end = window_bounds()
     with world.sessions() as session:
         assert (posting.id, theirs) in ledger_source.plan_slices(
             session, "platform", start, end, PARTS
@@ -146,6 +137,25 @@ def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_
         ]
     holding = [i for i, frame in enumerate(read) if posting.id in set(frame["posting_id"])]
     assert holding == [theirs]
+
+
+def test_a_posting_whose_stripe_row_is_in_another_piece_of_the_window_goes_with_it(
+    world: World, pieces: str
+) -> None:
+    # A posting booked in the afternoon that claims (with a mistyped source) a refund Stripe
+    # created in the morning, in another piece of the window: the piece writes it to the
+    # slice of its mistyped source, and it must still end in its Stripe row's slice, as the
+    # index-read plan moves it (the build finds it among its slice's postings whose row is
+    # not in that slice and moves it before the split; the slice it leaves may be left with
+    # no row but a page, which must not read as a table emptied by a restart).
+    base = base_day(world)
+    txn = oob_refund(world, base, 3_00, "10:45")
+    world.at(unix("2026-03-11 12:00"))
+    run_day(world.sessions, ApiSource(world.http()), DAY)
+    start, end = window_bounds()
+    middle = start + (end - start) // staging.LEDGER_PIECES
+    assert unix(f"{DAY} 10:45") < middle <= unix(f"{DAY} 13:30")
+    assert_mistyped_refund_goes_with_its_row(world, txn, -3_00, unix(f"{DAY} 13:30"))
 
 
 def test_a_posting_whose_stripe_row_is_outside_the_window_goes_to_that_rows_slice(
@@ -164,26 +174,8 @@ def test_a_posting_whose_stripe_row_is_outside_the_window_goes_to_that_rows_slic
     world.at(unix("2026-03-12 12:00"))
     for day_ in (DAY, "2026-03-11"):
         run_day(world.sessions, ApiSource(world.http()), day_)
-    start, end = window_bounds()
-    assert unix("2026-03-11 09:00") >= end
-    with world.sessions() as session:
-        row = stripe_cache.load_ids(session, "platform", [txn]).iloc[0]
-    theirs = slice_of(world, row["source"])
-    typo = next(f"re_typo{n}" for n in range(100) if slice_of(world, f"re_typo{n}") != theirs)
-    posting = world.book(
-        kind="refund", amount=-2_00, occurred_at=unix(f"{DAY} 23:50"), txn=txn, source=typo
-    )
-    _, staged = staged_run(world)
-    with world.sessions() as session:
-        assert (posting.id, theirs) in ledger_source.plan_slices(
-            session, "platform", start, end, PARTS
-        ).moved
-        read = [
-            ledger_source.load_ledger_frame(session, "platform", start, end, part=staged.at(i))
-            for i in range(PARTS)
-        ]
-    holding = [i for i, frame in enumerate(read) if posting.id in set(frame["posting_id"])]
-    assert holding == [theirs]
+    assert unix("2026-03-11 09:00") >= window_bounds()[1]
+    assert_mistyped_refund_goes_with_its_row(world, txn, -2_00, unix(f"{DAY} 23:50"))
 
 
 def test_staged_slices_find_what_one_piece_finds_and_leave_no_table(
