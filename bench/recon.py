@@ -344,6 +344,10 @@ def main() -> int:
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.baseline_rows and not args.prepared:
+        parser.error("--baseline-rows needs --prepared (both days kept by --prepare)")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     if args.measure == "plan":
         print(json.dumps(measure_plan(args.url, args.part, args.read_by_index)))
         return 0

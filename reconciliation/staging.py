@@ -52,8 +52,8 @@ from reconciliation.slices import STAGED_PREFIX, Slice, staged_table
 STALE_AFTER = "1 day"
 # Building is PostgreSQL's work alone, one core a connection: the ledger side (aggregating
 # lines per posting, the bulk of it) is written in this many pieces at once, beside the
-# Stripe side. (Pieces by ranges, not by id
-# modulo: the planner then estimates each piece's rows right.)
+# Stripe side. (Pieces by ranges, not by id modulo: the planner then estimates each piece's
+# rows right.)
 LEDGER_PIECES = 2
 # Pieces are ranges of posting ids when the window's postings fill at least this share of
 # the ids between their lowest and highest (the usual case: ids follow booking, booking
@@ -200,9 +200,9 @@ def _rekeyed(
     the posting (slices.rekeyed_postings, as the index-read plan finds them). Only a posting
     whose balance transaction is not among its own slice's Stripe rows can be one: those
     few (an anti-join of the slice's two tables, a million rows each) are looked up by
-    primary key. One hash join of the day's postings with the account's Stripe rows did
-    this before, beside the writes: twice the CPU, and on a long history a lookup per
-    posting."""
+    primary key. One join of the day's postings with all of the account's Stripe rows did
+    this before, beside the writes: about the same CPU on the bench's day, but growing with
+    the account's history (every row of it hashed, or a lookup per posting)."""
     own = {side: sql.Identifier(staged_table(run_id, index, side)) for side in ("stripe", "ledger")}
     with transaction(sessions) as session:
         _build_settings(session)
