@@ -165,12 +165,7 @@ def test_a_posting_whose_stripe_row_is_outside_the_window_goes_to_that_rows_slic
     # next morning (in the local copy, not in the window, so in no slice's Stripe table): it
     # is found among the postings whose row is not in their own slice, looked up by id, and
     # goes to the slice of that row's key, as the index-read plan moves it.
-    base = base_day(world)
-    world.at(unix("2026-03-11 09:00"))
-    refund = world.sdk().v1.refunds.create(
-        params={"payment_intent": base.usd_charge_pi, "amount": 2_00}
-    )
-    txn = str(refund.balance_transaction)
+    txn = oob_refund(world, base_day(world), 2_00, "09:00", day="2026-03-11")
     world.at(unix("2026-03-12 12:00"))
     for day_ in (DAY, "2026-03-11"):
         run_day(world.sessions, ApiSource(world.http()), day_)

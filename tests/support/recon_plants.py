@@ -71,9 +71,10 @@ def kinds(outcome: RunOutcome) -> Counter[str]:
 # Plants: each makes one discrepancy of one kind, on the platform or the carrier's account.
 
 
-def oob_refund(world: World, base: Base, amount: int, at: str) -> str:
-    """A refund made in the Stripe Dashboard: Stripe has it, our system never saw it."""
-    world.at(unix(f"{DAY} {at}"))
+def oob_refund(world: World, base: Base, amount: int, at: str, day: str = DAY) -> str:
+    """A refund made in the Stripe Dashboard at `at` on `day`: Stripe has it, our system
+    never saw it."""
+    world.at(unix(f"{day} {at}"))
     refund = world.sdk().v1.refunds.create(
         params={"payment_intent": base.usd_charge_pi, "amount": amount}
     )
